@@ -75,6 +75,9 @@ class PopulationOp:
     loc: Loc = NO_LOC
     note: str | None = None  # free text from the spec; only ever emitted as a comment
     impl: str | None = None  # target class chosen by the select-neuron-class pass, or "canonical"
+    # The neuron parameters as the spec wrote them: (spec key, location of its value),
+    # so that a pass dropping one can point a warning at it.
+    written: tuple[tuple[str, Loc], ...] = ()
     kind = "population"
 
     @property
