@@ -1,0 +1,190 @@
+"""The shared toolkit of the emitters: literals, identifiers, checked templates, comments, formatting.
+
+Rules it enforces, so that no spec string can become code:
+- values reach the output only through `literal`, whose result evaluates back to the value;
+- identifiers only through a `Namespace`, which rejects or mangles keywords, builtins and collisions;
+- templates only through `stmts`/`expr`, which insist that every placeholder is filled with a CST node;
+- free text only through `comment_lines`, which strips every line break and control character.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+import unicodedata
+from typing import Iterable, Mapping
+
+import libcst as cst
+from libcst.helpers import parse_template_expression, parse_template_module
+
+# -- literals ----------------------------------------------------------------
+
+
+def literal(value: object) -> cst.BaseExpression:
+    """A CST expression `e` with `eval(e) == value` for plain data (no floats that are not finite)."""
+    if value is None or isinstance(value, bool):
+        return cst.Name(repr(value))
+    if isinstance(value, int):
+        node = cst.Integer(str(abs(value)))
+        return _negate(node) if value < 0 else node
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot emit the non-finite float {value!r}")
+        node = cst.Float(repr(abs(value)))
+        return _negate(node) if math.copysign(1.0, value) < 0 else node
+    if isinstance(value, str):
+        return cst.SimpleString(_quote(value))
+    if isinstance(value, tuple):
+        elements = [cst.Element(literal(v)) for v in value]
+        if len(elements) == 1:
+            elements = [cst.Element(elements[0].value, comma=cst.Comma())]
+        return cst.Tuple(elements)
+    if isinstance(value, list):
+        return cst.List([cst.Element(literal(v)) for v in value])
+    if isinstance(value, dict):
+        return cst.Dict([cst.DictElement(literal(k), literal(v)) for k, v in value.items()])
+    raise TypeError(f"no literal for {type(value).__name__}")
+
+
+def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.UnaryOperation(cst.Minus(), node)
+
+
+def _quote(s: str) -> str:
+    # repr() escapes quotes, backslashes, newlines and non-printable characters,
+    # including U+2028/U+2029, so the literal is always a single line.
+    out = repr(s)
+    if "\n" in out or "\r" in out:  # pragma: no cover - repr never does this
+        raise AssertionError("multi-line literal")
+    return out
+
+
+# -- identifiers ---------------------------------------------------------------
+
+_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
+
+
+class Namespace:
+    """Hands out valid, unique Python identifiers (after torch.fx's _Namespace).
+
+    `reserve` claims names the emitter itself uses; `name(hint)` returns `hint`
+    when it is free and valid, otherwise a deterministic mangled form.
+    """
+
+    def __init__(self, reserved: Iterable[str] = ()):
+        self._used: set[str] = set(_RESERVED)
+        self._by_hint: dict[str, str] = {}
+        for n in reserved:
+            self._used.add(n)
+
+    def reserve(self, *names: str) -> None:
+        self._used.update(names)
+
+    def name(self, hint: str) -> str:
+        if hint in self._by_hint:
+            return self._by_hint[hint]
+        base = re.sub(r"\W", "_", unicodedata.normalize("NFKC", hint), flags=re.ASCII) or "_"
+        if base[0].isdigit():
+            base = "_" + base
+        candidate, k = base, 1
+        while candidate in self._used or keyword.iskeyword(candidate):
+            candidate = f"{base}_{k}"
+            k += 1
+        self._used.add(candidate)
+        self._by_hint[hint] = candidate
+        return candidate
+
+    def __getitem__(self, hint: str) -> str:
+        return self._by_hint[hint]
+
+
+def name(identifier: str) -> cst.Name:
+    """A Name node for an identifier the emitter chose itself (checked)."""
+    if not identifier.isidentifier() or keyword.iskeyword(identifier):
+        raise ValueError(f"{identifier!r} is not a valid identifier")
+    return cst.Name(identifier)
+
+
+def attr(dotted: str) -> cst.BaseExpression:
+    """`a.b.c` as a CST expression; every part is checked."""
+    parts = dotted.split(".")
+    node: cst.BaseExpression = name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(node, name(part))
+    return node
+
+
+# -- checked templates ---------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _check(template: str, subs: Mapping[str, object]) -> dict[str, cst.CSTNode]:
+    wanted = set(_PLACEHOLDER.findall(template))
+    given = set(subs)
+    if wanted != given:
+        raise ValueError(f"template placeholders {sorted(wanted)} but got {sorted(given)}")
+    for key, value in subs.items():
+        if not isinstance(value, cst.CSTNode):
+            raise TypeError(f"placeholder {key!r} must be a CST node, not {type(value).__name__}")
+    return dict(subs)
+
+
+def stmts(template: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
+    """Statements from a template whose `{placeholders}` are all filled with CST nodes."""
+    module = parse_template_module(template, **_check(template, subs))
+    return list(module.body)
+
+
+def expr(template: str, **subs: cst.CSTNode) -> cst.BaseExpression:
+    return parse_template_expression(template, **_check(template, subs))
+
+
+# -- comments ------------------------------------------------------------------
+
+
+def clean_text(text: str) -> list[str]:
+    """Free text as safe comment lines: no line breaks, no control or format characters,
+    and no '#', which black reads as the start of a directive (`# fmt: off`) anywhere in a comment."""
+    lines = []
+    for line in text.splitlines() or [""]:
+        kept = "".join(ch for ch in line if unicodedata.category(ch)[0] != "C")
+        lines.append(kept.replace("#", "\u266f").rstrip())
+    return lines
+
+
+def comment_lines(text: str, label: str) -> list[cst.EmptyLine]:
+    """Comment lines for spec text. Every line starts with a fixed, non-blank prefix, so the
+    text can never begin a comment directive (`fmt: off` right after '#' is one)."""
+    out = []
+    for i, line in enumerate(clean_text(text)):
+        lead = f"# {label}: " if i == 0 else "#   | "
+        out.append(cst.EmptyLine(comment=cst.Comment((lead + line).rstrip())))
+    return out
+
+
+def with_comments(statement: cst.BaseStatement, lines: list[cst.EmptyLine]) -> cst.BaseStatement:
+    return statement.with_changes(leading_lines=[*statement.leading_lines, *lines])
+
+
+# -- finishing ---------------------------------------------------------------
+
+BLACK_LINE_LENGTH = 88
+
+
+def format_source(source: str) -> str:
+    import black  # slow to import; only needed when a file is written
+
+    mode = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=BLACK_LINE_LENGTH)
+    return black.format_str(source, mode=mode)
+
+
+def finish(module: cst.Module, filename: str = "<generated>") -> str:
+    """Render, check that it compiles, format once with black, check again."""
+    source = module.code
+    compile(source, filename, "exec")
+    formatted = format_source(source)
+    compile(formatted, filename, "exec")
+    return formatted
