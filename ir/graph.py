@@ -59,6 +59,7 @@ class Graph:
         self.attrs = attrs
         self.decisions: list[Decision] = []
         self.changed_by: dict[str, str] = {}  # op name -> last pass that changed it
+        self.pipeline: list[str] = []  # passes run so far, in order (appended by the pass manager)
 
     # -- construction -----------------------------------------------------
     def add_op(self, op: Op) -> None:

@@ -1,0 +1,35 @@
+"""surrogate-swap: use the cheaper fast-sigmoid surrogate gradient (Table 2).
+
+When: ``attrs.power_mode == "low_energy"``; otherwise a no-op.
+Pre: a verified graph.
+Post: every population whose surrogate was ``atan`` has
+``Surrogate("fast_sigmoid", 25.0)`` (snnTorch's default slope); other surrogates
+are unchanged. How each target renders fast_sigmoid (SpikingJelly has no exact
+twin) is the emitter's documented choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ir.graph import Graph
+from ir.neuron import Surrogate
+
+FAST_SIGMOID = Surrogate("fast_sigmoid", 25.0)
+
+
+@dataclass(frozen=True)
+class SurrogateSwap:
+    name: str = "surrogate-swap"
+    description: str = "low_energy: atan surrogate gradient becomes fast_sigmoid(25.0)"
+
+    def run(self, graph: Graph) -> Graph:
+        if graph.attrs.power_mode != "low_energy":
+            return graph
+        for pop in graph.populations():
+            old = pop.neuron.surrogate
+            if old is None or old.name != "atan":
+                continue
+            neuron = pop.neuron.replace(surrogate=FAST_SIGMOID)
+            graph.replace_op(pop.replace(neuron=neuron), self.name, f"surrogate {old} -> {FAST_SIGMOID}")
+        return graph

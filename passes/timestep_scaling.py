@@ -1,0 +1,31 @@
+"""timestep-scaling: fewer time steps on an edge device (Table 2).
+
+When: ``attrs.device_type == "edge_ai_processor"``; otherwise a no-op.
+Pre: a verified graph; ``attrs.timestep_scale``, when set, is positive.
+Post: ``time_steps = max(1, round(time_steps * scale))`` with
+``scale = attrs.timestep_scale`` or `DEFAULT_SCALE` (0.4: 100 -> 40, as in the
+paper). Python's `round` rounds ties to even (12.5 -> 12).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ir.graph import Graph
+
+DEFAULT_SCALE = 0.4
+
+
+@dataclass(frozen=True)
+class TimestepScaling:
+    name: str = "timestep-scaling"
+    description: str = "edge_ai_processor: time_steps scaled by timestep_scale (default 0.4)"
+
+    def run(self, graph: Graph) -> Graph:
+        a = graph.attrs
+        if a.device_type != "edge_ai_processor":
+            return graph
+        scale = DEFAULT_SCALE if a.timestep_scale is None else a.timestep_scale
+        steps = max(1, round(a.time_steps * scale))
+        graph.set_attrs(self.name, f"time_steps {a.time_steps} -> {steps} (scale {scale!r})", time_steps=steps)
+        return graph
