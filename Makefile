@@ -23,11 +23,11 @@ test: $(STAMP)
 
 ## Compile-time and inference benchmarks (prints figures; never asserted by tests).
 bench: $(STAMP)
-	$(PY) -m benchmarks.bench
+	$(PY) tests/bench/bench.py
 
 ## The paper's Table 4 (C3 vs C4) on this machine; also writes build/table4.csv.
 table4: $(STAMP)
-	$(PY) -m benchmarks.table4
+	$(PY) tests/bench/table4.py
 
 clean:
 	rm -rf build .pytest_cache .hypothesis .benchmarks

@@ -41,6 +41,7 @@ class ParseError(ValueError):
 
 
 def parse(text: str) -> Graph:
+    """The graph that `ir.printer.print_graph` printed as `text` (not verified)."""
     header: dict[str, object] = {}
     pipeline: list[str] = []
     model_changed_by = None
@@ -130,7 +131,7 @@ class _Tokens:
     def punct(self, text: str) -> None:
         self.take("arrow" if text == "->" else "punct", text)
 
-    def int(self) -> int:
+    def integer(self) -> int:
         col = self.toks[self.i][2] if self.peek() else self.end_col
         text = self.take("number")
         if not re.fullmatch(r"-?\d+", text):
@@ -144,9 +145,9 @@ class _Tokens:
     def loc(self) -> Loc:
         line = col = 0
         if self.peek() and self.toks[self.i][0] == "number":
-            line = self.int()
+            line = self.integer()
             self.punct(":")
-            col = self.int()
+            col = self.integer()
         pointer = self.take("pointer")[1:]
         return Loc(json.loads(pointer) if pointer.startswith('"') else pointer, line, col)
 
@@ -205,35 +206,23 @@ class _Tokens:
     def op_line(self) -> tuple[object, list[str], str | None]:
         name = self.name()
         self.punct("=")
-        kind_col = self.toks[self.i][2] if self.peek() else self.end_col
+        col = self.toks[self.i][2] if self.peek() else self.end_col
         kind = self.take("ident")
         if kind == "input":
             self.punct("[")
-            size = self.int()
+            cls, fields = InputOp, {"size": self.integer()}
             self.punct("]")
-            make = lambda loc: InputOp(name, size, loc)  # noqa: E731
         elif kind == "dense":
             self.punct("[")
-            n_in = self.int()
+            n_in = self.integer()
             self.punct("->")
-            n_out = self.int()
+            n_out = self.integer()
             self.punct("]")
-            attrs = self._known(self.attrs(), {"bias"}, kind)
-            make = lambda loc: DenseOp(name, n_in, n_out, loc=loc, **attrs)  # noqa: E731
+            cls, fields = DenseOp, {"in_features": n_in, "out_features": n_out, **self._attrs(kind, {"bias"})}
         elif kind == "population":
-            neuron_kind = self.take("ident")
-            self.punct("[")
-            size = self.int()
-            self.punct("]")
-            attrs = self._known(self.attrs(), {*_NEURON_FIELDS, "impl", "note", "written"}, kind)
-            extra = {k: attrs.pop(k) for k in ("impl", "note", "written") if k in attrs}
-            params = {k: _coerce(_NEURON_FIELDS[k], v) for k, v in attrs.items()}
-            neuron = Neuron(kind=neuron_kind, **params) if {"leak", "v_threshold", "reset"} <= set(params) else None
-            if neuron is None:
-                raise ParseError(self.line, kind_col, "a population needs leak, v_threshold and reset")
-            make = lambda loc: PopulationOp(name, size, neuron, loc=loc, **extra)  # noqa: E731
+            cls, fields = PopulationOp, self._population(col)
         else:
-            raise ParseError(self.line, kind_col, f"unknown op kind {kind!r}")
+            raise ParseError(self.line, col, f"unknown op kind {kind!r}")
         preds: list[str] = []
         if self.peek("from"):
             self.i += 1
@@ -251,10 +240,29 @@ class _Tokens:
                 changed_by = self.take("ident")
         if self.peek():
             raise ParseError(self.line, self.toks[self.i][2], f"unexpected {self.toks[self.i][1]!r}")
-        return make(loc), preds, changed_by
+        return cls(name=name, loc=loc, **fields), preds, changed_by
 
-    def _known(self, attrs: dict[str, object], allowed: set[str], kind: str) -> dict[str, object]:
+    def _population(self, col: int) -> dict[str, object]:
+        neuron_kind = self.take("ident")
+        self.punct("[")
+        size = self.integer()
+        self.punct("]")
+        attrs = self._attrs("population", {*_NEURON_FIELDS, "impl", "note", "written"})
+        fields = {"size": size, **{k: attrs.pop(k) for k in ("impl", "note", "written") if k in attrs}}
+        missing = [k for k, f in _NEURON_FIELDS.items() if f.default is dataclasses.MISSING and k not in attrs]
+        if missing:
+            raise ParseError(self.line, col, "a population needs " + ", ".join(missing))
+        written = fields.get("written", ())
+        if not all(isinstance(w, tuple) and isinstance(w[0], str) for w in written):
+            raise ParseError(self.line, col, 'written must be a list of "key"@location')
+        params = {k: _coerce(_NEURON_FIELDS[k], v) for k, v in attrs.items()}
+        fields["neuron"] = Neuron(kind=neuron_kind, **params)
+        return fields
+
+    def _attrs(self, kind: str, allowed: set[str]) -> dict[str, object]:
+        col = self.toks[self.i][2] if self.peek() else self.end_col
+        attrs = self.attrs()
         unknown = sorted(set(attrs) - allowed)
         if unknown:
-            raise ParseError(self.line, 1, f"unknown {kind} attribute {unknown[0]!r}")
+            raise ParseError(self.line, col, f"unknown {kind} attribute {unknown[0]!r}")
         return attrs

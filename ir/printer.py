@@ -93,8 +93,8 @@ def _population_attrs(op: PopulationOp) -> str:
 
 def decision_line(d: Decision) -> str:
     message = d.message
-    if not message.isprintable() or message != message.strip() or message.startswith('"'):
-        message = json.dumps(message, ensure_ascii=False)
+    if not message or not message.isprintable() or message != message.strip() or message.startswith('"'):
+        message = quote(message)
     return f"// decision {d.pass_name} {fmt_name(d.subject)}: {message}"
 
 
@@ -107,9 +107,9 @@ def fmt_value(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return quote(value)
     if isinstance(value, Surrogate):
-        name = value.name if IDENT.fullmatch(value.name) else json.dumps(value.name, ensure_ascii=False)
+        name = value.name if IDENT.fullmatch(value.name) else quote(value.name)
         return f"{name}({value.alpha!r})"
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(fmt_value(v) for v in value) + "]"
@@ -117,10 +117,15 @@ def fmt_value(value: object) -> str:
 
 
 def fmt_name(name: str) -> str:
-    return "%" + (name if PLAIN_NAME.fullmatch(name) else json.dumps(name, ensure_ascii=False))
+    return "%" + (name if PLAIN_NAME.fullmatch(name) else quote(name))
 
 
 def fmt_loc(loc: Loc) -> str:
-    pointer = loc.pointer if PLAIN_POINTER.fullmatch(loc.pointer) else json.dumps(loc.pointer, ensure_ascii=False)
+    pointer = loc.pointer if PLAIN_POINTER.fullmatch(loc.pointer) else quote(loc.pointer)
     prefix = f"{loc.line}:{loc.col} " if loc.line or loc.col else ""
     return f"{prefix}#{pointer}"
+
+
+def quote(text: str) -> str:
+    """A JSON string literal in which every non-printable character is escaped."""
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in json.dumps(text, ensure_ascii=False))

@@ -35,6 +35,8 @@ def _snntorch(n: Neuron, dt: float) -> tuple[str, str]:
             return CANONICAL, "snn.Leaky(reset_delay=False) double-counts a reset whose membrane stays above threshold"
         if n.reset_by != next_down(n.v_threshold):
             return CANONICAL, "snn.Leaky subtracts its own threshold, which differs from reset_by"
+        if next_down(n.v_threshold) < 0.0:
+            return CANONICAL, "snn.Leaky with a negative threshold resets its initial membrane of 0 at the first step"
     return "snn.Leaky", "snn.Leaky is exact (threshold emitted as the float32 below v_threshold: '>' becomes '>=')"
 
 

@@ -76,29 +76,11 @@ def run(graph: Graph, weights: dict[str, torch.Tensor], inputs: torch.Tensor) ->
 
 
 def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: float = 1.0) -> dict[str, torch.Tensor]:
-    """Seeded weights for every projection. `quantized` gives tie-prone dyadic values
-    (multiples of 1/16 in [-2/16, 2/16] * fan-in scaling), where exact threshold hits are common."""
-    g = torch.Generator().manual_seed(seed)
-    w: dict[str, torch.Tensor] = {}
-    for pop in graph.populations():
-        fc = graph.projection(pop.name)
-        if quantized:
-            step = 1.0 / 16 if fc.in_features > 100 else 1.0 / 8
-            W = torch.randint(-2, 3, (fc.out_features, fc.in_features), generator=g).float() * step
-        else:
-            W = torch.randn(fc.out_features, fc.in_features, generator=g) * (scale * 2.0 / fc.in_features**0.5)
-        w[f"{pop.name}.weight"] = W * abs(_threshold_scale(pop.neuron))
-        if fc.bias:
-            b = torch.randint(-2, 3, (fc.out_features,), generator=g).float() / 16 if quantized else torch.randn(fc.out_features, generator=g) * 0.1
-            w[f"{pop.name}.bias"] = b * abs(_threshold_scale(pop.neuron))
-    return w
+    """The `check` command's seeded weights (continuous, or tie-prone dyadic when `quantized`),
+    times `scale` (a small integer keeps quantized weights dyadic)."""
+    from compiler.check import random_weights as weights
 
-
-def _threshold_scale(n: Neuron) -> float:
-    """Distance from rest to threshold, so biological-voltage models get useful drive."""
-    base = n.v_rest if n.v_rest is not None else n.v_init
-    gap = n.v_threshold - base
-    return gap if gap != 0 else 1.0
+    return {k: v * scale for k, v in weights(graph, seed, quantized).items()}
 
 
 def random_spikes(T: int, B: int, n: int, seed: int = 1, p: float = 0.2) -> torch.Tensor:

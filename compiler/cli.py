@@ -1,0 +1,56 @@
+"""The command line: `python -m compiler SPEC [options]` and `python -m compiler check SPEC ...`.
+
+Only argparse is imported before the arguments are parsed, so `--help` and usage
+errors are fast; the compiler itself (`compiler.driver`) is imported afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+EMITS = ("python", "ir", "ir-json", "dot", "svg", "png")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    prog = "python -m compiler" if os.path.basename(sys.argv[0]) == "__main__.py" else "snnc"
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Compile one JSON spiking-network spec into runnable Python for snnTorch, SpikingJelly or BindsNET.",
+        epilog=f"'{prog} check SPEC ...' checks a spec instead (see '{prog} check --help'). "
+               "Exit status: 0 ok, 1 error in the spec (or output), 2 usage error, 3 internal compiler error.",
+    )
+    p.add_argument("spec", nargs="?", metavar="SPEC", help="the JSON spec")
+    p.add_argument("--target", choices=TARGETS, help="simulator to generate code for (default: the spec's target_simulator)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output file, '-' for stdout (default: build/<model>_<target>.py for python, svg, png; stdout otherwise)")
+    p.add_argument("--emit", choices=EMITS, default="python", help="what to write (default: python)")
+    g = p.add_argument_group("passes")
+    g.add_argument("--passes", metavar="'A,B'", help="comma-separated pass pipeline replacing the default one")
+    g.add_argument("--list-passes", action="store_true", help="list the passes of the default pipeline and exit")
+    g.add_argument("--time-passes", action="store_true", help="report the time of each stage on stderr")
+    g.add_argument("--print-ir-after-all", action="store_true", help="print the IR after every pass")
+    g.add_argument("--print-ir-after", metavar="PASS[,PASS]", help="print the IR after these passes")
+    g.add_argument("--print-ir-before", metavar="PASS[,PASS]", help="print the IR before these passes")
+    g.add_argument("--print-ir-after-change", action="store_true", help="print the IR after each pass that changed it")
+    g.add_argument("--dump-ir-dir", metavar="DIR", help="write the IR of every stage to DIR/00_frontend.ir, 01_<pass>.ir, ...")
+    p.add_argument("-q", "--quiet", action="store_true", help="print neither warnings nor the output path")
+    p.set_defaults(prog=prog)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:
+        from .check import main as check_main
+
+        return check_main(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.spec is None and not args.list_passes:
+        parser.error("the following arguments are required: SPEC")
+    from .driver import run
+
+    return run(args)

@@ -1,0 +1,176 @@
+"""The compiler driver: spec -> frontend -> pass pipeline -> emitter -> output file.
+
+`run(args)` takes the parsed command line (see `compiler.cli`) and returns the
+exit status: 0 ok, 1 error in the spec (each diagnostic on stderr) or in writing
+the output, 2 usage error, 3 internal compiler error (no traceback unless
+SNNC_DEBUG=1). On any error nothing is written and an existing output is left
+untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
+from .output import OutputError, SameFileError, check_not_input, write_atomic
+from .pipeline import Instrumentation, PipelineError, check_names, parse_pipeline, run_pipeline
+
+REPORT_AT = "the snnc issue tracker"
+_SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png"}
+_TO_STDOUT = ("ir", "ir-json", "dot")  # without -o these go to stdout
+
+
+class UsageError(Exception):
+    """A command-line mistake found after argparse (exit 2)."""
+
+
+class ToolMissing(Exception):
+    """An external program the command needs is not installed (exit 1)."""
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _compile(args)
+    except (UsageError, PipelineError, SameFileError) as exc:
+        _err(args, f"error: {exc}")
+        return EXIT_USAGE
+    except CompileError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    except (OutputError, ToolMissing) as exc:
+        _err(args, f"error: {exc}")
+        return EXIT_SPEC_ERROR
+    except OSError as exc:
+        _err(args, f"error: {exc.filename or ''}: {exc.strerror or exc}")
+        return EXIT_SPEC_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a compiler bug
+        if os.environ.get("SNNC_DEBUG") == "1":
+            traceback.print_exc()
+        _err(args, f"internal compiler error: {type(exc).__name__}: {exc}",
+             f"please report this at {REPORT_AT}, with the spec and the command line "
+             "(SNNC_DEBUG=1 shows the traceback)")
+        return EXIT_INTERNAL
+
+
+def _compile(args: argparse.Namespace) -> int:
+    if args.list_passes:
+        from passes import PASSES
+
+        width = max(map(len, PASSES))
+        for name, pass_ in PASSES.items():
+            print(f"{name:<{width}}  {pass_.description}")
+        return EXIT_OK
+    names = parse_pipeline(args.passes)
+    instr = Instrumentation(
+        print_before=tuple(_pass_list(args.print_ir_before, "--print-ir-before")),
+        print_after=tuple(_pass_list(args.print_ir_after, "--print-ir-after")),
+        print_after_all=args.print_ir_after_all,
+        print_after_change=args.print_ir_after_change,
+        dump_dir=Path(args.dump_ir_dir) if args.dump_ir_dir else None,
+    )
+    spec = Path(args.spec)
+    if args.output not in (None, "-"):
+        check_not_input(Path(args.output), spec)
+    if args.emit in ("svg", "png") and shutil.which("dot") is None:
+        raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH; install Graphviz "
+                          "(e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
+
+    from .frontend import load_spec
+
+    timings: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    front = load_spec(spec, target=args.target)
+    timings.append(("frontend", time.perf_counter() - start))
+    _warn(args, front.warnings)
+    result = run_pipeline(front.graph, names, instr, out=sys.stdout.write)
+    timings += result.timings
+    _warn(args, [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings])
+
+    start = time.perf_counter()
+    data = _emit(args.emit, result.graph)
+    timings.append(("emit", time.perf_counter() - start))
+    if args.output == "-" or (args.output is None and args.emit in _TO_STDOUT):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    else:
+        path = Path(args.output) if args.output else default_output(result.graph.attrs.model_name,
+                                                                     result.graph.attrs.target, args.emit)
+        write_atomic(path, data, spec=spec)
+        if not args.quiet:
+            print(path)
+    if args.time_passes:
+        _timing_report(timings)
+    return EXIT_OK
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a model name: only [A-Za-z0-9_-], others become '_'."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name) or "model"
+
+
+def default_output(model_name: str, target: str, emit: str) -> Path:
+    return Path("build") / f"{slug(model_name)}_{target}{_SUFFIX[emit]}"
+
+
+def _emit(kind: str, graph) -> str | bytes:
+    if kind == "python":
+        from emitters import emit_python
+
+        return emit_python(graph, pipeline=list(graph.pipeline))
+    if kind == "ir":
+        from ir.printer import print_graph
+
+        return print_graph(graph)
+    if kind == "ir-json":
+        from ir.json_form import dumps
+
+        return dumps(graph)
+    from ir.dot import to_dot
+
+    if kind == "dot":
+        return to_dot(graph)
+    done = subprocess.run(["dot", f"-T{kind}"], input=to_dot(graph).encode("utf-8"), capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"dot -T{kind} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout
+
+
+def _pass_list(text: str | None, option: str) -> list[str]:
+    if text is None:
+        return []
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise UsageError(f"empty pass name in {option} {text!r}")
+    return check_names(names, option)
+
+
+def _warn(args: argparse.Namespace, diagnostics: list) -> None:
+    if not args.quiet:
+        for diagnostic in diagnostics:
+            print(diagnostic.render(), file=sys.stderr)
+
+
+def _timing_report(timings: list[tuple[str, float]]) -> None:
+    total = sum(seconds for _, seconds in timings)
+    lines = ["===- snnc timing report -===", f"{'wall ms':>10}  stage"]
+    lines += [f"{seconds * 1e3:10.3f}  {name}" for name, seconds in timings]
+    lines.append(f"{total * 1e3:10.3f}  total")
+    print("\n".join(lines), file=sys.stderr)
+
+
+def _err(args: argparse.Namespace, message: str, *more: str) -> None:
+    """Print an error on stderr, every line made printable (spec text cannot fake lines)."""
+    for line in (f"{args.prog}: {message}", *more):
+        print(printable(line), file=sys.stderr)
+

@@ -1,0 +1,149 @@
+"""The frontend: spec file -> verified IR graph, or one CompileError listing every problem.
+
+    read (bytes) -> decode (UTF-8, optional BOM) -> parse (compiler.jsonsource)
+    -> schema (compiler.validate) -> model attributes, warnings
+    -> layers, names, neurons, connections (compiler.topology) -> ir.verify
+
+No user input produces a traceback: unreadable files, bad encodings, syntax,
+schema and semantic errors all become diagnostics with a position where there
+is one. Each stage reports all of its problems; a stage runs only when the
+previous one found none (a spec that is not JSON has no layers to check).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from dataclasses import dataclass
+
+from ir import Graph, Loc, ModelAttrs, verify
+
+from .diagnostics import CompileError, Diagnostic, did_you_mean, show
+from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse
+from .topology import build_graph
+from .validate import validate
+from .vocabulary import SIMULATORS, normalize_simulator
+
+MAX_SPEC_BYTES = 16 * 1024 * 1024
+KNOWN_DEVICES = ("high_performance_gpu", "edge_ai_processor", "cpu", "embedded")
+
+
+@dataclass
+class FrontendResult:
+    graph: Graph
+    warnings: list[Diagnostic]
+    spec: dict
+    source: SourceText
+
+    def locate(self, pointer: str) -> tuple[int, int]:
+        """(line, col) of the value at `pointer` (or its nearest ancestor); (0, 0) if unknown."""
+        return self.source.map.value(pointer)
+
+    def diagnostic(self, where: str | Loc, message: str, severity: str = "error") -> Diagnostic:
+        """A diagnostic about the spec text at a JSON pointer or an op's `ir.Loc`."""
+        if isinstance(where, Loc) and where.line:
+            return self.source.at(where.line, where.col, message, severity, where.pointer)
+        pointer = where.pointer if isinstance(where, Loc) else where
+        return self.source.diagnostic(pointer, message, severity)
+
+
+def load_spec(path: str | os.PathLike, *, target: str | None = None) -> FrontendResult:
+    """Compile the spec file at `path`; `target` (snntorch|spikingjelly|bindsnet) overrides its target_simulator."""
+    filename = os.fspath(path)
+    raw = _read(filename)
+    return _load(_decode(raw, filename), filename, raw, target)
+
+
+def load_text(text: str, filename: str, *, target: str | None = None) -> FrontendResult:
+    """Like `load_spec` for a spec already in memory; `filename` is only used in messages."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_SPEC_BYTES:
+        raise CompileError([_too_large(filename)])
+    return _load(text.removeprefix("\ufeff"), filename, raw, target)
+
+
+def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendResult:
+    if target is not None and normalize_simulator(target) is None:
+        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(SIMULATORS)}")
+    try:
+        spec, source_map = parse(text)
+    except JsonSyntaxError as err:
+        raise CompileError([SourceText(filename, text, SourceMap()).at(err.line, err.col, err.message)])
+    source = SourceText(filename, text, source_map)
+    errors = validate(spec, source)
+    if errors:
+        raise CompileError(errors)
+    attrs = _attrs(spec, filename, raw, target)
+    graph = verify(build_graph(spec, attrs, source), "frontend")
+    return FrontendResult(graph, _warnings(spec, source), spec, source)
+
+
+def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAttrs:
+    simulator = normalize_simulator(spec["target_simulator"])
+    hardware = spec.get("hardware_constraints", {})
+    scale = hardware.get("timestep_scale")
+    return ModelAttrs(
+        model_name=spec["model_name"],
+        source_simulator=simulator,
+        target=normalize_simulator(target) if target else simulator,
+        time_steps=spec["time_steps"],
+        dt=float(spec.get("dt", 1.0)),
+        power_mode=spec.get("power_mode", "normal"),
+        device_type=hardware.get("device_type"),
+        timestep_scale=None if scale is None else float(scale),
+        backend=spec.get("backend"),
+        step_mode=spec.get("step_mode"),
+        spec_hash=hashlib.sha256(raw).hexdigest(),
+        spec_file=os.path.basename(filename),
+    )
+
+
+def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:
+    out = []
+    hardware = spec.get("hardware_constraints", {})
+    device = hardware.get("device_type")
+    hint = did_you_mean(device, KNOWN_DEVICES) if device not in (None, *KNOWN_DEVICES) else ""
+    if hint:
+        out.append(source.diagnostic(
+            "/hardware_constraints/device_type",
+            f"unknown device_type {show(device)}{hint} (kept as written: "
+            "no device-specific optimisation applies to it)", "warning"))
+    if "timestep_scale" in hardware and device != "edge_ai_processor":
+        out.append(source.diagnostic(
+            "/hardware_constraints/timestep_scale",
+            "timestep_scale only applies when device_type is 'edge_ai_processor'", "warning"))
+    return out
+
+
+def _read(filename: str) -> bytes:
+    try:
+        with open(filename, "rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as err:
+        reason = err.strerror or err.__class__.__name__
+        raise CompileError([Diagnostic("error", f"cannot read the spec: {reason}", filename)]) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise CompileError([_too_large(filename)])
+    return data
+
+
+def _too_large(filename: str) -> Diagnostic:
+    return Diagnostic("error", f"the spec is larger than {MAX_SPEC_BYTES // 2**20} MiB", filename)
+
+
+def _decode(raw: bytes, filename: str) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise CompileError([Diagnostic("error", "the spec is UTF-16; save it as UTF-8", filename, 1, 1)])
+    data = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = data[: err.start]
+        line_start = before.rfind(b"\n") + 1
+        line = before.count(b"\n") + 1
+        col = len(before[line_start:].decode("utf-8", "replace")) + 1
+        end = data.find(b"\n", err.start)
+        text = data[line_start: None if end < 0 else end].decode("utf-8", "replace").rstrip("\r")
+        message = f"the spec is not valid UTF-8 (byte 0x{data[err.start]:02x})"
+        raise CompileError([Diagnostic("error", message, filename, line, col, None, text)]) from None

@@ -1,0 +1,204 @@
+"""Hand-written 784-H-10 models, written the way each simulator's own tutorials write them.
+
+They are the baselines of `bench.py`: each one is built from the same weights as a
+generated module (``{"layer_1.weight": [H, 784], "layer_1.bias": [H], "layer_2.weight":
+[10, H], "layer_2.bias": [10]}``, tensors or nested lists; a missing bias means none)
+and returns ``{"layer_1": spikes [T, B, H], "layer_2": spikes [T, B, 10]}``.
+
+- snnTorch: the tutorial's time loop, one step at a time (`fc1 = nn.Linear`,
+  `lif1 = snn.Leaky(beta=0.95)`, `cur1 = fc1(x[t]); spk1, mem1 = lif1(cur1, mem1)`).
+  `SnnTorchLayerByLayer` is the same network driven layer by layer (each Linear over
+  the whole [T, B, n] sequence at once, then the neuron's time loop).
+- SpikingJelly: multi-step `nn.Sequential(layer.Linear, neuron.LIFNode(tau=2.0), ...)`
+  with `functional.set_step_mode(net, 'm')` and `functional.reset_net(net)`.
+- BindsNET: `Network` + `Input` + `LIFNodes()` + `Connection(w=W.t())` + `Monitor`s +
+  `net.run(inputs, time=T)`, in BindsNET's default mode, which delays every
+  connection by one step: `run_bindsnet` pads the input with two zero steps and
+  shifts the records back (hidden by 1, output by 2) so that they are time aligned.
+
+Imports of the simulators are local, so importing this file costs nothing.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _t(value) -> torch.Tensor:
+    return value.detach().clone().float() if isinstance(value, torch.Tensor) else torch.tensor(value, dtype=torch.float32)
+
+
+def _copy_linear(fc: nn.Linear, weights: dict, pop: str) -> None:
+    with torch.no_grad():
+        fc.weight.copy_(_t(weights[f"{pop}.weight"]))
+        if fc.bias is not None:
+            fc.bias.copy_(_t(weights[f"{pop}.bias"]))
+
+
+def _sizes(weights: dict) -> tuple[int, int, int, bool]:
+    w1, w2 = _t(weights["layer_1.weight"]), _t(weights["layer_2.weight"])
+    return w1.shape[1], w1.shape[0], w2.shape[0], "layer_1.bias" in weights
+
+
+# -- snnTorch -------------------------------------------------------------------
+
+
+class SnnTorchNet(nn.Module):
+    """snnTorch tutorial 5 style: Linear -> Leaky -> Linear -> Leaky, looped over time."""
+
+    def __init__(self, num_inputs: int, num_hidden: int, num_outputs: int, beta: float = 0.95, bias: bool = True):
+        super().__init__()
+        import snntorch as snn
+
+        self.fc1 = nn.Linear(num_inputs, num_hidden, bias=bias)
+        self.lif1 = snn.Leaky(beta=beta)
+        self.fc2 = nn.Linear(num_hidden, num_outputs, bias=bias)
+        self.lif2 = snn.Leaky(beta=beta)
+
+    def forward(self, x: torch.Tensor):
+        mem1 = self.lif1.init_leaky()
+        mem2 = self.lif2.init_leaky()
+        spk1_rec, spk2_rec = [], []
+        for step in range(x.shape[0]):
+            cur1 = self.fc1(x[step])
+            spk1, mem1 = self.lif1(cur1, mem1)
+            cur2 = self.fc2(spk1)
+            spk2, mem2 = self.lif2(cur2, mem2)
+            spk1_rec.append(spk1)
+            spk2_rec.append(spk2)
+        return torch.stack(spk1_rec), torch.stack(spk2_rec)
+
+
+class SnnTorchLayerByLayer(SnnTorchNet):
+    """The same modules, driven layer by layer: one Linear call over all T steps per layer."""
+
+    def forward(self, x: torch.Tensor):
+        cur1 = self.fc1(x)
+        mem1 = self.lif1.init_leaky()
+        spk1 = []
+        for step in range(x.shape[0]):
+            s, mem1 = self.lif1(cur1[step], mem1)
+            spk1.append(s)
+        spk1 = torch.stack(spk1)
+        cur2 = self.fc2(spk1)
+        mem2 = self.lif2.init_leaky()
+        spk2 = []
+        for step in range(x.shape[0]):
+            s, mem2 = self.lif2(cur2[step], mem2)
+            spk2.append(s)
+        return spk1, torch.stack(spk2)
+
+
+def build_snntorch(weights: dict, beta: float = 0.95, layer_by_layer: bool = False) -> SnnTorchNet:
+    n_in, n_hid, n_out, bias = _sizes(weights)
+    cls = SnnTorchLayerByLayer if layer_by_layer else SnnTorchNet
+    net = cls(n_in, n_hid, n_out, beta=beta, bias=bias)
+    _copy_linear(net.fc1, weights, "layer_1")
+    _copy_linear(net.fc2, weights, "layer_2")
+    return net.eval()
+
+
+@torch.no_grad()
+def run_snntorch(net: SnnTorchNet, inputs: torch.Tensor) -> dict:
+    spk1, spk2 = net(inputs)
+    return {"layer_1": spk1, "layer_2": spk2}
+
+
+# -- SpikingJelly ---------------------------------------------------------------
+
+
+def build_spikingjelly(weights: dict, tau: float = 2.0, if_neurons: bool = False) -> nn.Sequential:
+    """`nn.Sequential(layer.Linear, neuron.LIFNode(tau=2.0), layer.Linear, neuron.LIFNode(tau=2.0))`, step mode 'm'."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+
+    n_in, n_hid, n_out, bias = _sizes(weights)
+
+    def node():
+        if if_neurons:
+            return neuron.IFNode(v_threshold=1.0, v_reset=0.0, surrogate_function=surrogate.ATan())
+        return neuron.LIFNode(tau=tau, v_threshold=1.0, v_reset=0.0, surrogate_function=surrogate.ATan())
+
+    net = nn.Sequential(
+        layer.Linear(n_in, n_hid, bias=bias),
+        node(),
+        layer.Linear(n_hid, n_out, bias=bias),
+        node(),
+    )
+    functional.set_step_mode(net, "m")
+    _copy_linear(net[0], weights, "layer_1")
+    _copy_linear(net[2], weights, "layer_2")
+    return net.eval()
+
+
+@torch.no_grad()
+def forward_spikingjelly(net: nn.Sequential, inputs: torch.Tensor) -> torch.Tensor:
+    """What a SpikingJelly user times: reset, one multi-step forward, output spikes [T, B, n]."""
+    from spikingjelly.activation_based import functional
+
+    functional.reset_net(net)
+    return net(inputs)
+
+
+@torch.no_grad()
+def run_spikingjelly(net: nn.Sequential, inputs: torch.Tensor) -> dict:
+    """Both populations: the hidden spikes are read with a forward hook on the first neuron."""
+    from spikingjelly.activation_based import functional
+
+    seen = {}
+    handle = net[1].register_forward_hook(lambda m, i, o: seen.__setitem__("layer_1", o.detach().clone()))
+    try:
+        functional.reset_net(net)
+        out = net(inputs)
+    finally:
+        handle.remove()
+    return {"layer_1": seen["layer_1"], "layer_2": out}
+
+
+# -- BindsNET -------------------------------------------------------------------
+
+BIOLOGICAL = dict(thresh=-52.0, rest=-65.0, reset=-65.0, refrac=5, tc_decay=100.0)
+
+
+def build_bindsnet(weights: dict, batch_size: int, time: int, neuron_params: dict | None = None):
+    """Network with Input -> LIFNodes -> LIFNodes, Connection(w=W.t()), spike monitors.
+
+    `time` is the number of steps that `run_bindsnet` will run (T + 2, for the delay)."""
+    from bindsnet.network import Network
+    from bindsnet.network.monitors import Monitor
+    from bindsnet.network.nodes import Input, LIFNodes
+    from bindsnet.network.topology import Connection
+
+    params = dict(BIOLOGICAL if neuron_params is None else neuron_params)
+    n_in, n_hid, n_out, bias = _sizes(weights)
+    net = Network(dt=1.0, batch_size=batch_size, learning=False)
+    inp = Input(n=n_in)
+    hid = LIFNodes(n=n_hid, **params)
+    out = LIFNodes(n=n_out, **params)
+    net.add_layer(inp, name="input")
+    net.add_layer(hid, name="layer_1")
+    net.add_layer(out, name="layer_2")
+    b1 = _t(weights["layer_1.bias"]) if bias else None
+    b2 = _t(weights["layer_2.bias"]) if bias else None
+    net.add_connection(Connection(source=inp, target=hid, w=_t(weights["layer_1.weight"]).t().contiguous(), b=b1),
+                       source="input", target="layer_1")
+    net.add_connection(Connection(source=hid, target=out, w=_t(weights["layer_2.weight"]).t().contiguous(), b=b2),
+                       source="layer_1", target="layer_2")
+    net.add_monitor(Monitor(hid, state_vars=("s",), time=time), name="layer_1_spikes")
+    net.add_monitor(Monitor(out, state_vars=("s",), time=time), name="layer_2_spikes")
+    return net
+
+
+@torch.no_grad()
+def run_bindsnet(net, inputs: torch.Tensor, align: bool = True) -> dict:
+    """`net.run({"input": x}, time=T+2)` in default mode; records shifted back to be time aligned."""
+    T = inputs.shape[0]
+    pad = torch.zeros((2,) + tuple(inputs.shape[1:]), dtype=inputs.dtype)
+    x = torch.cat([inputs, pad]) if align else inputs.clone()
+    net.reset_state_variables()
+    net.run(inputs={"input": x.clone()}, time=x.shape[0])
+    s1 = net.monitors["layer_1_spikes"].get("s").float()
+    s2 = net.monitors["layer_2_spikes"].get("s").float()
+    if align:
+        return {"layer_1": s1[1:T + 1], "layer_2": s2[2:T + 2]}
+    return {"layer_1": s1, "layer_2": s2}
