@@ -107,9 +107,9 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     """The canonical neuron of a schema-valid LIFNode/IFNode layer; raises NeuronSpecError."""
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
-    facts: dict[str, list[tuple[str, object, object]]] = {}
-    for keys in VOCABULARY_KEYS.values():
-        for key in keys:
+    facts: dict[str, list[tuple[str, object, object]]] = {}  # property -> [(key, value, fact)]
+    for reading in sorted(VOCABULARY_KEYS, key=lambda v: v != vocab):  # the chosen one first
+        for key in VOCABULARY_KEYS[reading]:
             if key in layer:
                 facts.setdefault(_PROPERTY[key], []).append((key, layer[key], _fact(key, layer[key], dt)))
     problems = _disagreements(facts, dt)
@@ -211,7 +211,8 @@ def _disagreements(facts: dict, dt: float) -> list[Problem]:
 
 
 def _brief(value) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else show(value)
+    """A converted value, to 6 significant digits: tau=10.000000000000002 reads 10.0."""
+    return repr(float(f"{value:.6g}")) if isinstance(value, float) else show(value)
 
 
 def _implied(vocab: str, prop: str, params: dict) -> tuple[object, str] | None:
@@ -270,7 +271,7 @@ class _Build:
     def steps(self, key: str, dt: float) -> int:
         steps = refractory_steps(self.params[key], dt)
         if steps > MAX_REFRACTORY_STEPS:
-            return self.fail(key, f"is {steps} steps of dt={show(dt)}; at most {MAX_REFRACTORY_STEPS}")
+            return self.fail(key, f"is {show(steps)} steps of dt={show(dt)}; at most {MAX_REFRACTORY_STEPS}")
         return steps
 
     def fail(self, key: str, message: str) -> float:

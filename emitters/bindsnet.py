@@ -63,6 +63,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += _projection_table(graph, pops)
     if canon:
         body += _canonical_parts(graph, canon, ns)
+    if any(graph.projection(p.name).bias for p in pops):
+        body += stmts(_AFFINE_CONNECTION)
     body.append(_build_model(graph, ops, inputs[0], ns))
     body += _load_export()
     body.append(_run(inputs[0]))
@@ -77,6 +79,19 @@ def _imports(canon: list[PopulationOp], dt: float) -> list[cst.BaseStatement]:
     if canon:
         return stmts(_IMPORTS_CANONICAL)
     return stmts(_IMPORTS)
+
+
+_AFFINE_CONNECTION = '''
+class AffineConnection(Connection):
+    """A Connection whose bias is added inside the product (addmm), as torch.nn.Linear does.
+
+    BindsNET computes s @ w + b, which rounds differently for large fan-in; with addmm
+    every target computes the same float32 currents."""
+
+    def compute(self, s):
+        post = torch.addmm(self.b, s.view(s.size(0), -1).float(), self.w)
+        return post.view(s.size(0), *self.target.shape)
+'''
 
 
 _IMPORTS = """
@@ -265,7 +280,7 @@ _CONNECTION = (
     "w=fc.weight.detach().t()), source={s}, target={t})"
 )
 _CONNECTION_BIAS = (
-    "network.add_connection(Connection(network.layers[{s}], network.layers[{t}], "
+    "network.add_connection(AffineConnection(network.layers[{s}], network.layers[{t}], "
     "w=fc.weight.detach().t(), b=fc.bias.detach()), source={s}, target={t})"
 )
 

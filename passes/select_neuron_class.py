@@ -99,4 +99,8 @@ class SelectNeuronClass:
         for pop in graph.populations():
             impl, why = choose(graph.attrs.target, pop.neuron, graph.attrs.dt)
             graph.replace_op(pop.replace(impl=impl), self.name, f"{impl}: {why}")
+            fc = graph.projection(pop.name)
+            if graph.attrs.target == "bindsnet" and fc.bias:
+                graph.note(self.name, fc.name, "AffineConnection: the bias is added inside the product "
+                           "(addmm) as torch.nn.Linear does; BindsNET's s @ w + b rounds differently")
         return graph

@@ -92,3 +92,20 @@ def test_weights_are_portable(source, tmp_path, bindsnet):
     for target in TARGETS:
         for pop in graph.populations():
             assert torch.equal(runs[target][pop.name], runs[source][pop.name]), (target, pop.name)
+
+
+@pytest.mark.parametrize("quantized", (False, True), ids=("cont", "quant"))
+def test_full_size_with_bias_is_exact(quantized, tmp_path, bindsnet):
+    """784-256-10 with bias: BLAS rounds s @ w + b differently from the fused addmm of
+    nn.Linear for large fan-in, so every target must add the bias inside the product."""
+    neuron = vocab_neuron("spikingjelly", "lif", "zero")
+    graph = mlp((784, 256, 10), neuron, bias=True, time_steps=25, source="spikingjelly", name="Big")
+    weights = reference.random_weights(graph, seed=1, quantized=quantized)
+    inputs = reference.random_spikes(25, 16, 784, seed=2)
+    expected = reference.run(graph, weights, inputs)
+    for target in TARGETS:
+        module = emit_and_import(graph, target, tmp_path)
+        got = module.run(module.load_weights(module.build_model(), weights), inputs, membrane=True)
+        for pop in graph.populations():
+            assert torch.equal(got[pop.name], expected[pop.name]), (target, pop.name)
+            assert torch.equal(got[pop.name + ".v"], expected[pop.name + ".v"]), (target, pop.name)
