@@ -111,6 +111,7 @@ class _Builder:
         by_name = {pop.name: pop for pop in pops}
         labels = {layer["name"] for layer in self.layers if layer["type"] == "linear" and "name" in layer}
         seen: dict[tuple[str, str], str] = {}
+        unresolved = False  # a connection names an unknown population
         for i, conn in enumerate(self.spec["connections"]):
             here = pointer_join("/connections", i)
             src, dst = conn["source"], conn["target"]
@@ -120,10 +121,10 @@ class _Builder:
                 known = False
             elif dst not in by_name:
                 self.unknown(pointer_join(here, "target"), dst, list(by_name), labels)
-                known = False
+                known, unresolved = False, True
             if src != "input" and src not in by_name:
                 self.unknown(pointer_join(here, "source"), src, ["input", *by_name], labels)
-                known = False
+                known, unresolved = False, True
             if not known:
                 continue
             target = by_name[dst]
@@ -135,18 +136,21 @@ class _Builder:
             else:
                 target.source, target.via = src, here
             seen.setdefault((src, dst), here)
+        # A connection naming an unknown population most likely meant one that would be
+        # reported below as unconnected or unreachable: report only the cause.
         for pop in pops:
-            if pop.source is None:
+            if pop.source is None and not unresolved:
                 self.error(self.ptr(pop.index), f"{pop.name} has no incoming connection, "
                                                 "so it cannot be reached from input")
-        self.check_paths(pops, by_name)
+        self.check_paths(pops, by_name, report_unreachable=not unresolved)
 
     def unknown(self, pointer: str, name: str, choices: list[str], labels: set[str]) -> None:
         hint = (" (it names a linear layer; connections name neuron layers)" if name in labels
                 else did_you_mean(name, choices))
         self.error(pointer, f"unknown population {show(name)}{hint}")
 
-    def check_paths(self, pops: list[_Population], by_name: dict[str, _Population]) -> None:
+    def check_paths(self, pops: list[_Population], by_name: dict[str, _Population],
+                    report_unreachable: bool) -> None:
         """Cycles (named), populations not reachable from input, and sizes along each connection."""
         order = {pop.name: n for n, pop in enumerate(pops)}
         status: dict[str, str] = {}  # name -> "input" (reached from input) | "cut" | "cycle"
@@ -168,7 +172,7 @@ class _Builder:
                 status.setdefault(n, end)
         input_pop: _Population | None = None
         for pop in pops:
-            if status[pop.name] == "cut" and pop.source is not None:
+            if status[pop.name] == "cut" and pop.source is not None and report_unreachable:
                 self.error(pop.via, f"{pop.name} is not reachable from input (it reads {pop.source})")
             if status[pop.name] != "input":
                 continue

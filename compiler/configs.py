@@ -1,0 +1,59 @@
+"""`make all-configs`: compile the experiment specs (C1-C6) and print one summary row per build.
+
+Usage: python -m compiler.configs SPEC [SPEC ...]. Each spec is compiled for its own
+target_simulator with the default pass pipeline and written to
+build/<model_name>_<target>.py. Exit 1 if any spec fails (its diagnostics are shown).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, CompileError
+
+
+def _neurons(graph) -> str:
+    kinds = []
+    for pop in graph.populations():
+        kind = pop.neuron.kind.upper()
+        if kind not in kinds:
+            kinds.append(kind)
+    return "+".join(kinds)
+
+
+def main(argv: list[str]) -> int:
+    from .build import compile_spec
+    from .driver import default_output
+    from .output import write_atomic
+
+    if not argv:
+        print("usage: python -m compiler.configs SPEC [SPEC ...]", file=sys.stderr)
+        return 2
+    header = ("config", "target", "neurons", "hidden", "time steps", "precision", "output")
+    rows, status = [], EXIT_OK
+    for arg in argv:
+        spec = Path(arg)
+        try:
+            built = compile_spec(spec)
+        except CompileError as exc:
+            for d in exc.diagnostics:
+                print(d.render(), file=sys.stderr)
+            status = EXIT_SPEC_ERROR
+            continue
+        for d in built.warnings:
+            print(d.render(), file=sys.stderr)
+        g = built.graph
+        out = default_output(g.attrs.model_name, g.attrs.target, "python")
+        write_atomic(out, built.source, spec=spec)
+        hidden = ",".join(str(p.size) for p in g.populations()[:-1]) or "-"
+        precision = "FP16 on CUDA, FP32 on CPU" if g.attrs.precision == "fp16-cuda" else "FP32"
+        rows.append((spec.stem, g.attrs.target, _neurons(g), hidden, str(g.attrs.time_steps), precision, str(out)))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

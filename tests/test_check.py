@@ -1,0 +1,52 @@
+"""The `check` command: compiles for every target, runs them, and says whether they agree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from compiler.check import compare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _check(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compiler", "check", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_compare_reports_agreement_first_step_and_membrane_gap():
+    a = torch.zeros(4, 2, 3)
+    b = a.clone()
+    b[2, 1, 0] = 1.0
+    va, vb = torch.zeros(4, 2, 3), torch.zeros(4, 2, 3)
+    vb[3, 0, 2] = 0.25
+    result = compare({"p": a, "p.v": va}, {"p": b, "p.v": vb}, ["p"])
+    agreement, first, dv = result["p"]
+    assert agreement == 23 / 24
+    assert first == 2
+    assert dv == 0.25
+    assert compare({"p": a, "p.v": va}, {"p": a, "p.v": va}, ["p"])["p"] == (1.0, None, 0.0)
+
+
+def test_check_passes_on_a_paper_config():
+    result = _check(str(ROOT / "specs" / "C3.json"), "--time-steps", "12", "--batch", "16", "--quantized")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "all targets agree" in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip().startswith(("snntorch", "spikingjelly", "bindsnet"))]
+    assert len(rows) == 6  # 3 targets x 2 populations
+    assert all(row[1] == "100.000%" and row[2] == "-" for row in rows)
+
+
+def test_check_rejects_a_bad_spec_and_unknown_target(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"model_name": "x",}', encoding="utf-8")
+    result = _check(str(bad))
+    assert result.returncode == 1
+    assert "bad.json:1:" in result.stderr and "Traceback" not in result.stderr
+    result = _check(str(ROOT / "specs" / "C1.json"), "--targets", "nest")
+    assert result.returncode == 2
+    assert "unknown target" in result.stderr
