@@ -249,7 +249,7 @@ class _Parser:
             plain = _PLAIN.match(self.text, i)
             parts.append(plain.group())
             i = plain.end()
-            if i >= self.n:
+            if i >= self.n or (i == self.n - 1 and self.text[i] == "\\"):
                 self.fail(start, "unterminated string")
             ch = self.text[i]
             if ch == '"':
@@ -269,8 +269,6 @@ class _Parser:
         code = self.text[i + 1: i + 2]
         if code in _ESCAPES:
             return _ESCAPES[code], i + 2
-        if not code:
-            self.fail(i, "unterminated string")
         if code != "u":
             shown = f"\\{code}" if code.isprintable() else f"'\\' followed by {self.found(i + 1)}"
             self.fail(i, f"invalid escape {shown} in a string")

@@ -15,7 +15,7 @@ import builtins
 import keyword
 from dataclasses import dataclass
 
-from ir import DenseOp, Graph, InputOp, Loc, ModelAttrs, PopulationOp, projection_name
+from ir import DenseOp, Graph, InputOp, Loc, ModelAttrs, Neuron, PopulationOp, projection_name
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
@@ -41,7 +41,7 @@ class _Builder:
         self.key = "layers" if "layers" in spec else "layer"
         self.layers: list[dict] = spec[self.key]
         self.errors: list[Diagnostic] = []
-        self.neurons: dict[int, object] = {}  # neuron layer index -> ir.Neuron
+        self.neurons: dict[int, Neuron] = {}  # by index of the neuron layer
 
     def ptr(self, index: int, *keys: str) -> str:
         out = pointer_join(f"/{self.key}", index)

@@ -11,8 +11,9 @@ must say the same as the chosen reading:
 
 * keys for one property (decay: beta/tau/tc_decay; threshold:
   threshold/v_threshold/thresh; reset: reset_mechanism/v_reset/reset) must
-  agree with each other (decays within 1e-6 relative, the rest exactly); one
-  the chosen vocabulary does not write is translated into its key;
+  agree with each other (decays within 1e-6 relative, the rest exactly; a
+  disagreement is reported at the key outside the chosen vocabulary); one the
+  chosen vocabulary does not write is translated into its key;
 * a property the chosen vocabulary cannot write (rest, refrac, decay_input,
   reset_delay) must equal what that simulator implies (e.g. no refractory
   period in snnTorch).
@@ -107,12 +108,42 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     """The canonical neuron of a schema-valid LIFNode/IFNode layer; raises NeuronSpecError."""
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
-    facts: dict[str, list[tuple[str, object, object]]] = {}  # property -> [(key, value, fact)]
-    for reading in sorted(VOCABULARY_KEYS, key=lambda v: v != vocab):  # the chosen one first
+    facts = _facts(layer, vocab, dt)
+    problems = _disagreements(facts, dt)
+    params, origin = _reading(layer, kind, vocab, facts, dt, problems)
+    if not problems:
+        problems = _unexpressible(vocab, facts, params)
+    if kind == "lif" and vocab == "snntorch" and "beta" not in params:
+        problems.append(Problem("", "snnTorch's Leaky needs beta: add \"beta\" "
+                                    "(the membrane decay per step, e.g. 0.95)"))
+    if problems:
+        raise NeuronSpecError(problems)
+    build = _Build(params, origin)
+    surrogate = build.surrogate(layer.get("surrogate_function"), vocab)
+    neuron = {"snntorch": _snntorch, "spikingjelly": _spikingjelly, "bindsnet": _bindsnet}[vocab](
+        build, kind, dt, surrogate)
+    problems = build.problems or [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
+def _facts(layer: dict, vocab: str, dt: float) -> dict[str, list[tuple[str, object, object]]]:
+    """property -> [(key, value, what it says)] for the keys written, the chosen vocabulary's first."""
+    facts: dict[str, list[tuple[str, object, object]]] = {}
+    for reading in sorted(VOCABULARY_KEYS, key=lambda v: v != vocab):
         for key in VOCABULARY_KEYS[reading]:
             if key in layer:
                 facts.setdefault(_PROPERTY[key], []).append((key, layer[key], _fact(key, layer[key], dt)))
-    problems = _disagreements(facts, dt)
+    return facts
+
+
+def _reading(layer: dict, kind: str, vocab: str, facts: dict, dt: float,
+             problems: list[Problem]) -> tuple[dict, dict]:
+    """The chosen vocabulary's parameters: as written, restated in another vocabulary, or defaults.
+
+    Returns the parameters and, for each, the spec key that supplied it (for error messages).
+    """
     params, origin = {}, {}
     for prop, key in _KEY[vocab].items():
         if kind == "if" and prop in _LIF_ONLY:
@@ -128,26 +159,21 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
                                                f"{SIMULATORS[vocab]} vocabulary, which this layer uses"))
         elif key in _DEFAULTS:
             params[key], origin[key] = _DEFAULTS[key], key
+    return params, origin
+
+
+def _unexpressible(vocab: str, facts: dict, params: dict) -> list[Problem]:
+    """Written properties the chosen vocabulary has no key for, unless they say what it implies."""
+    problems = []
     for prop, items in facts.items():
-        if prop not in _KEY[vocab] and not problems:
-            key, value, fact = items[0]
-            implied = _implied(vocab, prop, params)
-            if implied is not None and fact != implied[0]:
-                problems.append(Problem(key, f"{key}={show(value)} cannot be expressed in "
-                                             f"{SIMULATORS[vocab]} vocabulary: {implied[1]}"))
-    if kind == "lif" and vocab == "snntorch" and "beta" not in params:
-        problems.append(Problem("", "snnTorch's Leaky needs beta: add \"beta\" "
-                                    "(the membrane decay per step, e.g. 0.95)"))
-    if problems:
-        raise NeuronSpecError(problems)
-    build = _Build(params, origin)
-    surrogate = build.surrogate(layer.get("surrogate_function"), vocab)
-    neuron = {"snntorch": _snntorch, "spikingjelly": _spikingjelly, "bindsnet": _bindsnet}[vocab](
-        build, kind, dt, surrogate)
-    problems = build.problems or [Problem("", msg) for msg in neuron.problems()]
-    if problems:
-        raise NeuronSpecError(problems)
-    return neuron
+        if prop in _KEY[vocab]:
+            continue
+        key, value, fact = items[0]
+        implied = _implied(vocab, prop, params)
+        if implied is not None and fact != implied[0]:
+            problems.append(Problem(key, f"{key}={show(value)} cannot be expressed in "
+                                         f"{SIMULATORS[vocab]} vocabulary: {implied[1]}"))
+    return problems
 
 
 # -- what each key says, in one currency per property -------------------------

@@ -10,6 +10,7 @@ Rules it enforces, so that no spec string can become code:
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import math
 import re
@@ -17,7 +18,7 @@ import unicodedata
 from typing import Iterable, Mapping
 
 import libcst as cst
-from libcst.helpers import parse_template_expression, parse_template_module
+from libcst.helpers._template import TemplateChecker, mangle_template, unmangle_nodes
 
 # -- literals ----------------------------------------------------------------
 
@@ -132,14 +133,36 @@ def _check(template: str, subs: Mapping[str, object]) -> dict[str, cst.CSTNode]:
     return dict(subs)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed_module(template: str, names: frozenset[str]) -> cst.Module:
+    # libcst nodes are immutable, so one parse of a template serves every use of it.
+    return cst.parse_module(mangle_template(template, set(names)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_expression(template: str, names: frozenset[str]) -> cst.BaseExpression:
+    return cst.parse_expression(mangle_template(template, set(names)))
+
+
+def _fill(tree: cst.CSTNode, subs: dict[str, cst.CSTNode]) -> cst.CSTNode:
+    """What libcst's parse_template_* do after parsing: substitute, then check nothing is left."""
+    if not subs:
+        return tree
+    filled = unmangle_nodes(tree, subs)
+    filled.visit(TemplateChecker(set(subs)))
+    return filled
+
+
 def stmts(template: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
     """Statements from a template whose `{placeholders}` are all filled with CST nodes."""
-    module = parse_template_module(template, **_check(template, subs))
+    checked = _check(template, subs)
+    module = _fill(_parsed_module(template, frozenset(checked)), checked)
     return list(module.body)
 
 
 def expr(template: str, **subs: cst.CSTNode) -> cst.BaseExpression:
-    return parse_template_expression(template, **_check(template, subs))
+    checked = _check(template, subs)
+    return _fill(_parsed_expression(template, frozenset(checked)), checked)
 
 
 # -- comments ------------------------------------------------------------------
