@@ -23,6 +23,10 @@ from .vocabulary import SIMULATORS, normalize_simulator
 
 _UNSAFE_TEXT = {"$ref": "#/$defs/unsafeText"}
 _LEAK_ONLY = {"$ref": "#/$defs/leakOnly"}  # as IFNode's properties refer to it
+# Every keyword of the schema that can fail has a message written here (a test checks it).
+MESSAGES_FOR = frozenset({
+    "type", "enum", "minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "minItems",
+    "maxItems", "pattern", "not", "required", "additionalProperties", "anyOf"})
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string",
                "boolean": "true or false", "object": "an object", "array": "an array", "null": "null"}
 
@@ -45,11 +49,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def validate(spec: object, source: SourceText) -> list[Diagnostic]:
     """Every schema error of `spec`, plus an unknown target_simulator, sorted by position."""
-    found: list[Diagnostic] = []
-    for error in _validator().iter_errors(spec):
-        for diagnostic in _translate(error, source):
-            if diagnostic not in found:
-                found.append(diagnostic)
+    found = list(dict.fromkeys(d for error in _validator().iter_errors(spec) for d in _translate(error, source)))
     simulator = spec.get("target_simulator") if isinstance(spec, dict) else None
     if isinstance(simulator, str) and normalize_simulator(simulator) is None:
         found.append(source.diagnostic(
@@ -98,8 +98,7 @@ def _message(kind: str, value, instance, ptr: str) -> str:
         choices = ", ".join(show(v) for v in value)
         hint = did_you_mean(instance, [v for v in value if isinstance(v, str)])
         return f"{show(instance)} is not one of {choices}{hint}"
-    bounds = {"minimum": "at least", "maximum": "at most",
-              "exclusiveMinimum": "greater than", "exclusiveMaximum": "less than"}
+    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than"}
     if kind in bounds:
         return f"must be {bounds[kind]} {show(value)}, got {show(instance)}"
     if kind in ("minLength", "minItems"):
@@ -117,7 +116,7 @@ def _message(kind: str, value, instance, ptr: str) -> str:
     if kind == "pattern":
         return (f"{show(instance)} is not a valid name: use ASCII letters, digits and "
                 "underscores, not starting with a digit")
-    return f"does not satisfy the spec schema ({kind}: {show(value)})"
+    return f"does not satisfy the spec schema ({kind}: {show(value)})"  # see MESSAGES_FOR
 
 
 def _unsafe_char(text: str) -> str | None:
@@ -129,8 +128,6 @@ def _unsafe_char(text: str) -> str | None:
 def _describe(instance) -> str:
     if isinstance(instance, str):
         return f"the string {show(instance)}"
-    if isinstance(instance, (list, dict)) or instance is None:
-        return show(instance)
-    if isinstance(instance, bool):
-        return show(instance)
-    return f"the number {show(instance)}"
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        return f"the number {show(instance)}"
+    return show(instance)  # an array, an object, true, false, null

@@ -41,10 +41,9 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
     if graph.decisions:
         lines.append("Decisions:")
         lines += [f"  [{d.pass_name}] {d.subject}: {d.message}" for d in graph.decisions]
-    if any(p.impl == "canonical" for p in graph.populations()):
-        lines.append("Canonical neuron step (float32, in this order), used where no native class is exact:")
-        lines.append("  x = 0 while refractory; h = charge(v, x); s = h >= v_threshold; reset.")
-        lines += [f"  charge[{k}] = {v}" for k, v in LEAK_FORMS.items()]
+    lines.append("Canonical neuron step (float32, in this order); every population computes exactly this:")
+    lines.append("  x = 0 while refractory; h = charge(v, x); s = h >= v_threshold; reset.")
+    lines += [f"  charge[{k}] = {v}" for k, v in LEAK_FORMS.items()]
     out: list[cst.EmptyLine] = []
     for line in lines:
         for text in clean_text(line):

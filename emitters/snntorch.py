@@ -216,7 +216,7 @@ def _canonical_class(pop: PopulationOp, cls: str, step: str) -> cst.BaseStatemen
 
 
 def _population_block(
-    graph: Graph, pop: PopulationOp, fc_attr: str, neuron_attr: str
+    graph: Graph, pop: PopulationOp, fc_attr: str, neuron_attr: str, step: str
 ) -> list[cst.BaseStatement]:
     src = graph.source_of(graph.projection(pop.name).name)
     source = (
@@ -238,15 +238,23 @@ def _population_block(
             record = "mem_rec.append(mem)"
         body = stmts(
             "cur = self.{fc}({src})\n"
-            "mem = torch.zeros_like(cur[0])\n"
             "spk_rec = []\n"
             "mem_rec = []\n"
-            "for t in range(cur.shape[0]):\n"
-            "    spk, mem = self.{lif}(cur[t], mem)\n"
-            "    spk_rec.append(spk)\n"
-            "    " + record + "\n"
+            "if torch.is_grad_enabled():\n"
+            "    mem = torch.zeros_like(cur[0])\n"
+            "    for t in range(cur.shape[0]):\n"
+            "        spk, mem = self.{lif}(cur[t], mem)\n"
+            "        spk_rec.append(spk)\n"
+            "        " + record + "\n"
+            "else:\n"
+            "    v, s, r = torch.zeros_like(cur[0]), torch.zeros_like(cur[0]), torch.zeros_like(cur[0])\n"
+            "    for t in range(cur.shape[0]):\n"
+            "        s, v, r = {step}(cur[t], v, s, r)\n"
+            "        spk_rec.append(s)\n"
+            "        mem_rec.append(v)\n"
             "out[{key}] = torch.stack(spk_rec)\n"
             "out[{vkey}] = torch.stack(mem_rec)\n",
+            step=name(step),
             **subs,
         )
     elif pop.impl == CANONICAL:
@@ -284,6 +292,10 @@ _FORWARD_DOC = (
     "graph is feedforward (a DAG), so a population's current at step t depends only\n"
     "on its source's spikes at step t, all known before it runs. State starts fresh\n"
     "on every call.\n"
+    "\n"
+    "With autograd on (training), snn.Leaky neurons step with their surrogate\n"
+    "gradients; without it (inference, as in run()), the generated step functions\n"
+    "perform the same float32 operations with less per-step overhead.\n"
 )
 
 
@@ -292,6 +304,7 @@ def _model_class(
     cls: str,
     attrs: dict[str, tuple[str, str]],
     neuron_classes: dict[str, str],
+    steps: dict[str, str],
 ) -> cst.BaseStatement:
     init_body: list[cst.BaseStatement] = list(stmts("super().__init__()"))
     for pop in graph.populations():
@@ -335,7 +348,7 @@ def _model_class(
 
     forward_body: list[cst.BaseStatement] = [_doc(_FORWARD_DOC), *stmts("out = {}")]
     for pop in graph.populations():
-        forward_body += _population_block(graph, pop, *attrs[pop.name])
+        forward_body += _population_block(graph, pop, *attrs[pop.name], steps[pop.name])
     forward_body += stmts("return out")
     forward = _with_body("def forward(self, x):", forward_body)
 
@@ -457,9 +470,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += [_blank_before(consts[0]), *consts[1:]]
 
     neuron_classes: dict[str, str] = {}
+    steps: dict[str, str] = {}
     for pop in pops:
-        if pop.impl != CANONICAL:
-            continue
         decay_name = None
         if pop.neuron.leak == "tc":
             decay_name = ns.name(f"DECAY_{pop.name}")
@@ -478,17 +490,19 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                     )
                 )
             )
-        step = ns.name(f"{pop.name}_step")
+        step = steps[pop.name] = ns.name(f"{pop.name}_step")
         fn = canonical.step_function(step, pop.neuron, decay_name)
-        body.append(
-            _blank_before(
-                _lead(fn, _comments(f"population {pop.name!r}: the canonical step."))
-            )
+        why = "the canonical step" if pop.impl == CANONICAL else (
+            "the canonical step, float32-identical to snn.Leaky (select-neuron-class); "
+            "the inference loop without autograd uses it, training uses snn.Leaky"
         )
+        body.append(_blank_before(_lead(fn, _comments(f"population {pop.name!r}: {why}."))))
+        if pop.impl != CANONICAL:
+            continue
         cls = neuron_classes[pop.name] = ns.name(f"Neuron_{pop.name}")
         body.append(_blank_before(_canonical_class(pop, cls, step)))
 
-    body.append(_blank_before(_model_class(graph, model_cls, attrs, neuron_classes)))
+    body.append(_blank_before(_model_class(graph, model_cls, attrs, neuron_classes, steps)))
     (build,) = stmts(
         "def build_model(device=None):\n"
         '    """A fresh model with nn.Linear\'s default initialization, on `device` if given."""\n'

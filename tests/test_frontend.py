@@ -15,7 +15,7 @@ import pytest
 
 from compiler.diagnostics import CompileError, Diagnostic
 from compiler.frontend import MAX_SPEC_BYTES, load_spec, load_text
-from ir import DenseOp, InputOp, Loc, Neuron, PopulationOp, Surrogate
+from ir import DenseOp, InputOp, Loc, Neuron, Surrogate
 from ir.examples import snntorch_lif
 from ir.floats import f32, next_up
 
@@ -292,3 +292,36 @@ def test_importing_compiler_loads_nothing_else():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+# -- the schema ----------------------------------------------------------------------------------------
+# Keywords that only apply or group subschemas, and never fail by themselves.
+_STRUCTURAL = {"$schema", "$defs", "$ref", "title", "description", "properties", "items", "allOf",
+               "if", "then", "const", "dependentSchemas"}
+
+
+def _keywords(schema, found: set[str]) -> set[str]:
+    if isinstance(schema, dict):
+        for key, sub in schema.items():
+            found.add(key)
+            if key in ("properties", "$defs", "dependentSchemas"):
+                for value in sub.values():
+                    _keywords(value, found)
+            elif key not in ("enum", "const", "required"):
+                _keywords(sub, found)
+    elif isinstance(schema, list):
+        for sub in schema:
+            _keywords(sub, found)
+    return found
+
+
+def test_schema_is_draft_2020_12_and_every_failing_keyword_has_a_message():
+    from jsonschema import Draft202012Validator
+
+    from compiler.validate import MESSAGES_FOR, schema
+
+    Draft202012Validator.check_schema(schema())
+    assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    used = _keywords(schema(), set())
+    assert "oneOf" not in used  # layer kinds dispatch on "type" with if/then
+    assert used - _STRUCTURAL == set(MESSAGES_FOR)

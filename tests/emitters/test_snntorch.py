@@ -293,3 +293,22 @@ def test_leaky_delayed_subtract_with_negative_threshold(tmp_path):
     _assert_matches_reference(
         emit_and_import(graph, "snntorch", tmp_path), graph, weights, _inputs()
     )
+
+
+@pytest.mark.parametrize("neuron_id", ["leaky-subtract-delayed", "leaky-zero", "leaky-none", "if-zero"])
+def test_training_path_matches_inference_path(neuron_id, tmp_path):
+    """forward() with autograd steps snn.Leaky (surrogate gradients); run() uses the generated
+    step functions. Both must give the same spikes, and gradients must reach the weights."""
+    neuron, impl = NEURONS[neuron_id]
+    assert impl == "snn.Leaky"
+    graph = mlp(SIZES, neuron, time_steps=T, name="Train")
+    mod = emit_and_import(graph, "snntorch", tmp_path)
+    model = mod.load_weights(mod.build_model(), reference.random_weights(graph, seed=5))
+    inputs = _inputs()
+    fast = mod.run(model, inputs, membrane=True)
+    out = model(inputs)
+    for pop in ("layer_1", "layer_2"):
+        assert torch.equal(out[pop].detach(), fast[pop])
+        assert torch.equal(out[pop + ".v"].detach(), fast[pop + ".v"])
+    out["layer_2"].sum().backward()
+    assert model.fc_layer_1.weight.grad is not None and model.fc_layer_1.weight.grad.abs().sum() > 0
