@@ -247,7 +247,10 @@ def run(model, inputs, membrane=False):
 
 _RUN_CHAIN_BODY = '''
         for pop, fc, node in layers:
-            x = node(fc(x))
+            # Under FP16 autocast only the projection runs in half precision: the neuron
+            # gets float32 currents, which keeps SpikingJelly's fused kernels (an fp16
+            # state falls back to a per-step Python loop). In fp32, .float() is a no-op.
+            x = node(fc(x).float())
             out[pop] = x.float()
 '''
 
@@ -343,7 +346,7 @@ class Network(nn.Module):
     for k, p in enumerate(pops):
         src = graph.source_of(graph.projection(p.name).name).name
         fwd_body += stmts(
-            "{out} = self.nodes[{k}](self.fc[{k}]({src}))\n",
+            "{out} = self.nodes[{k}](self.fc[{k}]({src}).float())\n",
             out=name(local[p.name]),
             k=literal(k),
             src=name(local[src]),

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from compiler.build import compile_spec
@@ -81,12 +81,14 @@ def test_mutated_specs_succeed_or_fail_cleanly(data, target):
         try:
             compiled = compile_spec(path, target)
         except CompileError as err:
+            event("rejected with a CompileError")
             assert err.diagnostics and all(d.severity == "error" for d in err.diagnostics)
             for diagnostic in err.diagnostics:
                 assert diagnostic.headline().startswith(f"{path}:"), diagnostic.headline()
             for line in err.render().splitlines():  # nothing from the spec reaches the terminal raw
                 assert line.isprintable(), line
         else:
+            event("still valid: compiled")
             compile(compiled.source, f"<{target}>", "exec")
 
 
