@@ -60,7 +60,7 @@ def test_valid_specs_compile_for_every_target(text):
         compile(source, f"<{target}>", "exec")
 
 
-@_examples(120)
+@_examples(60)
 @given(text=spec_texts())
 def test_valid_specs_give_black_stable_modules(text):
     with tempfile.TemporaryDirectory() as tmp:

@@ -239,7 +239,7 @@ json_values = st.recursive(
     lambda children: st.one_of(st.lists(children, max_size=3),
                                st.dictionaries(st.one_of(st.sampled_from(SPEC_KEYS), any_text), children,
                                                max_size=3)),
-    max_leaves=6,
+    max_leaves=8,
 )
 
 
