@@ -31,6 +31,8 @@ KNOWN_DEVICES = ("high_performance_gpu", "edge_ai_processor", "cpu", "embedded")
 
 @dataclass
 class FrontendResult:
+    """The verified graph, the frontend's warnings, the parsed spec, and its text for diagnostics."""
+
     graph: Graph
     warnings: list[Diagnostic]
     spec: dict
@@ -56,7 +58,7 @@ def load_spec(path: str | os.PathLike, *, target: str | None = None) -> Frontend
 
 
 def load_text(text: str, filename: str, *, target: str | None = None) -> FrontendResult:
-    """Like `load_spec` for a spec already in memory; `filename` is only used in messages."""
+    """Like `load_spec` for a spec already in memory; `filename` names it in messages and spec_file."""
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_SPEC_BYTES:
         raise CompileError([_too_large(filename)])

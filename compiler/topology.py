@@ -22,6 +22,7 @@ from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
+MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown population names, per spec
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Builder:
         self.layers: list[dict] = spec[self.key]
         self.errors: list[Diagnostic] = []
         self.neurons: dict[int, Neuron] = {}  # by index of the neuron layer
+        self.suggestions_left = MAX_SUGGESTIONS
 
     def ptr(self, index: int, *keys: str) -> str:
         out = pointer_join(f"/{self.key}", index)
@@ -145,8 +147,11 @@ class _Builder:
         self.check_paths(pops, by_name, report_unreachable=not unresolved)
 
     def unknown(self, pointer: str, name: str, choices: list[str], labels: set[str]) -> None:
-        hint = (" (it names a linear layer; connections name neuron layers)" if name in labels
-                else did_you_mean(name, choices))
+        if name in labels:
+            hint = " (it names a linear layer; connections name neuron layers)"
+        else:  # difflib over thousands of names is slow: suggest for the first few only
+            self.suggestions_left -= 1
+            hint = did_you_mean(name, choices) if self.suggestions_left >= 0 else ""
         self.error(pointer, f"unknown population {show(name)}{hint}")
 
     def check_paths(self, pops: list[_Population], by_name: dict[str, _Population],

@@ -40,6 +40,50 @@ _OWN_NAMES = (
     "PROJECTIONS", "CanonicalNodes",
 )
 
+# Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
+# `add_connection` register their argument with `add_module`, which raises KeyError for a name
+# that is already an attribute ("run", "layers", "to", ...) and silently *replaces* a submodule
+# of the same name (a layer "a_to_b" would be replaced by the connection a -> b, and then no
+# longer follow `.to(device)`). Such population names get another BindsNET layer name.
+_NETWORK_ATTRS = frozenset((
+    "T_destination", "add_connection", "add_layer", "add_module", "add_monitor", "apply", "batch_size",
+    "bfloat16", "buffers", "call_super_init", "children", "clone", "compile", "connections", "cpu", "cuda",
+    "double", "dt", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
+    "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "layers", "learning",
+    "load_state_dict", "modules", "monitors", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module",
+    "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "reset_state_variables", "reward_fn", "run", "save", "set_extra_state", "set_submodule", "share_memory",
+    "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad",
+))
+
+
+def _safe_layer_name(name: str) -> bool:
+    """A layer name add_module accepts as a new submodule, and whose connection names
+    `<source>_to_<target>` never coincide with a layer's or another connection's."""
+    return (name not in _NETWORK_ATTRS and not name.startswith("_") and "_to_" not in name
+            and not name.endswith("_to") and not name.startswith("to_"))
+
+
+def layer_names(names: list[str]) -> dict[str, str]:
+    """BindsNET layer name of each population (and the input): its own name where safe,
+    else `p<k>_<name>` with the first free k (deterministic, never another population's name)."""
+    out: dict[str, str] = {}
+    taken = set(names)
+    for n in names:
+        if _safe_layer_name(n):
+            out[n] = n
+            continue
+        stem = n.lstrip("_").replace("_to_", "_").removesuffix("_to").removeprefix("to_") or "layer"
+        k = 1
+        while (candidate := f"p{k}_{stem}") in taken or not _safe_layer_name(candidate):
+            k += 1
+        taken.add(candidate)
+        out[n] = candidate
+    return out
+
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     if graph.attrs.emit_order is None:
@@ -55,19 +99,20 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     inputs = [op for op in ops if isinstance(op, InputOp)]
     if len(inputs) != 1:
         raise ValueError(f"bindsnet emitter: expected exactly one input, got {len(inputs)}")
+    lnames = layer_names([op.name for op in ops if isinstance(op, (InputOp, PopulationOp))])
     canon = [p for p in pops if p.impl == CANONICAL]
 
     body: list[cst.BaseStatement] = []
     body += _imports(canon, graph.attrs.dt)
     body += module.constant_stmts(graph)
-    body += _projection_table(graph, pops)
+    body += _projection_table(graph, pops, lnames)
     if canon:
         body += _canonical_parts(graph, canon, ns)
     if any(graph.projection(p.name).bias for p in pops):
         body += stmts(_AFFINE_CONNECTION)
-    body.append(_build_model(graph, ops, inputs[0], ns))
+    body.append(_build_model(graph, ops, inputs[0], ns, lnames))
     body += _load_export()
-    body.append(_run(inputs[0]))
+    body.append(_run(lnames[inputs[0].name]))
     body += _main()
     return module.assemble(graph, pipeline, body)
 
@@ -107,16 +152,18 @@ _IMPORTS_CANONICAL = _IMPORTS.replace("LIFNodes\n", "LIFNodes, Nodes\n")
 # -- the projection table ------------------------------------------------------
 
 
-def _projection_table(graph: Graph, pops: list[PopulationOp]) -> list[cst.BaseStatement]:
+def _projection_table(graph: Graph, pops: list[PopulationOp], lnames: dict[str, str]) -> list[cst.BaseStatement]:
     table = {}
     for pop in pops:
         fc: DenseOp = graph.projection(pop.name)
         src = graph.source_of(fc.name).name
-        table[pop.name] = (src, fc.in_features, fc.out_features, fc.bias)
+        table[pop.name] = (lnames[src], lnames[pop.name], fc.in_features, fc.out_features, fc.bias)
     (stmt,) = stmts("PROJECTIONS = {t}", t=literal(table))
     return [with_comments(stmt, comment_lines(
-        "population -> (source layer, in_features, out_features, bias); BindsNET stores "
-        "each projection as Connection(source, population) with w [in, out].", "projections"))]
+        "population -> (source layer, target layer, in_features, out_features, bias); BindsNET "
+        "stores each projection as Connection(source, target) with w [in, out]. Layers are named "
+        "after their population, except a name BindsNET's Network cannot take (run, layers, to, "
+        "a_to_b, ...); monitors always carry the population name.", "projections"))]
 
 
 # -- canonical neurons ---------------------------------------------------------
@@ -178,7 +225,7 @@ def _canonical_parts(graph: Graph, canon: list[PopulationOp], ns: Namespace) -> 
 # -- build_model ---------------------------------------------------------------
 
 
-def _layer_expr(graph: Graph, op, ns: Namespace) -> tuple[cst.BaseExpression, list[cst.BaseStatement]]:
+def _layer_expr(graph: Graph, op, ns: Namespace, lnames: dict[str, str]) -> tuple[cst.BaseExpression, list[cst.BaseStatement]]:
     """The layer constructor and statements to run right after add_layer."""
     if isinstance(op, InputOp):
         return expr("Input(n={n}, traces=False)", n=literal(op.size)), []
@@ -200,7 +247,7 @@ def _layer_expr(graph: Graph, op, ns: Namespace) -> tuple[cst.BaseExpression, li
         after: list[cst.BaseStatement] = []
         if n.leak == "beta":
             (stmt,) = stmts("network.layers[{k}].decay = torch.tensor({b})",
-                            k=literal(op.name), b=literal(n.decay))
+                            k=literal(lnames[op.name]), b=literal(n.decay))
             after.append(with_comments(stmt, comment_lines(
                 "leak 'beta': LIFNodes computes (v - 0) * decay + 0 + x; its decay buffer is set to "
                 "beta exactly (tc_decay above is only its nearest description)", "leak")))
@@ -235,7 +282,7 @@ def _surrogate_note(pops: list[PopulationOp]) -> list[cst.EmptyLine]:
                          + ", ".join(used) + " is not used (inference only).", "surrogate")
 
 
-def _build_model(graph: Graph, ops, inp: InputOp, ns: Namespace) -> cst.FunctionDef:
+def _build_model(graph: Graph, ops, inp: InputOp, ns: Namespace, lnames: dict[str, str]) -> cst.FunctionDef:
     pops = [op for op in ops if isinstance(op, PopulationOp)]
     body: list[cst.BaseStatement] = []
     (net,) = stmts("network = Network(dt={dt}, learning=False)", dt=literal(float(graph.attrs.dt)))
@@ -244,8 +291,8 @@ def _build_model(graph: Graph, ops, inp: InputOp, ns: Namespace) -> cst.Function
     for op in ops:
         if not isinstance(op, (InputOp, PopulationOp)):
             continue
-        ctor, after = _layer_expr(graph, op, ns)
-        (stmt,) = stmts("network.add_layer({c}, name={k})", c=ctor, k=literal(op.name))
+        ctor, after = _layer_expr(graph, op, ns, lnames)
+        (stmt,) = stmts("network.add_layer({c}, name={k})", c=ctor, k=literal(lnames[op.name]))
         lines = []
         if isinstance(op, PopulationOp):
             lines = comment_lines(f"population {op.name}: {op.impl}", "layer") + module.note_comments(op.note)
@@ -263,11 +310,11 @@ def _build_model(graph: Graph, ops, inp: InputOp, ns: Namespace) -> cst.Function
             f"projection {op.name}: initial weights drawn as torch.nn.Linear draws them; "
             "w is the [in, out] transposed view", "connection")))
         template = _CONNECTION_BIAS if op.bias else _CONNECTION
-        body += stmts(template, s=literal(src), t=literal(pop_name))
+        body += stmts(template, s=literal(lnames[src]), t=literal(lnames[pop_name]))
     # monitors
     for op in pops:
-        body += stmts('network.add_monitor(Monitor(network.layers[{k}], state_vars=["s", "v"]), name={k})',
-                      k=literal(op.name))
+        body += stmts('network.add_monitor(Monitor(network.layers[{k}], state_vars=["s", "v"]), name={m})',
+                      k=literal(lnames[op.name]), m=literal(op.name))
     body += stmts("if device is not None:\n    network.to(device)\nreturn network")
     fn = stmts("def build_model(device=None):\n    pass")[0]
     doc = cst.SimpleStatementLine([cst.Expr(literal(
@@ -295,7 +342,7 @@ def load_weights(model, weights):
     [in, out] w as the transposed view of a contiguous [out, in] float32 copy, so that
     s @ w is bit-identical to torch.nn.functional.linear(s, W)."""
     expected = {}
-    for pop, (source, n_in, n_out, bias) in PROJECTIONS.items():
+    for pop, (source, target, n_in, n_out, bias) in PROJECTIONS.items():
         expected[pop + ".weight"] = (n_out, n_in)
         if bias:
             expected[pop + ".bias"] = (n_out,)
@@ -313,8 +360,8 @@ def load_weights(model, weights):
                 + ", expected " + repr(shape)
             )
         values[key] = value.clone(memory_format=torch.contiguous_format)
-    for pop, (source, n_in, n_out, bias) in PROJECTIONS.items():
-        connection = model.connections[(source, pop)]
+    for pop, (source, target, n_in, n_out, bias) in PROJECTIONS.items():
+        connection = model.connections[(source, target)]
         device = connection.w.device
         w = values[pop + ".weight"].to(device).t()
         connection.w = torch.nn.Parameter(w, requires_grad=False)
@@ -327,8 +374,8 @@ def load_weights(model, weights):
 def export_weights(model):
     """The weights as float32 CPU contiguous tensors: "<population>.weight" [out, in], ".bias" [out]."""
     out = {}
-    for pop, (source, n_in, n_out, bias) in PROJECTIONS.items():
-        connection = model.connections[(source, pop)]
+    for pop, (source, target, n_in, n_out, bias) in PROJECTIONS.items():
+        connection = model.connections[(source, target)]
         w = connection.w.detach().t().to("cpu", torch.float32)
         out[pop + ".weight"] = w.clone(memory_format=torch.contiguous_format)
         if bias:
@@ -375,8 +422,8 @@ def run(model, inputs, membrane=False):
 '''
 
 
-def _run(inp: InputOp) -> cst.FunctionDef:
-    (fn,) = stmts(_RUN, input_name=literal(inp.name))
+def _run(input_layer: str) -> cst.FunctionDef:
+    (fn,) = stmts(_RUN, input_name=literal(input_layer))
     return fn
 
 

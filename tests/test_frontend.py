@@ -325,3 +325,12 @@ def test_schema_is_draft_2020_12_and_every_failing_keyword_has_a_message():
     used = _keywords(schema(), set())
     assert "oneOf" not in used  # layer kinds dispatch on "type" with if/then
     assert used - _STRUCTURAL == set(MESSAGES_FOR)
+
+
+def test_did_you_mean_for_unknown_populations_is_bounded():
+    layers = [{"type": "linear", "in_features": 1, "out_features": 1}, {"type": "IFNode"}] * 100
+    connections = [{"source": "input", "target": f"layer_{k}x"} for k in range(1, 51)]
+    found = errors_of(text_of(layers=layers, connections=connections))
+    assert len(found) == 50
+    assert sum("did you mean" in d.message for d in found) == 20
+    assert found[0].message == "unknown population 'layer_1x'; did you mean 'layer_1'?"
