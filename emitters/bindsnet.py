@@ -211,11 +211,11 @@ def _canonical_parts(graph: Graph, canon: list[PopulationOp], ns: Namespace) -> 
     for pop in canon:
         decay_name = None
         if pop.neuron.leak == "tc":
-            decay_name = ns.name(f"{pop.name.upper()}_DECAY")
+            decay_name = ns.name(f"{pop.name.upper()}_DECAY", key=("decay", pop.name))
             (stmt,) = stmts("{n} = {e}", n=name(decay_name), e=canonical.decay_expr(pop.neuron, dt))
             out.append(with_comments(stmt, comment_lines(
                 f"decay of population {pop.name}, computed as BindsNET computes it", "leak")))
-        fn = canonical.step_function(ns.name(f"{pop.name}_step"), pop.neuron, decay_name)
+        fn = canonical.step_function(ns.name(f"{pop.name}_step", key=("step", pop.name)), pop.neuron, decay_name)
         out.append(with_comments(fn, comment_lines(
             f"canonical step of population {pop.name}; no native BindsNET class is exact", "neuron")))
     out += stmts(_CANONICAL_CLASS)
@@ -259,7 +259,7 @@ def _layer_expr(graph: Graph, op, ns: Namespace, lnames: dict[str, str]) -> tupl
                                      refrac=n.refractory * dt, traces=False)), []
     if op.impl == CANONICAL:
         return expr("CanonicalNodes(n={n}, step={f}, v_init={v})", n=literal(op.size),
-                    f=name(ns[f"{op.name}_step"]), v=literal(n.v_init)), []
+                    f=name(ns[("step", op.name)]), v=literal(n.v_init)), []
     raise ValueError(f"bindsnet emitter: unknown impl {op.impl!r} for {op.name!r}")
 
 

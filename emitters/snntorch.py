@@ -448,11 +448,11 @@ if __name__ == "__main__":
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *_OWN_NAMES))
-    model_cls = ns.name(graph.attrs.model_name)
+    model_cls = ns.name(graph.attrs.model_name, key=("model",))
     attr_ns = Namespace(reserved=_OWN_ATTRS)
     pops = graph.populations()
     attrs = {
-        p.name: (attr_ns.name(f"fc_{p.name}"), attr_ns.name(f"lif_{p.name}"))
+        p.name: (attr_ns.name(f"fc_{p.name}", key=("fc", p.name)), attr_ns.name(f"lif_{p.name}", key=("lif", p.name)))
         for p in pops
     }
     for pop in pops:
@@ -474,7 +474,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     for pop in pops:
         decay_name = None
         if pop.neuron.leak == "tc":
-            decay_name = ns.name(f"DECAY_{pop.name}")
+            decay_name = ns.name(f"DECAY_{pop.name}", key=("decay", pop.name))
             (decay,) = stmts(
                 "{d} = {e}",
                 d=name(decay_name),
@@ -490,7 +490,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                     )
                 )
             )
-        step = steps[pop.name] = ns.name(f"{pop.name}_step")
+        step = steps[pop.name] = ns.name(f"{pop.name}_step", key=("step", pop.name))
         fn = canonical.step_function(step, pop.neuron, decay_name)
         why = "the canonical step" if pop.impl == CANONICAL else (
             "the canonical step, float32-identical to snn.Leaky (select-neuron-class); "
@@ -499,7 +499,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         body.append(_blank_before(_lead(fn, _comments(f"population {pop.name!r}: {why}."))))
         if pop.impl != CANONICAL:
             continue
-        cls = neuron_classes[pop.name] = ns.name(f"Neuron_{pop.name}")
+        cls = neuron_classes[pop.name] = ns.name(f"Neuron_{pop.name}", key=("class", pop.name))
         body.append(_blank_before(_canonical_class(pop, cls, step)))
 
     body.append(_blank_before(_model_class(graph, model_cls, attrs, neuron_classes, steps)))

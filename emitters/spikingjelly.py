@@ -336,9 +336,9 @@ class Network(nn.Module):
         nodes=nodes,
     )
     # forward over the graph, one line per population, in topological order
-    local = {graph.inputs()[0].name: ns.name(graph.inputs()[0].name)}
+    local = {graph.inputs()[0].name: ns.name(graph.inputs()[0].name, key=("local", graph.inputs()[0].name))}
     for p in pops:
-        local[p.name] = ns.name(p.name)
+        local[p.name] = ns.name(p.name, key=("local", p.name))
     fwd_body: list[cst.BaseStatement] = [
         cst.SimpleStatementLine([cst.Expr(literal("Spikes [T, B, n] of every population, in POPULATIONS order."))])
     ]
@@ -406,8 +406,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     step_names: dict[str, str] = {}
     for pop in canon:
-        step = ns.name(f"{pop.name}_step")
-        decay = ns.name(f"{pop.name.upper()}_DECAY") if pop.neuron.leak == "tc" else None
+        step = ns.name(f"{pop.name}_step", key=("step", pop.name))
+        decay = ns.name(f"{pop.name.upper()}_DECAY", key=("decay", pop.name)) if pop.neuron.leak == "tc" else None
         if decay is not None:
             body += stmts("{d} = {e}\n", d=name(decay), e=canonical.decay_expr(pop.neuron, graph.attrs.dt))
         body.append(canonical.step_function(step, pop.neuron, decay))

@@ -71,34 +71,41 @@ class Namespace:
     """Hands out valid, unique Python identifiers (after torch.fx's _Namespace).
 
     `reserve` claims names the emitter itself uses; `name(hint)` returns `hint`
-    when it is free and valid, otherwise a deterministic mangled form.
+    when it is free and valid, otherwise a deterministic mangled form. Asking again
+    with the same `key` (default: the hint) returns the same name; different keys
+    always get different names, even when their hints coincide (the step function
+    of population "Neuron_a" and the class of population "a_step" are both hinted
+    "Neuron_a_step": give each its own key, e.g. ("step", population)).
     """
 
     def __init__(self, reserved: Iterable[str] = ()):
         self._used: set[str] = set(_RESERVED)
-        self._by_hint: dict[str, str] = {}
+        self._by_hint: dict[object, str] = {}
         for n in reserved:
             self._used.add(n)
 
     def reserve(self, *names: str) -> None:
         self._used.update(names)
 
-    def name(self, hint: str) -> str:
-        if hint in self._by_hint:
-            return self._by_hint[hint]
+    def name(self, hint: str, key: object = None) -> str:
+        key = hint if key is None else key
+        if key in self._by_hint:
+            return self._by_hint[key]
         base = re.sub(r"\W", "_", unicodedata.normalize("NFKC", hint), flags=re.ASCII) or "_"
         if base[0].isdigit():
             base = "_" + base
+        if base.startswith("__"):  # inside a class body Python would mangle it to _Class__name
+            base = "_" + base.lstrip("_")
         candidate, k = base, 1
         while candidate in self._used or keyword.iskeyword(candidate):
             candidate = f"{base}_{k}"
             k += 1
         self._used.add(candidate)
-        self._by_hint[hint] = candidate
+        self._by_hint[key] = candidate
         return candidate
 
-    def __getitem__(self, hint: str) -> str:
-        return self._by_hint[hint]
+    def __getitem__(self, key: object) -> str:
+        return self._by_hint[key]
 
 
 def name(identifier: str) -> cst.Name:

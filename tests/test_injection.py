@@ -15,6 +15,7 @@ generated module is checked by parsing, not by eye:
 * imports: exactly the emitter's own (a fixed allow-list per target);
 * calls: every callee is in a fixed allow-list per target, or a class/function
   the module defines itself, or (snnTorch) a `self.fc_*`/`self.lif_*` submodule;
+  no module-level name is bound twice (a derived name never shadows another);
 * the raw text: no control character but '\\n', no U+2028/U+2029, and the first
   two lines carry no PEP 263 coding declaration;
 * it runs: `build_model()` and `run()` (snnTorch for every payload, all three
@@ -195,7 +196,11 @@ def check_module(source: str, target: str) -> ast.Module:
     imports = _import_lines(tree)
     assert imports <= IMPORTS[target], sorted(imports - IMPORTS[target])
     assert REQUIRED_IMPORTS[target] <= imports
-    defined = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
+    bound = [n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))]
+    bound += [t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)]
+    twice = sorted({n for n in bound if bound.count(n) > 1})
+    assert not twice, f"{target}: module-level names bound twice (one entity shadows another): {twice}"
+    defined = set(bound)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             callee = _callee(node.func)
@@ -454,3 +459,30 @@ def test_kitchen_sink_runs_on_every_target(tmp_path, bindsnet):
         assert module.MODEL_NAME == values["model_name"]
         out = module.run(module.build_model(), torch.zeros(3, 2, 4))
         assert sorted(out) == ["a", "b", "c"]
+
+
+def test_populations_whose_derived_names_coincide(tmp_path, bindsnet):
+    """Regression: the emitters derive names from population names ("a" -> A_DECAY, a_step,
+    Neuron_a); populations "a" and "A", or "Neuron_a" and "a_step", used to be handed the same
+    identifier, so one population's decay constant or step function silently replaced another's."""
+    import torch
+
+    spec = colliding_spec(["a", "A", "Neuron_b", "b_step", "b"])
+    spec["layers"][1] = {"type": "LIFNode", "name": "a", "tc_decay": 5.0, "thresh": 0.3, "rest": 0.0,
+                         "reset": 0.0, "refrac": 0}
+    spec["layers"][3] = {"type": "LIFNode", "name": "A", "tc_decay": 500.0, "thresh": 0.3, "rest": 0.0,
+                         "reset": 0.0, "refrac": 0}
+    sources = compile_all(spec, tmp_path)
+    inputs = torch.rand(6, 2, 3)
+    weights, results = None, {}
+    for target, source in sources.items():
+        check_module(source, target)  # includes: no module-level name bound twice
+        module = import_source(source, tmp_path, f"derived_{target}")
+        model = module.build_model()
+        if weights is None:
+            weights = module.export_weights(model)
+        module.load_weights(model, weights)
+        results[target] = module.run(model, inputs)
+    for target in TARGETS[1:]:
+        for pop, spikes in results["snntorch"].items():
+            assert torch.equal(results[target][pop], spikes), (target, pop)

@@ -110,8 +110,10 @@ def test_connection_sizes(generated):
              lowered.projection(p.name).bias) for p in lowered.populations()]
     got = [(ast.literal_eval(c.args[0]), ast.literal_eval(c.args[1]), _kw(c)["bias"]) for c in linears]
     assert got == want
-    connections = [c for c in calls if _callee(c) == "Connection"]
+    connections = [c for c in calls if _callee(c) in ("Connection", "AffineConnection")]
     assert [("b" in {k.arg for k in c.keywords}) for c in connections] == [b for _, _, b in want]
+    # a bias is added inside the product (addmm), like nn.Linear, by the generated subclass
+    assert [_callee(c) == "AffineConnection" for c in connections] == [b for _, _, b in want]
 
 
 def test_every_keyword_exists_in_the_signature(generated, bindsnet):
@@ -121,7 +123,8 @@ def test_every_keyword_exists_in_the_signature(generated, bindsnet):
     from bindsnet.network.topology import Connection
 
     targets = {"Network": Network.__init__, "Input": Input.__init__, "LIFNodes": LIFNodes.__init__,
-               "IFNodes": IFNodes.__init__, "Connection": Connection.__init__, "Monitor": Monitor.__init__,
+               "IFNodes": IFNodes.__init__, "Connection": Connection.__init__,
+               "AffineConnection": Connection.__init__, "Monitor": Monitor.__init__,
                "add_layer": Network.add_layer, "add_connection": Network.add_connection,
                "add_monitor": Network.add_monitor, "run": Network.run}
     _, tree = generated
@@ -140,5 +143,5 @@ def test_every_keyword_exists_in_the_signature(generated, bindsnet):
             ok = kw.arg in params or f'kwargs.get("{kw.arg}"' in source
             assert ok, f"{callee}() has no keyword {kw.arg!r}"
             seen.add((callee, kw.arg))
-    assert {("LIFNodes", "tc_decay"), ("IFNodes", "refrac"), ("Connection", "w"), ("Connection", "b"),
+    assert {("LIFNodes", "tc_decay"), ("IFNodes", "refrac"), ("Connection", "w"), ("AffineConnection", "b"),
             ("Network", "dt"), ("run", "one_step")} <= seen
