@@ -398,7 +398,8 @@ def run(model, inputs, membrane=False):
 
     State is reset first. one_step=True updates layers in add_layer order (topological),
     so spikes are time aligned: no per-connection delay."""
-    x = torch.as_tensor(inputs, dtype=torch.float32)
+    device = next(iter(model.connections.values())).w.device
+    x = torch.as_tensor(inputs, dtype=torch.float32).to(device)
     steps, batch = x.shape[0], x.shape[1]
     if model.batch_size != batch:
         model.batch_size = batch
@@ -409,7 +410,7 @@ def run(model, inputs, membrane=False):
     fp16 = PRECISION == "fp16-cuda" and x.is_cuda
     # BindsNET runs int(time / dt) steps; half a step of margin makes that exactly `steps`.
     time = (steps + 0.5) * model.dt
-    with torch.no_grad(), torch.autocast(x.device.type, dtype=torch.float16, enabled=fp16):
+    with torch.no_grad(), torch.autocast("cuda", dtype=torch.float16, enabled=fp16):
         model.run(inputs={ {input_name}: x}, time=time, one_step=True)
     out = {}
     for pop in POPULATIONS:
