@@ -149,6 +149,7 @@ CALLS = {
     "bindsnet": _COMMON_CALLS | {
         "<expr>.detach", "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.t",
         "<expr>.mean", "Connection", "IFNodes", "Input", "LIFNodes", "Monitor", "Network", "PROJECTIONS.items",
+        "iter", "model.connections.values",
         "b.clone", "connection.b.detach", "connection.w.detach", "layer.set_batch_size", "model.layers.values",
         "model.reset_state_variables", "model.run", "monitor.get", "network.add_connection",
         "network.add_layer", "network.add_monitor", "network.to", "post.view", "s.size", "s.view",
