@@ -113,7 +113,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body.append(_build_model(graph, ops, inputs[0], ns, lnames))
     body += _load_export()
     body.append(_run(lnames[inputs[0].name]))
-    body += _main()
+    body += module.main_block()
     return module.assemble(graph, pipeline, body)
 
 
@@ -428,18 +428,3 @@ def _run(input_layer: str) -> cst.FunctionDef:
     return fn
 
 
-_MAIN = '''
-if __name__ == "__main__":
-    torch.manual_seed(0)
-    smoke_model = build_model()
-    smoke_inputs = torch.bernoulli(torch.full((TIME_STEPS, 4, INPUT_SIZE), 0.2))
-    smoke_out = run(smoke_model, smoke_inputs)
-    print(MODEL_NAME, "on", TARGET, "for", TIME_STEPS, "steps")
-    for smoke_pop in POPULATIONS:
-        rate = smoke_out[smoke_pop].mean().item()
-        print(smoke_pop, "firing rate", round(rate, 4))
-'''
-
-
-def _main() -> list[cst.BaseStatement]:
-    return stmts(_MAIN)

@@ -21,7 +21,26 @@ TOOL = "snnc"
 CONTRACT_NAMES = (
     "MODEL_NAME", "TARGET", "TIME_STEPS", "INPUT_SIZE", "PRECISION", "POPULATIONS",
     "build_model", "load_weights", "export_weights", "run", "torch", "nn", "np",
+    # module-level names of the __main__ smoke run
+    "smoke_model", "smoke_inputs", "smoke_out", "smoke_pop", "smoke_rate",
 )
+
+_MAIN = '''
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    smoke_model = build_model()
+    smoke_inputs = torch.bernoulli(torch.full((TIME_STEPS, 4, INPUT_SIZE), 0.2))
+    smoke_out = run(smoke_model, smoke_inputs)
+    print(MODEL_NAME, "on", TARGET, "for", TIME_STEPS, "steps, batch 4")
+    for smoke_pop in POPULATIONS:
+        smoke_rate = smoke_out[smoke_pop].mean().item()
+        print(smoke_pop, "firing rate", round(smoke_rate, 4))
+'''
+
+
+def main_block() -> list[cst.BaseStatement]:
+    """The `__main__` smoke run, the same for every target: random input, firing rates."""
+    return stmts(_MAIN)
 
 
 def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:

@@ -434,16 +434,6 @@ def run(model, inputs, membrane=False):
     return result
 '''
 
-_MAIN = """
-if __name__ == "__main__":
-    torch.manual_seed(0)
-    model = build_model()
-    inputs = torch.bernoulli(torch.full((TIME_STEPS, 4, INPUT_SIZE), 0.2))
-    spikes = run(model, inputs)
-    print(MODEL_NAME, "on", TARGET, "T =", TIME_STEPS, "B = 4")
-    for pop, s in spikes.items():
-        print(pop, "firing rate", round(s.mean().item(), 4))
-"""
 
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
@@ -513,9 +503,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         c=name(model_cls),
     )
     body.append(_blank_before(build))
-    for template in (_LOAD_WEIGHTS, _EXPORT_WEIGHTS, _RUN, _MAIN):
+    for template in (_LOAD_WEIGHTS, _EXPORT_WEIGHTS, _RUN):
         (node,) = stmts(template.strip() + "\n")
         body.append(_blank_before(node))
+    body += module.main_block()
     return module.assemble(graph, pipeline, body)
 
 

@@ -266,14 +266,6 @@ _RUN_TAIL = '''
     return out
 '''
 
-_MAIN = '''
-if __name__ == "__main__":
-    torch.manual_seed(0)
-    model = build_model()
-    inputs = (torch.rand(TIME_STEPS, 4, INPUT_SIZE) < 0.2).float()
-    for pop, spikes in run(model, inputs).items():
-        print("%s: firing rate %.4f" % (pop, spikes.mean().item()))
-'''
 
 
 def _template(text: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
@@ -419,5 +411,5 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += _build_chain(graph, step_names) if chain else _build_dag(graph, ns, step_names)
     body += _template(_LOAD_EXPORT)
     body.append(_run_function(chain))
-    body += _template(_MAIN)
+    body += module.main_block()
     return module.assemble(graph, pipeline, body)

@@ -126,7 +126,7 @@ REQUIRED_IMPORTS = {"snntorch": {"import snntorch as snn"},
 
 _COMMON_CALLS = {
     "ValueError", "isinstance", "next", "print", "range", "repr", "round", "sorted", "str", "super", "tuple",
-    "list", "zip", "build_model", "run", "model",
+    "list", "zip", "build_model", "run", "model", "smoke_out[].mean",
     "torch.as_tensor", "torch.autocast", "torch.bernoulli", "torch.exp", "torch.full", "torch.full_like",
     "torch.manual_seed", "torch.no_grad", "torch.rand", "torch.stack", "torch.tensor", "torch.where",
     "torch.zeros", "torch.zeros_like", "torch.addmm", "torch.is_grad_enabled",
@@ -154,7 +154,7 @@ CALLS = {
         "model.reset_state_variables", "model.run", "monitor.get", "network.add_connection",
         "network.add_layer", "network.add_monitor", "network.to", "post.view", "s.size", "s.view",
         "self.r.zero_", "self.register_buffer", "self.s_prev.zero_", "self.step", "self.v.fill_",
-        "torch.nn.Linear", "torch.nn.Parameter", "v.to", "value.clone", "w.clone", "smoke_out[].mean",
+        "torch.nn.Linear", "torch.nn.Parameter", "v.to", "value.clone", "w.clone",
         "values[].to",
     },
 }

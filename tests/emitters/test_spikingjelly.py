@@ -200,7 +200,7 @@ def test_main_smoke_run(compiled):
     script.write_text(src, encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "layer_1: firing rate" in done.stdout and "layer_2: firing rate" in done.stdout
+    assert "layer_1 firing rate" in done.stdout and "layer_2 firing rate" in done.stdout
 
 
 def test_fast_sigmoid_rendered_as_softsign_with_comment(tmp_path):
