@@ -67,7 +67,8 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False):
     return weights
 
 
-def _import(source: str, directory: Path, stem: str):
+def load_module(source: str, directory: Path, stem: str):
+    """Write generated source to `directory/stem.py` and import it as a fresh module."""
     path = directory / f"{stem}.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location(stem, path)
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> int:
     runs = {}
     with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
         for target in targets:
-            module = _import(compiled[target].source, Path(tmp), f"check_{target}")
+            module = load_module(compiled[target].source, Path(tmp), f"check_{target}")
             model = module.load_weights(module.build_model(), weights)
             runs[target] = module.run(model, inputs, membrane=True)
 

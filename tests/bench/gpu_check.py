@@ -11,7 +11,6 @@ three targets on CUDA.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -22,18 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT)]
 
 from compiler.build import compile_spec  # noqa: E402
-from compiler.check import random_weights  # noqa: E402
+from compiler.check import load_module, random_weights  # noqa: E402
 
 TARGETS = ("snntorch", "spikingjelly", "bindsnet")
-
-
-def _import(source: str, directory: Path, stem: str):
-    path = directory / f"{stem}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _projection_dtypes(model) -> tuple[list, list]:
@@ -70,7 +60,7 @@ def main() -> int:
             runs = {}
             for target in TARGETS:
                 built = compile_spec(ROOT / "specs" / f"{config}.json", target=target)
-                mod = _import(built.source, Path(tmp), f"{config}_{target}")
+                mod = load_module(built.source, Path(tmp), f"{config}_{target}")
                 graph = built.graph
                 weights = random_weights(graph, seed=0)
                 gen = torch.Generator().manual_seed(1)
