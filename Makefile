@@ -21,6 +21,10 @@ all-configs: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+## Compile every config for all three simulators, run them, and prove their spikes agree.
+check-all: $(STAMP)
+	@for c in $(CONFIGS); do $(PY) -m compiler check specs/$$c.json --time-steps 30 || exit 1; done
+
 ## Compile-time and inference benchmarks (prints figures; never asserted by tests).
 bench: $(STAMP)
 	$(PY) tests/bench/bench.py
