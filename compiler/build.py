@@ -1,15 +1,26 @@
-"""In-process compilation of one spec for one target: frontend, default passes, emitter.
+"""In-process compilation of one spec for one target: frontend, pass pipeline, emitter.
 
-Used by the `check` command and by `make all-configs`; the CLI driver adds
-dumps, options and file output around the same three stages.
+`lower` runs the frontend and the passes (with optional instrumentation); the CLI
+driver and `compile_spec` (used by `check` and `make all-configs`) both go through it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ir.graph import Graph
+
+from .pipeline import Instrumentation
+
+
+@dataclass
+class Lowered:
+    graph: Graph  # after the pipeline
+    warnings: list  # Diagnostics: the frontend's, then the passes'
+    timings: list[tuple[str, float]]  # (stage, seconds): frontend, then each pass
 
 
 @dataclass
@@ -20,16 +31,27 @@ class Compiled:
     warnings: list = field(default_factory=list)  # Diagnostics
 
 
-def compile_spec(path: Path, target: str | None = None, passes: str | None = None) -> Compiled:
-    """Compile `path`; raises CompileError for a bad spec."""
-    from emitters import emit_python
-
+def lower(path: Path, target: str | None, names: list[str], instr: Instrumentation = Instrumentation(),
+          out: Callable[[str], None] = lambda _text: None) -> Lowered:
+    """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec."""
     from .frontend import load_spec
-    from .pipeline import parse_pipeline, run_pipeline
+    from .pipeline import run_pipeline
 
-    names = parse_pipeline(passes)
+    start = time.perf_counter()
     front = load_spec(path, target=target)
-    result = run_pipeline(front.graph, names, out=lambda _text: None)
+    frontend_time = time.perf_counter() - start
+    result = run_pipeline(front.graph, names, instr, out=out)
     warnings = list(front.warnings)
     warnings += [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings]
-    return Compiled(result.graph, emit_python(result.graph, pipeline=names), names, warnings)
+    return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings])
+
+
+def compile_spec(path: Path, target: str | None = None, passes: str | None = None) -> Compiled:
+    """Compile `path` to Python source; raises CompileError for a bad spec."""
+    from emitters import emit_python
+
+    from .pipeline import parse_pipeline
+
+    names = parse_pipeline(passes)
+    low = lower(path, target, names)
+    return Compiled(low.graph, emit_python(low.graph, pipeline=names), names, low.warnings)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
 from .output import OutputError, SameFileError, check_not_input, write_atomic
-from .pipeline import Instrumentation, PipelineError, check_names, parse_pipeline, run_pipeline
+from .pipeline import Instrumentation, PipelineError, check_names, parse_pipeline
 
 REPORT_AT = "the snnc issue tracker"
 _SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png"}
@@ -86,26 +86,21 @@ def _compile(args: argparse.Namespace) -> int:
         raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH; install Graphviz "
                           "(e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
 
-    from .frontend import load_spec
+    from .build import lower
 
-    timings: list[tuple[str, float]] = []
-    start = time.perf_counter()
-    front = load_spec(spec, target=args.target)
-    timings.append(("frontend", time.perf_counter() - start))
-    _warn(args, front.warnings)
-    result = run_pipeline(front.graph, names, instr, out=sys.stdout.write)
-    timings += result.timings
-    _warn(args, [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings])
+    low = lower(spec, args.target, names, instr, out=sys.stdout.write)
+    _warn(args, low.warnings)
+    timings = low.timings
 
     start = time.perf_counter()
-    data = _emit(args.emit, result.graph)
+    data = _emit(args.emit, low.graph)
     timings.append(("emit", time.perf_counter() - start))
     if args.output == "-" or (args.output is None and args.emit in _TO_STDOUT):
         sys.stdout.flush()
         sys.stdout.buffer.write(data if isinstance(data, bytes) else data.encode("utf-8"))
     else:
-        path = Path(args.output) if args.output else default_output(result.graph.attrs.model_name,
-                                                                     result.graph.attrs.target, args.emit)
+        path = Path(args.output) if args.output else default_output(low.graph.attrs.model_name,
+                                                                     low.graph.attrs.target, args.emit)
         write_atomic(path, data, spec=spec)
         if not args.quiet:
             print(path)
