@@ -29,19 +29,31 @@ def decay_expr(neuron: Neuron, dt: float) -> cst.BaseExpression:
     )
 
 
+def _offset(var: str, op: str, c: float) -> cst.BaseExpression:
+    """`var - c` or `var + c`, written without a double sign: IEEE 754 defines x - c as
+    x + (-c), so `v + 65.0` is bit-identical to `v - -65.0`."""
+    negative = c < 0 or (c == 0 and str(c).startswith("-"))
+    if negative:
+        op = "+" if op == "-" else "-"
+    node = expr("{v} " + op + " {c}", v=name(var), c=literal(abs(c)))
+    # A substituted node replaces its placeholder's parentheses too: carry our own.
+    return node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
 def _charge(neuron: Neuron, decay_name: str | None) -> list[cst.BaseStatement]:
     leak = neuron.leak
     if leak == "beta":
         return stmts("h = {d} * v + x", d=literal(neuron.decay))
     if leak == "tau":
-        return stmts("h = v - (v - {rest}) / {tau} + x", rest=literal(neuron.v_rest), tau=literal(neuron.tau))
+        return stmts("h = v - {vr} / {tau} + x", vr=_offset("v", "-", neuron.v_rest), tau=literal(neuron.tau))
     if leak == "tau_input":
-        return stmts("h = v + (x - (v - {rest})) / {tau}", rest=literal(neuron.v_rest), tau=literal(neuron.tau))
+        return stmts("h = v + (x - {vr}) / {tau}", vr=_offset("v", "-", neuron.v_rest), tau=literal(neuron.tau))
     if leak == "tc":
         return stmts(
-            "h = (v - {rest}) * {d} + {rest}\nh = h + x",
-            rest=literal(neuron.v_rest),
+            "h = {vr} * {d}\nh = {back}\nh = h + x",
+            vr=_offset("v", "-", neuron.v_rest),
             d=name(decay_name),
+            back=_offset("h", "+", neuron.v_rest),
         )
     if leak == "none":
         return stmts("h = v + x")

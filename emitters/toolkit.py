@@ -161,7 +161,11 @@ def _fill(tree: cst.CSTNode, subs: dict[str, cst.CSTNode]) -> cst.CSTNode:
 
 
 def stmts(template: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
-    """Statements from a template whose `{placeholders}` are all filled with CST nodes."""
+    """Statements from a template whose `{placeholders}` are all filled with CST nodes.
+
+    A substituted node replaces its placeholder together with the placeholder's
+    parentheses: a compound expression must carry its own (lpar/rpar) where
+    precedence matters."""
     checked = _check(template, subs)
     module = _fill(_parsed_module(template, frozenset(checked)), checked)
     return list(module.body)
