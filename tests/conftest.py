@@ -5,7 +5,16 @@ one step at a time give bit-identical products (CPU BLAS splits the reduction
 differently across threads), so spike comparisons test semantics, not BLAS.
 """
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# In CI the property tests are derandomized (a fixed seed): a red build then means a
+# change broke something, never a new random draw. Locally they explore new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_configure(config):
