@@ -163,9 +163,10 @@ def specs(draw, max_populations: int = 4) -> dict:
     names, used = {}, set(defaults)
     for k in range(n):
         if k in explicit:
-            name = explicit[k]
-            while name in used:
-                name += "_"
+            name, base, count = explicit[k], explicit[k], 1
+            while name in used:  # a digit suffix: "_" + "_" would be the reserved "__", "ma" + "x" a builtin
+                count += 1
+                name = f"{base}{count}"
             used.add(name)
             names[k] = neurons[k]["name"] = name
         else:
