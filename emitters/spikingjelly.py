@@ -27,7 +27,7 @@ from ir.neuron import Neuron, Surrogate
 from ir.ops import PopulationOp
 
 from . import canonical, module
-from .toolkit import Namespace, attr, comment_lines, expr, literal, name, stmts, with_comments
+from .toolkit import Namespace, attr, comment_lines, literal, name, stmts, with_comments
 
 NATIVE = ("neuron.LIFNode", "neuron.IFNode")
 CANONICAL = "canonical"

@@ -34,3 +34,20 @@ def mlp(sizes=(784, 256, 10), neuron: Neuron | None = None, *, bias: bool = Fals
         g.add_edge(fc, pop)
         prev = pop
     return g
+
+
+def dag(input_size: int, layout, *, time_steps: int = 25, target: str = "snntorch",
+        source: str = "snntorch", name: str = "Dag") -> Graph:
+    """A feedforward graph from `layout`: (population, source, size, neuron, bias) rows in
+    order, where source is "input" or an earlier population (fan-out and skips allowed)."""
+    g = Graph(ModelAttrs(model_name=name, source_simulator=source, target=target, time_steps=time_steps))
+    g.add_op(InputOp("input", input_size, Loc("/input")))
+    sizes = {"input": input_size}
+    for k, (pop, src, n, neuron, bias) in enumerate(layout):
+        fc = projection_name(pop)
+        g.add_op(DenseOp(fc, sizes[src], n, bias, Loc(f"/layers/{2 * k}")))
+        g.add_op(PopulationOp(pop, n, neuron, Loc(f"/layers/{2 * k + 1}")))
+        g.add_edge(src, fc)
+        g.add_edge(fc, pop)
+        sizes[pop] = n
+    return g

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from ir.examples import snntorch_lif
+from ir.examples import dag, snntorch_lif
 from ir.floats import f32, next_up
-from ir.graph import Graph, ModelAttrs, projection_name
+from ir.graph import Graph
 from ir.neuron import Neuron, Surrogate
-from ir.ops import DenseOp, InputOp, Loc, PopulationOp
 from ir.verify import verify
 
 T = 20
@@ -122,28 +121,11 @@ NEURONS = {
 
 def dag_graph() -> Graph:
     """input -> h1 -> {h2 -> o2, o1} (fan-out) and input -> h3 (skip), mixed neuron classes."""
-    g = Graph(
-        ModelAttrs(
-            model_name="Dag",
-            source_simulator="snntorch",
-            target="snntorch",
-            time_steps=T,
-        )
-    )
-    g.add_op(InputOp("input", SIZES[0], Loc("/input")))
-    spec = [  # (population, source, size, neuron, bias)
+    layout = [  # (population, source, size, neuron, bias)
         ("h1", "input", 30, snntorch_lif(0.9), True),
         ("h2", "h1", 25, NEURONS["bindsnet-lif-tc"][0], False),
         ("o1", "h1", 10, NEURONS["leaky-zero"][0], True),
         ("h3", "input", 15, NEURONS["if-zero"][0], False),
         ("o2", "h2", 5, NEURONS["sj-lif-tau_input-soft"][0], True),
     ]
-    sizes = {"input": SIZES[0]}
-    for k, (pop, src, n, neuron, bias) in enumerate(spec):
-        fc = projection_name(pop)
-        g.add_op(DenseOp(fc, sizes[src], n, bias, Loc(f"/layers/{2 * k}")))
-        g.add_op(PopulationOp(pop, n, neuron, Loc(f"/layers/{2 * k + 1}")))
-        g.add_edge(src, fc)
-        g.add_edge(fc, pop)
-        sizes[pop] = n
-    return verify(g)
+    return verify(dag(SIZES[0], layout, time_steps=T))

@@ -19,11 +19,10 @@ import torch
 
 from emitters import emit_python
 from emitters.toolkit import format_source
-from ir.examples import mlp, snntorch_lif
+from ir.examples import dag, mlp, snntorch_lif
 from ir.floats import f32
-from ir.graph import Graph, ModelAttrs, projection_name
+from ir.graph import Graph
 from ir.neuron import Neuron, Surrogate
-from ir.ops import DenseOp, InputOp, Loc, PopulationOp
 from support import reference
 from support.generated import emit_and_import, import_source, lower_for
 
@@ -96,20 +95,10 @@ def test_bit_exact_against_reference(neuron, impl, bias, quantized, tmp_path):
 
 def dag_graph() -> Graph:
     """input -> a; a -> b; a -> c (fan-out); input -> d (skip past a)."""
-    g = Graph(ModelAttrs(model_name="Dag", source_simulator="spikingjelly", target="spikingjelly", time_steps=T))
     lif = NEURONS[0][1]
     layout = [("a", "input", 24, lif, True), ("b", "a", 12, snntorch_lif(0.9), False),
               ("c", "a", 10, NEURONS[3][1], True), ("d", "input", 8, NEURONS[5][1], False)]
-    g.add_op(InputOp("input", 40, Loc("/input")))
-    sizes = {"input": 40}
-    for k, (pop, src, n, neuron, bias) in enumerate(layout):
-        fc = projection_name(pop)
-        g.add_op(DenseOp(fc, sizes[src], n, bias, Loc(f"/layers/{2 * k}")))
-        g.add_op(PopulationOp(pop, n, neuron, Loc(f"/layers/{2 * k + 1}")))
-        g.add_edge(src, fc)
-        g.add_edge(fc, pop)
-        sizes[pop] = n
-    return g
+    return dag(40, layout, time_steps=T, target="spikingjelly", source="spikingjelly")
 
 
 @pytest.mark.parametrize("quantized", [False, True])

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
 import types
 from pathlib import Path
 
@@ -14,14 +12,10 @@ _counter = itertools.count()
 
 
 def import_source(source: str, tmp_dir: Path, stem: str = "generated") -> types.ModuleType:
-    """Write `source` to a file and import it as a fresh module (tracebacks show real lines)."""
-    path = Path(tmp_dir) / f"{stem}_{next(_counter)}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
-    spec.loader.exec_module(module)
-    return module
+    """Write `source` to a uniquely named file and import it (tracebacks show real lines)."""
+    from compiler.check import load_module
+
+    return load_module(source, Path(tmp_dir), f"{stem}_{next(_counter)}")
 
 
 def lower_for(graph: Graph, target: str) -> tuple[Graph, list[str]]:
