@@ -37,10 +37,16 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
     from .frontend import load_spec
     from .pipeline import run_pipeline
 
+    from .diagnostics import CompileError
+    from .pipeline import Refused
+
     start = time.perf_counter()
     front = load_spec(path, target=target)
     frontend_time = time.perf_counter() - start
-    result = run_pipeline(front.graph, names, instr, out=out)
+    try:
+        result = run_pipeline(front.graph, names, instr, out=out)
+    except Refused as refused:
+        raise CompileError([front.diagnostic(refused.loc, refused.message)]) from None
     warnings = list(front.warnings)
     warnings += [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings]
     return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings])
@@ -50,8 +56,9 @@ def compile_spec(path: Path, target: str | None = None, passes: str | None = Non
     """Compile `path` to Python source; raises CompileError for a bad spec."""
     from emitters import emit_python
 
-    from .pipeline import parse_pipeline
+    from .pipeline import check_emit, parse_pipeline
 
     names = parse_pipeline(passes)
+    check_emit(names, "python")
     low = lower(path, target, names)
     return Compiled(low.graph, emit_python(low.graph, pipeline=names), names, low.warnings)

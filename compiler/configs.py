@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
         g = built.graph
         out = default_output(g.attrs.model_name, g.attrs.target, "python")
         write_atomic(out, built.source, spec=spec)
-        hidden = ",".join(str(p.size) for p in g.populations()[:-1]) or "-"
+        hidden = ",".join("x".join(map(str, p.shape)) for p in g.populations()[:-1]) or "-"
         precision = "FP16 on CUDA, FP32 on CPU" if g.attrs.precision == "fp16-cuda" else "FP32"
         rows.append((spec.stem, g.attrs.target, _neurons(g), hidden, str(g.attrs.time_steps), precision, str(out)))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
 from .output import OutputError, SameFileError, check_not_input, write_atomic
-from .pipeline import Instrumentation, PipelineError, check_names, parse_pipeline
+from .pipeline import Instrumentation, PipelineError, check_emit, check_names, parse_pipeline
 
 REPORT_AT = "the snnc issue tracker"
 _SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png"}
@@ -72,6 +72,7 @@ def _compile(args: argparse.Namespace) -> int:
             print(f"{name:<{width}}  {pass_.description}")
         return EXIT_OK
     names = parse_pipeline(args.passes)
+    check_emit(names, args.emit)
     instr = Instrumentation(
         print_before=tuple(_pass_list(args.print_ir_before, "--print-ir-before")),
         print_after=tuple(_pass_list(args.print_ir_after, "--print-ir-after")),

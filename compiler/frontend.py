@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 
 from ir import Graph, Loc, ModelAttrs, verify
+from ir.floats import f32
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse
@@ -27,6 +28,7 @@ from .vocabulary import SIMULATORS, normalize_simulator
 
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 KNOWN_DEVICES = ("high_performance_gpu", "edge_ai_processor", "cpu", "embedded")
+F32_TINY = 2.0**-126  # the smallest normal float32
 
 
 @dataclass
@@ -76,6 +78,9 @@ def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendR
     errors = validate(spec, source)
     if errors:
         raise CompileError(errors)
+    dt_problem = _dt_problem(spec.get("dt", 1.0))
+    if dt_problem:
+        raise CompileError([source.diagnostic("/dt", dt_problem)])
     attrs = _attrs(spec, filename, raw, target)
     graph = verify(build_graph(spec, attrs, source), "frontend")
     return FrontendResult(graph, _warnings(spec, source), spec, source)
@@ -90,7 +95,7 @@ def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAt
         source_simulator=simulator,
         target=normalize_simulator(target) if target else simulator,
         time_steps=spec["time_steps"],
-        dt=float(spec.get("dt", 1.0)),
+        dt=f32(float(spec.get("dt", 1.0))),
         power_mode=spec.get("power_mode", "normal"),
         device_type=hardware.get("device_type"),
         timestep_scale=None if scale is None else float(scale),
@@ -99,6 +104,19 @@ def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAt
         spec_hash=hashlib.sha256(raw).hexdigest(),
         spec_file=os.path.basename(filename),
     )
+
+
+def _dt_problem(dt) -> str | None:
+    """Why `dt` cannot run, or None. BindsNET keeps dt as a float32 tensor (for decays and
+    refractory counting) and runs int(time / dt) steps, so dt must be a normal float32."""
+    try:
+        value = f32(float(dt))
+    except OverflowError:
+        return f"dt={show(dt)} is outside the float32 range: time_steps * dt cannot be simulated"
+    if value < F32_TINY:
+        return (f"dt={show(dt)} is below the smallest normal float32 ({F32_TINY!r}): BindsNET's "
+                "float32 decays and refractory counts cannot use it")
+    return None
 
 
 def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:

@@ -1,35 +1,50 @@
-"""The pass manager: parse a pipeline string, run it with verification and instrumentation.
+"""The pass manager: parse a pipeline string, check its order, run it with verification and instrumentation.
 
-`parse_pipeline("a,b")` checks every name against the registry before anything
-runs (unknown names raise `PipelineError` with a did-you-mean). `run_pipeline`
-works on a deep copy of the graph, verifies after every pass (a failure is an
-`InternalError` naming the pass), and, as `Instrumentation` asks, prints the IR
-before/after passes, dumps every stage to a directory and times each pass.
+`parse_pipeline("a,b")` checks every name against the registry and the order
+rules of the passes (a pass's `requires` run before it, a `final` pass is last,
+none twice) before anything runs; `check_emit` says which passes code generation
+needs. Every violation is a `PipelineError` (a usage error) that names what is
+missing. `run_pipeline` works on a deep copy of the graph and verifies after
+every pass (`ir.verify`, and once a target's choices are made, that target's
+pattern check); a failure there is an `InternalError` naming the pass. A pass
+that refuses a spec (`ir.graph.Refusal`) stops the pipeline with a `Refused`,
+which the caller reports as a located error in the spec.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ir.graph import Graph
+from ir.graph import Graph, Refusal
 from ir.ops import Loc
 from ir.printer import print_graph
 from ir.verify import VerifyError, verify
-from passes import DEFAULT_PIPELINE, PASSES
+from passes import DEFAULT_PIPELINE, LOWERING, PASSES
 
 from .diagnostics import did_you_mean
 from .output import write_atomic
 
+NEEDS_LOWERING = ("python",)  # emits that need the lowering passes
+
 
 class PipelineError(ValueError):
-    """A pipeline string names an unknown pass (a usage error)."""
+    """A pipeline string names an unknown pass or breaks the order rules (a usage error)."""
 
 
 class InternalError(RuntimeError):
     """A pass crashed or left the IR invalid: a compiler bug, not a user mistake."""
+
+
+class Refused(Exception):
+    """A pass refused the spec: `loc` is where, `message` why (reported as a spec error)."""
+
+    def __init__(self, loc: Loc, message: str):
+        self.loc, self.message = loc, message
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -58,6 +73,28 @@ def check_names(names: list[str], what: str = "--passes") -> list[str]:
     return names
 
 
+def check_order(names: list[str], what: str = "--passes") -> list[str]:
+    """`names` unchanged if they run each pass once, after what it requires, a final pass last."""
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise PipelineError(f"pass {name!r} appears twice in {what}")
+        missing = [r for r in PASSES[name].requires if r not in names[:index]]
+        if missing:
+            raise PipelineError(f"pass {name!r} needs {', '.join(map(repr, missing))} to run before it in {what}")
+        if PASSES[name].final and index != len(names) - 1:
+            raise PipelineError(f"pass {name!r} must be the last in {what}; {', '.join(names[index + 1:])} "
+                                "come after it")
+    return names
+
+
+def check_emit(names: list[str], emit: str, what: str = "--passes") -> None:
+    """A PipelineError if code generation for `emit` lacks the lowering passes."""
+    missing = [name for name in LOWERING if name not in names]
+    if emit in NEEDS_LOWERING and missing:
+        raise PipelineError(f"--emit {emit} needs the passes {','.join(LOWERING)} at the end of {what}; "
+                            f"missing: {', '.join(missing)}")
+
+
 def parse_pipeline(text: str | None, what: str = "--passes") -> list[str]:
     """Pass names of a pipeline string 'a,b,c' (None: the default pipeline), all checked."""
     if text is None:
@@ -65,7 +102,14 @@ def parse_pipeline(text: str | None, what: str = "--passes") -> list[str]:
     names = [part.strip() for part in text.split(",")] if text.strip() else []
     if any(not name for name in names):
         raise PipelineError(f"empty pass name in {what} {text!r}")
-    return check_names(names, what)
+    return check_order(check_names(names, what), what)
+
+
+def target_problems(graph: Graph) -> list[str]:
+    """The target's own check of its choices, once target lowering has run."""
+    if graph.attrs.container is None:
+        return []
+    return importlib.import_module(f"emitters.{graph.attrs.target}.patterns").problems(graph)
 
 
 def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instrumentation(),
@@ -83,6 +127,9 @@ def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instru
         start = time.perf_counter()
         try:
             graph = pass_.run(graph)
+        except Refusal as refusal:
+            loc = graph.op(refusal.subject).loc if refusal.subject in graph else Loc("")
+            raise Refused(loc, refusal.message) from None
         except Exception as exc:
             raise InternalError(f"pass {name!r} crashed: {type(exc).__name__}: {exc}") from exc
         result.timings.append((name, time.perf_counter() - start))
@@ -91,6 +138,9 @@ def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instru
             verify(graph, stage=name)
         except VerifyError as exc:
             raise InternalError(f"pass {name!r} left invalid IR: {exc}") from exc
+        wrong = target_problems(graph)
+        if wrong:
+            raise InternalError(f"pass {name!r} made choices its target's patterns reject: {'; '.join(wrong)}")
         if hasattr(pass_, "warnings"):
             result.warnings += pass_.warnings(graph, graph.decisions[decisions:])
         if (instr.print_after_all or name in instr.print_after

@@ -1,49 +1,83 @@
 """From a schema-valid spec's layers and connections to the IR graph.
 
-Layers alternate linear, neuron layer: each neuron layer is a population, and
-the linear before it is its projection (``<population>.fc``). Populations are
-named by ``name`` or ``layer_k`` (k counts neuron layers from 1); the external
-input is ``input``. Without ``connections`` the layers chain in order; with
-them, each population reads exactly one source, named by its one incoming
-connection. Every problem found is a diagnostic; all of them are raised
-together in one `CompileError`.
+Names. Every layer may have a `name` (unique; `input` is reserved). An unnamed
+neuron layer is `layer_k` (k counts neuron layers from 1, as in v1); an unnamed
+stateless layer is `<type>_<i>` in the IR (i: its index in the layer list), a
+name connections cannot use. Weight keys: a named parametric layer's weights are
+`<name>.weight` / `<name>.bias`; an unnamed one that is the only parametric layer
+in the run of stateless layers just before a neuron layer uses that neuron
+layer's name (v1's `<population>.weight`); any other unnamed one `<type>_<i>`.
+
+Wiring (DESIGN.md v2). Without `connections` every layer reads the one before it
+(the first reads input). With them, a layer that is the target of connections
+reads their sum, in the order listed; every other layer reads the one before it.
+A connection whose both ends are neuron layers (or input) has the paper's v1
+meaning: the stateless layers just before the target neuron layer read the
+source. A connection whose target is listed at or before its source is feedback:
+it carries the source's output from the previous time step.
+
+Checks, each a located diagnostic: names, unknown or duplicate connections,
+mixed connection forms, shapes through every layer (conv/pool sizes, flatten
+against the next linear, sums of different shapes), cycles without a neuron
+layer, layers whose output nothing reads, layers not reachable from input.
+Every problem found is reported together in one `CompileError`.
 """
 
 from __future__ import annotations
 
 import builtins
 import keyword
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ir import DenseOp, Graph, InputOp, Loc, ModelAttrs, Neuron, PopulationOp, projection_name
+import networkx as nx
+
+from ir import (Conv2dOp, FlattenOp, Graph, InputOp, LinearOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp,
+                Pool2dOp)
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
-MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown population names, per spec
+NEURON_TYPES = ("LIFNode", "IFNode")
+PARAMETRIC = ("linear", "conv2d")
+MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown names, per spec
 
 
 @dataclass
-class _Population:
+class _Layer:
+    index: int
+    spec: dict
     name: str
-    linear: int  # index of its projection in the layer list
-    index: int  # index of its neuron layer
-    size: int
-    in_features: int
-    source: str | None = None  # "input" or a population name, once known
-    via: str | None = None  # pointer of the connection naming the source, if any
+    explicit: bool
+    key: str = ""
+    operands: list[tuple[str, int, str | None]] = field(default_factory=list)  # (source, delay, via pointer)
+    shape: tuple[int, ...] | None = None
+
+    @property
+    def type(self) -> str:
+        return self.spec["type"]
+
+    @property
+    def neuron(self) -> bool:
+        return self.type in NEURON_TYPES
+
+
+def pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
 
 
 class _Builder:
-    def __init__(self, spec: dict, source: SourceText):
-        self.spec, self.source = spec, source
+    def __init__(self, spec: dict, source: SourceText, attrs: ModelAttrs):
+        self.spec, self.source, self.attrs = spec, source, attrs
         self.key = "layers" if "layers" in spec else "layer"
-        self.layers: list[dict] = spec[self.key]
         self.errors: list[Diagnostic] = []
-        self.neurons: dict[int, Neuron] = {}  # by index of the neuron layer
+        self.neurons: dict[int, Neuron] = {}
         self.suggestions_left = MAX_SUGGESTIONS
+        self.layers: list[_Layer] = []
+        self.by_name: dict[str, _Layer] = {}  # names connections may use: given ones and layer_k
+        self.all: dict[str, _Layer] = {}  # every layer by its IR name
+        self.input_shape: tuple[int, ...] | None = None
 
     def ptr(self, index: int, *keys: str) -> str:
         out = pointer_join(f"/{self.key}", index)
@@ -57,167 +91,310 @@ class _Builder:
     def loc(self, pointer: str) -> Loc:
         return Loc(pointer, *self.source.map.value(pointer))
 
-    # -- layer order and names ---------------------------------------------
-    def populations(self) -> list[_Population]:
-        pops, pending, count = [], None, 0
-        for i, layer in enumerate(self.layers):
-            if layer["type"] == "linear":
-                if pending is not None:
-                    self.error(self.ptr(i), f"two linear layers in a row: the linear layer at "
-                                            f"{self.ptr(pending)[1:]} must be followed by a neuron layer")
-                pending = i
-                continue
-            count += 1
-            if pending is None:
-                after = "at the start" if i == 0 else "after another neuron layer"
-                self.error(self.ptr(i), f"a {layer['type']} {after}: put a linear layer before it, "
-                                        "projecting into it")
-                continue
-            linear = self.layers[pending]
-            pops.append(_Population(layer.get("name", f"layer_{count}"), pending, i,
-                                    linear["out_features"], linear["in_features"]))
-            pending = None
-        if pending is not None:
-            self.error(self.ptr(pending), "the last linear layer projects into nothing: "
-                                          "a linear layer must be followed by a neuron layer")
-        return pops
+    def where(self, layer: _Layer) -> str:
+        """How a message names a layer: its name, and where an unnamed one is."""
+        return layer.name if layer.explicit or layer.neuron else f"the {layer.type} layer at {self.ptr(layer.index)[1:]}"
 
-    def check_names(self, pops: list[_Population]) -> None:
+    # -- names and weight keys ---------------------------------------------------
+    def name_layers(self) -> None:
+        count = 0
+        explicit = {layer["name"] for layer in self.spec[self.key] if "name" in layer}
         seen: dict[str, int] = {}
-        for pop in pops:
-            explicit = "name" in self.layers[pop.index]
-            where = self.ptr(pop.index, "name") if explicit else self.ptr(pop.index)
-            problem = _name_problem(pop.name) if explicit else None
+        for i, spec in enumerate(self.spec[self.key]):
+            if spec["type"] in NEURON_TYPES:
+                count += 1
+            if "name" in spec:
+                name, is_explicit = spec["name"], True
+            elif spec["type"] in NEURON_TYPES:
+                name, is_explicit = f"layer_{count}", False
+            else:
+                name, k = f"{spec['type']}_{i}", 1
+                while name in explicit or name in seen:
+                    name, k = f"{spec['type']}_{i}_{k}", k + 1
+                is_explicit = False
+            layer = _Layer(i, spec, name, is_explicit)
+            self.layers.append(layer)
+            where = self.ptr(i, "name") if is_explicit else self.ptr(i)
+            problem = _name_problem(name) if is_explicit else None
             if problem:
                 self.error(where, problem)
-            elif pop.name in seen:
-                self.error(where, f"duplicate population name {show(pop.name)} "
-                                  f"(also the name of {self.ptr(seen[pop.name])[1:]})")
+            elif name in seen:
+                kind = "population" if spec["type"] in NEURON_TYPES else "layer"
+                self.error(where, f"duplicate {kind} name {show(name)} (also the name of {self.ptr(seen[name])[1:]})")
             else:
-                seen[pop.name] = pop.index
+                seen[name] = i
+                self.all[name] = layer
+                if is_explicit or spec["type"] in NEURON_TYPES:
+                    self.by_name[name] = layer
 
-    # -- sources and sizes --------------------------------------------------
-    def chain(self, pops: list[_Population]) -> None:
-        previous: _Population | None = None
-        for pop in pops:
-            pop.source = previous.name if previous else "input"
-            if previous and pop.in_features != previous.size:
-                self.mismatch(pop, previous)
-            previous = pop
+    def weight_keys(self) -> None:
+        owner: dict[str, int] = {}
+        for run, population in self.front_runs():
+            parametric = [lay for lay in run if lay.type in PARAMETRIC]
+            if len(parametric) == 1 and not parametric[0].explicit and population is not None:
+                parametric[0].key = population.name
+        for layer in self.layers:
+            if layer.type not in PARAMETRIC:
+                continue
+            if not layer.key:
+                layer.key = layer.name if layer.explicit else f"{layer.type}_{layer.index}"
+            if layer.key in owner:
+                self.error(self.ptr(layer.index), f"its weight key {show(layer.key)} is also the weight key of "
+                                                  f"{self.ptr(owner[layer.key])[1:]}; give one of them a name")
+            elif (not layer.explicit and layer.key in self.all and self.all[layer.key] is not layer
+                  and self.all[layer.key].type in PARAMETRIC):
+                self.error(self.ptr(layer.index), f"its weight key {show(layer.key)} is the name of another layer "
+                                                  f"({self.ptr(self.all[layer.key].index)[1:]}); name this one")
+            owner[layer.key] = layer.index
 
-    def mismatch(self, pop: _Population, source: _Population) -> None:
-        self.error(self.ptr(pop.linear, "in_features"),
-                   f"{pop.in_features} does not match the {source.size} outputs of {source.name}")
+    def front_runs(self) -> list[tuple[list[_Layer], _Layer | None]]:
+        """(stateless layers just before a neuron layer, that neuron layer); a trailing run has None."""
+        out, run = [], []
+        for layer in self.layers:
+            if layer.neuron:
+                out.append((run, layer))
+                run = []
+            else:
+                run.append(layer)
+        if run:
+            out.append((run, None))
+        return out
 
-    def connect(self, pops: list[_Population]) -> None:
-        by_name = {pop.name: pop for pop in pops}
-        labels = {layer["name"] for layer in self.layers if layer["type"] == "linear" and "name" in layer}
+    # -- wiring ---------------------------------------------------------------------
+    def wire(self) -> None:
+        front = {pop.name: run for run, pop in self.front_runs() if pop is not None}
+        position = {layer.name: layer.index for layer in self.layers}
+        position["input"] = -1
+        incoming: dict[str, list[tuple[str, int, str]]] = {}
+        forms: dict[str, tuple[str, str]] = {}  # target -> (form, pointer of its first connection)
         seen: dict[tuple[str, str], str] = {}
-        unresolved = False  # a connection names an unknown population
-        for i, conn in enumerate(self.spec["connections"]):
+        names = ["input", *self.by_name]
+        for i, conn in enumerate(self.spec.get("connections", ())):
             here = pointer_join("/connections", i)
             src, dst = conn["source"], conn["target"]
             known = True
             if dst == "input":
                 self.error(pointer_join(here, "target"), "input is the external input; it cannot be a target")
                 known = False
-            elif dst not in by_name:
-                self.unknown(pointer_join(here, "target"), dst, list(by_name), labels)
-                known, unresolved = False, True
-            if src != "input" and src not in by_name:
-                self.unknown(pointer_join(here, "source"), src, ["input", *by_name], labels)
-                known, unresolved = False, True
+            elif dst not in self.by_name:
+                self.unknown(pointer_join(here, "target"), dst, names[1:])
+                known = False
+            if src != "input" and src not in self.by_name:
+                self.unknown(pointer_join(here, "source"), src, names)
+                known = False
             if not known:
                 continue
-            target = by_name[dst]
             if (src, dst) in seen:
                 self.error(here, f"duplicate connection {src} -> {dst} (also {seen[src, dst][1:]})")
-            elif target.source is not None:
-                self.error(here, f"{dst} already reads {target.source} ({target.via[1:]}); "
-                                 "a population reads exactly one source")
-            else:
-                target.source, target.via = src, here
-            seen.setdefault((src, dst), here)
-        # A connection naming an unknown population most likely meant one that would be
-        # reported below as unconnected or unreachable: report only the cause.
-        for pop in pops:
-            if pop.source is None and not unresolved:
-                self.error(self.ptr(pop.index), f"{pop.name} has no incoming connection, "
-                                                "so it cannot be reached from input")
-        self.check_paths(pops, by_name, report_unreachable=not unresolved)
-
-    def unknown(self, pointer: str, name: str, choices: list[str], labels: set[str]) -> None:
-        if name in labels:
-            hint = " (it names a linear layer; connections name neuron layers)"
-        else:  # difflib over thousands of names is slow: suggest for the first few only
-            self.suggestions_left -= 1
-            hint = did_you_mean(name, choices) if self.suggestions_left >= 0 else ""
-        self.error(pointer, f"unknown population {show(name)}{hint}")
-
-    def check_paths(self, pops: list[_Population], by_name: dict[str, _Population],
-                    report_unreachable: bool) -> None:
-        """Cycles (named), populations not reachable from input, and sizes along each connection."""
-        order = {pop.name: n for n, pop in enumerate(pops)}
-        status: dict[str, str] = {}  # name -> "input" (reached from input) | "cut" | "cycle"
-        for pop in pops:
-            path, index, name = [], {}, pop.name
-            while name in by_name and name not in status and name not in index:
-                index[name] = len(path)
-                path.append(name)
-                name = by_name[name].source
-            end = "input" if name == "input" or status.get(name) == "input" else "cut"
-            if name in index:
-                cycle = list(reversed(path[index[name]:]))
-                first = min(range(len(cycle)), key=lambda k: order[cycle[k]])
-                cycle = cycle[first:] + cycle[:first]
-                status.update((n, "cycle") for n in cycle)
-                self.error(by_name[cycle[0]].via,
-                           "connections form a cycle: " + " -> ".join([*cycle, cycle[0]]))
-            for n in path:
-                status.setdefault(n, end)
-        input_pop: _Population | None = None
-        for pop in pops:
-            if status[pop.name] == "cut" and pop.source is not None and report_unreachable:
-                self.error(pop.via, f"{pop.name} is not reachable from input (it reads {pop.source})")
-            if status[pop.name] != "input":
                 continue
-            if pop.source != "input":
-                if pop.in_features != by_name[pop.source].size:
-                    self.mismatch(pop, by_name[pop.source])
-            elif input_pop is None:
-                input_pop = pop
-            elif pop.in_features != input_pop.in_features:
-                self.error(self.ptr(pop.linear, "in_features"),
-                           f"{pop.in_features} does not match the {input_pop.in_features} features "
-                           f"of input (set by {self.ptr(input_pop.linear, 'in_features')[1:]})")
+            seen[src, dst] = here
+            target = self.by_name[dst]
+            paper = target.neuron and (src == "input" or self.by_name[src].neuron)
+            form = "paper" if paper else "general"
+            if dst in forms and forms[dst][0] != form:
+                self.error(here, f"{dst} is the target of a connection between neuron layers "
+                                 f"({'here' if form == 'paper' else forms[dst][1][1:]}) and of a connection from "
+                                 f"a stateless layer ({forms[dst][1][1:] if form == 'paper' else 'here'}); "
+                                 "use one form for one target")
+                continue
+            forms.setdefault(dst, (form, here))
+            delay = 1 if position[dst] <= position[src] else 0
+            reader = front[dst][0].name if paper and front.get(dst) else dst
+            incoming.setdefault(reader, []).append((src, delay, here))
+        for k, layer in enumerate(self.layers):
+            if layer.name in incoming:
+                layer.operands = list(incoming[layer.name])
+            else:
+                layer.operands = [(self.layers[k - 1].name if k else "input", 0, None)]
 
-    # -- the graph ------------------------------------------------------------
-    def graph(self, attrs: ModelAttrs, pops: list[_Population]) -> Graph:
-        g = Graph(attrs)
-        first = next(pop for pop in pops if pop.source == "input")
-        g.add_op(InputOp("input", first.in_features, self.loc(self.ptr(first.linear, "in_features"))))
-        for pop in pops:
-            linear, layer = self.layers[pop.linear], self.layers[pop.index]
-            g.add_op(DenseOp(projection_name(pop.name), pop.in_features, pop.size,
-                             linear.get("bias", True), self.loc(self.ptr(pop.linear))))
-            written = tuple((key, self.loc(self.ptr(pop.index, key))) for key in layer if key in NEURON_KEYS)
-            g.add_op(PopulationOp(pop.name, pop.size, self.neurons[pop.index], self.loc(self.ptr(pop.index)),
-                                  note=layer.get("note"), written=written))
-        for pop in pops:
-            g.add_edge(pop.source, projection_name(pop.name))
-            g.add_edge(projection_name(pop.name), pop.name)
-        return g
+    def unknown(self, pointer: str, name: str, choices: list[str]) -> None:
+        self.suggestions_left -= 1  # difflib over thousands of names is slow: suggest for the first few
+        hint = did_you_mean(name, choices) if self.suggestions_left >= 0 else ""
+        self.error(pointer, f"unknown layer {show(name)}{hint}")
 
+    # -- shapes -------------------------------------------------------------------------
+    def infer_input(self) -> None:
+        if "input_shape" in self.spec:
+            shape = self.spec["input_shape"]
+            if len(shape) == 2:
+                self.error("/input_shape", f"an input shape is [n] or [C, H, W]; {list(shape)} has 2 dimensions "
+                                           f"(for one channel write [1, {shape[0]}, {shape[1]}])")
+            self.input_shape = tuple(shape)
+            return
+        readers = [lay for lay in self.layers if any(src == "input" for src, _, _ in lay.operands)]
+        first = self.layers[0]
+        if first.type != "linear":
+            self.error("", f"missing required key 'input_shape': the first layer is a {first.type}, "
+                           "so the shape of the input must be given ([n] or [C, H, W])")
+        elif readers and all(lay.type == "linear" for lay in readers):
+            self.input_shape = (readers[0].spec["in_features"],)
+        elif readers:
+            other = next(lay for lay in readers if lay.type != "linear")
+            self.error(self.ptr(other.index), f"a {other.type} reads input, so the shape of the input must be "
+                                              "given: add \"input_shape\" ([n] or [C, H, W])")
+
+    def infer_shapes(self) -> None:
+        shapes: dict[str, tuple[int, ...]] = {"input": self.input_shape}
+        ops = {lay.name: self.stateless_op(lay) for lay in self.layers if not lay.neuron}
+        pending = list(self.layers)
+        while pending:  # feedback operands may name later layers: repeat until nothing new is known
+            progressed, left = False, []
+            for layer in pending:
+                known = [src for src, _, _ in layer.operands if src in shapes]
+                if not known:
+                    left.append(layer)
+                    continue
+                progressed = True
+                shape = shapes[known[0]]
+                if layer.neuron:
+                    shapes[layer.name] = layer.shape = shape
+                    continue
+                out = ops[layer.name].infer_shape(shape)
+                if isinstance(out, str):
+                    self.shape_error(layer, shape, out, known[0])
+                    return
+                shapes[layer.name] = layer.shape = out
+            if not progressed:
+                for layer in left:
+                    self.error(self.ptr(layer.index), f"{self.where(layer)} reads only feedback of layers "
+                                                      "that nothing drives: its shape is unknown")
+                return
+            pending = left
+        for layer in self.layers:  # now that every shape is known, feedback operands included
+            self.check_sum(layer, shapes)
+
+    def check_sum(self, layer: _Layer, shapes: dict) -> None:
+        parts = [(src, via) for src, _, via in layer.operands if src in shapes]
+        if len(parts) == len(layer.operands) and len({shapes[s] for s, _ in parts}) > 1:
+            via = next((v for _, v in parts[1:] if v), None) or self.ptr(layer.index)
+            listed = ", ".join(f"{list(shapes[s])} from {s}" for s, _ in parts)
+            self.error(via, f"{self.where(layer)} sums {listed}: the shapes must agree")
+
+    def shape_error(self, layer: _Layer, shape: tuple[int, ...], message: str, src: str) -> None:
+        t = layer.type
+        source = f"the input (shape {list(shape)})" if src == "input" else self.describe(src, shape)
+        if t == "linear" and len(shape) == 1:
+            where, message = "in_features", (f"{layer.spec['in_features']} does not match the {shape[0]} "
+                                             f"features of {source}")
+        elif t == "conv2d" and len(shape) == 3 and shape[0] != layer.spec["in_channels"]:
+            where, message = "in_channels", (f"{layer.spec['in_channels']} does not match the {shape[0]} "
+                                             f"channels of {source}")
+        elif "larger than" in message or "padding" in message:
+            where = "kernel_size"
+        else:
+            where, message = "", f"{message} (it reads {source})"
+        self.error(self.ptr(layer.index, *([where] if where else [])), message)
+
+    def describe(self, name: str, shape: tuple[int, ...]) -> str:
+        layer = self.all[name]
+        if layer.neuron or layer.explicit:
+            return f"{name} ({self.ptr(layer.index)[1:]}, shape {list(shape)})"
+        return f"the {layer.type} layer at {self.ptr(layer.index)[1:]} (shape {list(shape)})"
+
+    def stateless_op(self, layer: _Layer):
+        s, common = layer.spec, dict(name=layer.name)
+        if layer.type == "linear":
+            return LinearOp(**common, in_features=s["in_features"], out_features=s["out_features"])
+        if layer.type == "conv2d":
+            return Conv2dOp(**common, in_channels=s["in_channels"], out_channels=s["out_channels"],
+                            kernel_size=pair(s["kernel_size"]), stride=pair(s.get("stride", 1)),
+                            padding=pair(s.get("padding", 0)))
+        if layer.type in ("maxpool2d", "avgpool2d"):
+            kernel = pair(s["kernel_size"])
+            return Pool2dOp(**common, mode=layer.type[:3], kernel_size=kernel,
+                            stride=pair(s.get("stride", kernel)), padding=pair(s.get("padding", 0)))
+        return FlattenOp(**common)
+
+    # -- structure ------------------------------------------------------------------
+    def check_structure(self) -> None:
+        g = nx.DiGraph()
+        g.add_node("input")
+        for layer in self.layers:
+            g.add_node(layer.name)
+            for src, _, _ in layer.operands:
+                g.add_edge(src, layer.name)
+        neurons = {lay.name for lay in self.layers if lay.neuron}
+        via = {(src, lay.name): v for lay in self.layers for src, _, v in lay.operands}
+        for component in nx.strongly_connected_components(g):
+            cyclic = len(component) > 1 or any(g.has_edge(n, n) for n in component)
+            if cyclic and not component & neurons:
+                order = sorted(component, key=lambda n: self.all[n].index)
+                cycle = order + [order[0]]
+                pointer = next((via[e] for e in zip(order, order[1:] + order[:1]) if via.get(e)), self.ptr(0))
+                self.error(pointer, "a feedback cycle without a neuron layer: " + " -> ".join(cycle))
+        if not g.out_degree("input"):
+            self.error(f"/{self.key}", "no layer reads input")
+        reachable = nx.descendants(g, "input")
+        for layer in self.layers:
+            if layer.name not in reachable and layer.neuron:
+                src, via = self.first_connection(layer)
+                if via:
+                    self.error(via, f"{layer.name} is not reachable from input (it reads {src})")
+                else:
+                    self.error(self.ptr(layer.index), f"{layer.name} is not reachable from input")
+            if not layer.neuron and not g.out_degree(layer.name):
+                self.error(self.ptr(layer.index), f"nothing reads the output of {self.where(layer)}: "
+                                                  "connect it to a neuron layer, or remove it")
+
+    def first_connection(self, layer: _Layer) -> tuple[str, str | None]:
+        """What `layer` reads through the first connection on its way back (its source, and the
+        connection's pointer), following the stateless layers in front of it."""
+        seen = set()
+        while layer.name not in seen:
+            seen.add(layer.name)
+            src, _, via = layer.operands[0]
+            if via or src == "input" or self.all[src].neuron:
+                return src, via
+            layer = self.all[src]
+        return layer.operands[0][0], None
+
+    # -- neurons and the graph -----------------------------------------------------------
     def translate_neurons(self, dt: float, simulator: str) -> None:
-        for i, layer in enumerate(self.layers):
-            if layer["type"] == "linear":
+        for layer in self.layers:
+            if not layer.neuron:
                 continue
             try:
-                self.neurons[i] = neuron_from_layer(layer, simulator, dt)
+                self.neurons[layer.index] = neuron_from_layer(layer.spec, simulator, dt)
             except NeuronSpecError as err:
                 for problem in err.problems:
-                    where = self.ptr(i) + (f"/{problem.where}" if problem.where else "")
+                    where = self.ptr(layer.index) + (f"/{problem.where}" if problem.where else "")
                     self.error(where, problem.message)
+
+    def graph(self) -> Graph:
+        g = Graph(self.attrs)
+        in_ptr = "/input_shape" if "input_shape" in self.spec else self.ptr(0, "in_features")
+        g.add_op(InputOp(name="input", shape=self.input_shape, loc=self.loc(in_ptr)))
+        bindsnet = self.attrs.source_simulator == "bindsnet"
+        delayed: dict[str, bool] = {"input": False}
+        for layer in self.layers:  # graph order: feedback operands of a stateless layer are resolved below
+            delayed[layer.name] = False
+        for layer in self.layers:
+            if not layer.neuron:
+                delayed[layer.name] = all(d or delayed.get(s, False) for s, d, _ in layer.operands)
+        for layer in self.layers:
+            operands = tuple(Operand(src, delay) for src, delay, _ in layer.operands)
+            common = dict(name=layer.name, operands=operands, shape=layer.shape,
+                          loc=self.loc(self.ptr(layer.index)), note=layer.spec.get("note"))
+            s = layer.spec
+            if layer.neuron:
+                neuron = self.neurons[layer.index]
+                if neuron.family == "snntorch":  # RLeaky: delayed (feedback) terms come after the charge
+                    late = [o for o in operands if o.delay or delayed.get(o.src, False)]
+                    if late and len(late) < len(operands):  # all late: beta*m + 0 + terms is beta*m + terms
+                        operands = tuple(o for o in operands if o not in late) + tuple(late)
+                        neuron = neuron.replace(late_terms=len(late))
+                        common["operands"] = operands
+                written = tuple((key, self.loc(self.ptr(layer.index, key))) for key in s if key in NEURON_KEYS)
+                g.add_op(PopulationOp(**common, neuron=neuron, written=written))
+                continue
+            op = self.stateless_op(layer)
+            extra = {}
+            if layer.type in PARAMETRIC:
+                extra = dict(bias=s.get("bias", not bindsnet), key=layer.key)
+            if layer.type == "linear" and bindsnet:
+                extra.update(layout="in_out", bias_add="after")
+            g.add_op(op.replace(**common, **extra))
+        return g
 
 
 def _name_problem(name: str) -> str | None:
@@ -234,16 +411,15 @@ def _name_problem(name: str) -> str | None:
 
 def build_graph(spec: dict, attrs: ModelAttrs, source: SourceText) -> Graph:
     """The IR graph of a schema-valid spec; raises CompileError with every problem found."""
-    b = _Builder(spec, source)
-    pops = b.populations()
-    b.check_names(pops)
-    wiring_known = not b.errors  # sources and sizes need the layer order and names right
-    b.translate_neurons(attrs.dt, attrs.source_simulator)
-    if wiring_known:
-        if "connections" in spec:
-            b.connect(pops)
-        else:
-            b.chain(pops)
+    b = _Builder(spec, source, attrs)
+    b.name_layers()
+    if not b.errors:  # wiring needs the names; each later check needs the ones before it
+        for check in (b.weight_keys, b.wire, b.infer_input, b.check_structure, b.infer_shapes):
+            before = len(b.errors)
+            check()
+            if len(b.errors) > before:
+                break
+    b.translate_neurons(attrs.dt, attrs.source_simulator)  # independent of the wiring
     if b.errors:
         raise CompileError(b.errors)
-    return b.graph(attrs, pops)
+    return b.graph()

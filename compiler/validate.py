@@ -26,7 +26,7 @@ _LEAK_ONLY = {"$ref": "#/$defs/leakOnly"}  # as IFNode's properties refer to it
 # Every keyword of the schema that can fail has a message written here (a test checks it).
 MESSAGES_FOR = frozenset({
     "type", "enum", "minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "minItems",
-    "maxItems", "pattern", "not", "required", "additionalProperties", "anyOf"})
+    "maxItems", "pattern", "not", "required", "additionalProperties", "anyOf", "oneOf"})
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string",
                "boolean": "true or false", "object": "an object", "array": "an array", "null": "null"}
 
@@ -113,6 +113,9 @@ def _message(kind: str, value, instance, ptr: str) -> str:
     if kind == "not" and value == _UNSAFE_TEXT:
         found = ord(_unsafe_char(instance))
         return f"must not contain control characters or line separators (found U+{found:04X})"
+    if kind == "oneOf":  # an int or [height, width] (kernel_size, stride, padding)
+        least = "a non-negative" if {"$ref": "#/$defs/padding"} in value else "a positive"
+        return f"expected {least} integer or a list [height, width] of them, got {_describe(instance)}"
     if kind == "pattern":
         return (f"{show(instance)} is not a valid name: use ASCII letters, digits and "
                 "underscores, not starting with a digit")

@@ -1,13 +1,12 @@
-"""Neuron parameters written in snnTorch, SpikingJelly or BindsNET words -> one `ir.Neuron`.
+"""Neuron parameters written in snnTorch, SpikingJelly or BindsNET words -> one canonical `ir.Neuron`.
 
-A neuron layer is *read in* one vocabulary: the simulator whose own keys it
-uses (snnTorch: beta, threshold, reset_mechanism, reset_delay; SpikingJelly:
-tau, decay_input, v_threshold, v_reset; BindsNET: tc_decay, thresh, rest, reset,
-refrac). With none of them it is the spec's target_simulator (the paper's
-minimality rule: unwritten parameters take that simulator's defaults). With
-keys of several vocabularies, the target_simulator's wins if present, else the
-first of snnTorch, SpikingJelly, BindsNET; the other keys are restatements, and
-must say the same as the chosen reading:
+Each simulator's words live in its home (`emitters.<simulator>.vocabulary`); this
+module reads a layer with them. A neuron layer is *read in* one vocabulary: the
+simulator whose own keys it uses. With none of them it is the spec's
+target_simulator (the paper's minimality rule: unwritten parameters take that
+simulator's defaults). With keys of several vocabularies, the target_simulator's
+wins if present, else the first of snnTorch, SpikingJelly, BindsNET; the other
+keys are restatements, and must say the same as the chosen reading:
 
 * keys for one property (decay: beta/tau/tc_decay; threshold:
   threshold/v_threshold/thresh; reset: reset_mechanism/v_reset/reset) must
@@ -15,63 +14,42 @@ must say the same as the chosen reading:
   disagreement is reported at the key outside the chosen vocabulary); one the
   chosen vocabulary does not write is translated into its key;
 * a property the chosen vocabulary cannot write (rest, refrac, decay_input,
-  reset_delay) must equal what that simulator implies (e.g. no refractory
-  period in snnTorch).
+  reset_delay, detach_reset) must equal what that simulator implies (e.g. no
+  refractory period in snnTorch).
 
-The translation of each reading into the canonical neuron is spelt out in
-`_snntorch`, `_spikingjelly` and `_bindsnet`; every float is a float32 value.
-Callers pass layers that already passed the JSON schema (types and ranges).
+The chosen vocabulary's simulator also fixes the arithmetic: the result is that
+simulator's neuron family (`ir.neuron`), so a layer means exactly what its
+simulator computes. Callers pass layers that already passed the JSON schema.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 
+from emitters.bindsnet import vocabulary as bindsnet
+from emitters.snntorch import vocabulary as snntorch
+from emitters.spikingjelly import vocabulary as spikingjelly
 from ir import Neuron, Surrogate
-from ir.floats import f32, next_up
+from ir.floats import f32
 
 from .diagnostics import did_you_mean, show
 
 SIMULATORS = {"snntorch": "snnTorch", "spikingjelly": "SpikingJelly", "bindsnet": "BindsNET"}
-
-VOCABULARY_KEYS = {
-    "snntorch": ("beta", "threshold", "reset_mechanism", "reset_delay"),
-    "spikingjelly": ("tau", "decay_input", "v_threshold", "v_reset"),
-    "bindsnet": ("tc_decay", "thresh", "rest", "reset", "refrac"),
-}
+HOMES = {"snntorch": snntorch, "spikingjelly": spikingjelly, "bindsnet": bindsnet}
+VOCABULARY_KEYS = {name: home.KEYS for name, home in HOMES.items()}
 SHARED_KEYS = ("surrogate_function",)
 NEURON_KEYS = tuple(k for keys in VOCABULARY_KEYS.values() for k in keys) + SHARED_KEYS
-
-MAX_REFRACTORY_STEPS = 2**31 - 1
-
-# The property each key states, and the key each vocabulary states it with.
-_PROPERTY = {
-    "beta": "decay", "tau": "decay", "tc_decay": "decay",
-    "threshold": "threshold", "v_threshold": "threshold", "thresh": "threshold",
-    "reset_mechanism": "reset", "v_reset": "reset", "reset": "reset",
-    "rest": "rest", "refrac": "refractory", "decay_input": "input_scaling",
-    "reset_delay": "reset_delay",
-}
-_KEY = {
-    "snntorch": {"decay": "beta", "threshold": "threshold", "reset": "reset_mechanism",
-                 "reset_delay": "reset_delay"},
-    "spikingjelly": {"decay": "tau", "threshold": "v_threshold", "reset": "v_reset",
-                     "input_scaling": "decay_input"},
-    "bindsnet": {"decay": "tc_decay", "threshold": "thresh", "reset": "reset", "rest": "rest",
-                 "refractory": "refrac"},
-}
+_PROPERTY = {key: prop for home in HOMES.values() for key, prop in home.PROPERTY.items()}
+_HOME_OF_KEY = {key: name for name, home in HOMES.items() for key in home.KEYS}
 _LIF_ONLY = ("decay", "rest", "input_scaling")
-_DEFAULTS = {  # beta has none: snnTorch's Leaky requires it
-    "threshold": 1.0, "reset_mechanism": "subtract", "reset_delay": True,
-    "tau": 2.0, "decay_input": True, "v_threshold": 1.0, "v_reset": 0.0,
-    "tc_decay": 100.0, "thresh": -52.0, "rest": -65.0, "reset": -65.0, "refrac": 5,
-}
-_SURROGATES = {"atan": "atan", "arctan": "atan", "sigmoid": "sigmoid",
-               "fastsigmoid": "fast_sigmoid", "softsign": "softsign"}
+_SURROGATES = {"atan": "atan", "arctan": "atan", "sigmoid": "sigmoid", "fastsigmoid": "fast_sigmoid",
+               "softsign": "softsign"}
 _SURROGATE_NAMES = ("atan", "arctan", "sigmoid", "fast_sigmoid", "softsign")
-_ALPHAS = {"atan": 2.0, "fast_sigmoid": 25.0, "softsign": 2.0}  # sigmoid: by vocabulary
+# Whose formula a surrogate follows when the layer's own simulator has none of that name.
+_FALLBACK_FLAVOR = {"atan": "snntorch", "sigmoid": "snntorch", "fast_sigmoid": "snntorch",
+                    "softsign": "spikingjelly"}
+_FLAVOR_ALPHAS = {"snntorch": snntorch.SURROGATES, "spikingjelly": spikingjelly.SURROGATES}
 
 
 @dataclass(frozen=True)
@@ -86,10 +64,6 @@ class NeuronSpecError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(p.message for p in problems))
-
-
-class _NoEquivalent(Exception):
-    pass
 
 
 def normalize_simulator(name: str) -> str | None:
@@ -108,21 +82,20 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     """The canonical neuron of a schema-valid LIFNode/IFNode layer; raises NeuronSpecError."""
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
+    home = HOMES[vocab]
     facts = _facts(layer, vocab, dt)
     problems = _disagreements(facts, dt)
     params, origin = _reading(layer, kind, vocab, facts, dt, problems)
     if not problems:
         problems = _unexpressible(vocab, facts, params)
-    if kind == "lif" and vocab == "snntorch" and "beta" not in params:
-        problems.append(Problem("", "snnTorch's Leaky needs beta: add \"beta\" "
-                                    "(the membrane decay per step, e.g. 0.95)"))
+    if kind == "lif" and home.MISSING_LIF_KEY and home.MISSING_LIF_KEY[0] not in params:
+        problems.append(Problem("", home.MISSING_LIF_KEY[1]))
     if problems:
         raise NeuronSpecError(problems)
-    build = _Build(params, origin)
-    surrogate = build.surrogate(layer.get("surrogate_function"), vocab)
-    neuron = {"snntorch": _snntorch, "spikingjelly": _spikingjelly, "bindsnet": _bindsnet}[vocab](
-        build, kind, dt, surrogate)
-    problems = build.problems or [Problem("", msg) for msg in neuron.problems()]
+    reader = Reader(params, origin)
+    surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
+    neuron = home.build(reader, kind, dt, surrogate)
+    problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
     return neuron
@@ -138,6 +111,22 @@ def _facts(layer: dict, vocab: str, dt: float) -> dict[str, list[tuple[str, obje
     return facts
 
 
+def _fact(key: str, value, dt: float):
+    return HOMES[_HOME_OF_KEY[key]].fact(key, value, dt)
+
+
+def _value_for(key: str, said, dt: float):
+    home = HOMES[_HOME_OF_KEY[key]]
+    try:
+        return home.value_for(key, said, dt)
+    except home.NoEquivalent:
+        raise _NoEquivalent from None
+
+
+class _NoEquivalent(Exception):
+    pass
+
+
 def _reading(layer: dict, kind: str, vocab: str, facts: dict, dt: float,
              problems: list[Problem]) -> tuple[dict, dict]:
     """The chosen vocabulary's parameters: as written, restated in another vocabulary, or defaults.
@@ -145,73 +134,37 @@ def _reading(layer: dict, kind: str, vocab: str, facts: dict, dt: float,
     Returns the parameters and, for each, the spec key that supplied it (for error messages).
     """
     params, origin = {}, {}
-    for prop, key in _KEY[vocab].items():
+    home = HOMES[vocab]
+    for key, prop in home.PROPERTY.items():
         if kind == "if" and prop in _LIF_ONLY:
             continue
         if key in layer:
             params[key], origin[key] = layer[key], key
         elif prop in facts:
-            other, value, fact = facts[prop][0]
+            other, value, said = facts[prop][0]
             try:
-                params[key], origin[key] = _value_for(key, fact, dt), other
+                params[key], origin[key] = _value_for(key, said, dt), other
             except _NoEquivalent:
                 problems.append(Problem(other, f"{other}={show(value)} has no equivalent {key} in "
                                                f"{SIMULATORS[vocab]} vocabulary, which this layer uses"))
-        elif key in _DEFAULTS:
-            params[key], origin[key] = _DEFAULTS[key], key
+        elif key in home.DEFAULTS:
+            params[key], origin[key] = home.DEFAULTS[key], key
     return params, origin
 
 
 def _unexpressible(vocab: str, facts: dict, params: dict) -> list[Problem]:
     """Written properties the chosen vocabulary has no key for, unless they say what it implies."""
     problems = []
+    home = HOMES[vocab]
     for prop, items in facts.items():
-        if prop in _KEY[vocab]:
+        if prop in home.PROPERTY.values():
             continue
-        key, value, fact = items[0]
-        implied = _implied(vocab, prop, params)
-        if implied is not None and fact != implied[0]:
+        key, value, said = items[0]
+        implied = home.implied(prop, params)
+        if implied is not None and said != implied[0]:
             problems.append(Problem(key, f"{key}={show(value)} cannot be expressed in "
                                          f"{SIMULATORS[vocab]} vocabulary: {implied[1]}"))
     return problems
-
-
-# -- what each key says, in one currency per property -------------------------
-def _fact(key: str, value, dt: float):
-    if key == "tau":
-        return 1.0 - 1.0 / value
-    if key == "tc_decay":
-        return math.exp(-dt / value)
-    if key == "reset_mechanism":
-        return {"subtract": ("subtract",), "zero": ("zero", 0.0), "none": ("none",)}[value]
-    if key == "v_reset":
-        return ("subtract",) if value is None else ("zero", float(value))
-    if key == "reset":
-        return ("zero", float(value))
-    if key == "refrac":
-        return refractory_steps(value, dt)
-    if key in ("decay_input", "reset_delay"):
-        return value
-    return float(value)
-
-
-def _value_for(key: str, fact, dt: float):
-    """The value of `key` that states `fact`; _NoEquivalent if it cannot."""
-    if key == "tau" and 0.0 < fact < 1.0:
-        return 1.0 / (1.0 - fact)
-    if key == "tc_decay" and 0.0 < fact < 1.0:
-        return -dt / math.log(fact)
-    if key == "reset_mechanism":
-        names = {("subtract",): "subtract", ("zero", 0.0): "zero", ("none",): "none"}
-        if fact in names:
-            return names[fact]
-    if key == "v_reset" and fact[0] != "none":
-        return None if fact[0] == "subtract" else fact[1]
-    if key == "reset" and fact[0] == "zero":
-        return fact[1]
-    if key in ("beta", "threshold", "v_threshold", "thresh"):
-        return fact
-    raise _NoEquivalent
 
 
 def _agree(prop: str, a, b) -> bool:
@@ -224,11 +177,11 @@ def _disagreements(facts: dict, dt: float) -> list[Problem]:
     problems = []
     for prop, items in facts.items():
         first_key, first_value, first_fact = items[0]
-        for key, value, fact in items[1:]:
-            if _agree(prop, first_fact, fact):
+        for key, value, said in items[1:]:
+            if _agree(prop, first_fact, said):
                 continue
             try:
-                means = f"{key}={show(value)} means {first_key}={_brief(_value_for(first_key, fact, dt))}"
+                means = f"{key}={show(value)} means {first_key}={_brief(_value_for(first_key, said, dt))}"
             except _NoEquivalent:
                 means = f"{key}={show(value)} has no {first_key} equivalent"
             problems.append(Problem(key, f"{first_key}={show(first_value)} and {key}={show(value)} "
@@ -241,33 +194,7 @@ def _brief(value) -> str:
     return repr(float(f"{value:.6g}")) if isinstance(value, float) else show(value)
 
 
-def _implied(vocab: str, prop: str, params: dict) -> tuple[object, str] | None:
-    """What `vocab` fixes for a property it has no key for, and why; None if moot."""
-    name = SIMULATORS[vocab]
-    if prop == "rest":
-        if vocab == "snntorch":
-            return 0.0, "snnTorch's neurons rest at 0.0"
-        rest = params["v_reset"]
-        if rest is None:
-            return 0.0, "with a soft reset (v_reset null) its LIFNode rests at 0.0"
-        return float(rest), f"its LIFNode rests at v_reset={show(rest)}"
-    if prop == "refractory":
-        return 0, f"{name}'s neurons have no refractory period"
-    if prop == "input_scaling":
-        return False, f"{name} does not scale the input by 1/tau"
-    if prop == "reset_delay":
-        soft = vocab == "spikingjelly" and params["v_reset"] is None
-        return (False, "SpikingJelly subtracts the threshold in the step that spikes") if soft else None
-    raise AssertionError(prop)
-
-
-def refractory_steps(refrac, dt: float) -> int:
-    """BindsNET's refrac (time units) as whole steps: ceil(refrac / dt), exactly on the decimals written."""
-    return math.ceil(Fraction(repr(refrac)) / Fraction(repr(dt)))
-
-
-# -- the three readings ------------------------------------------------------
-class _Build:
+class Reader:
     """Reads float32 parameters, collecting problems against the key that supplied each."""
 
     def __init__(self, params: dict, origin: dict):
@@ -289,16 +216,8 @@ class _Build:
             return self.fail(key, "rounds to 1.0 in float32; SpikingJelly needs tau > 1")
         return out
 
-    def above(self, key: str) -> float:
-        """The float32 just above the value of `key`: where snnTorch's strict `>` fires."""
-        out = next_up(self.f32(key))
-        return out if math.isfinite(out) else self.fail(key, "is too large: nothing above it fires")
-
-    def steps(self, key: str, dt: float) -> int:
-        steps = refractory_steps(self.params[key], dt)
-        if steps > MAX_REFRACTORY_STEPS:
-            return self.fail(key, f"is {show(steps)} steps of dt={show(dt)}; at most {MAX_REFRACTORY_STEPS}")
-        return steps
+    def f32_dt(self, dt: float) -> float:
+        return f32(dt)  # the frontend has checked dt
 
     def fail(self, key: str, message: str) -> float:
         origin = self.origin[key]
@@ -308,8 +227,9 @@ class _Build:
         return 1.5  # a placeholder that keeps the neuron constructible; the problems win
 
     def surrogate(self, spec, vocab: str) -> Surrogate | None:
+        home = HOMES[vocab]
         if spec is None:
-            return {"snntorch": Surrogate("atan", 2.0), "spikingjelly": Surrogate("sigmoid", 4.0)}.get(vocab)
+            return home.DEFAULT_SURROGATE
         name = spec if isinstance(spec, str) else spec["name"]
         where = "surrogate_function" if isinstance(spec, str) else "surrogate_function/name"
         canonical = _SURROGATES.get(name.lower().replace("_", ""))
@@ -317,44 +237,13 @@ class _Build:
             self.problems.append(Problem(where, f"unknown surrogate function {show(name)}"
                                                 f"{did_you_mean(name, _SURROGATE_NAMES)}"))
             return None
+        flavor = home.FAMILY if canonical in home.SURROGATES else _FALLBACK_FLAVOR[canonical]
         alpha = spec.get("alpha") if isinstance(spec, dict) else None
         if alpha is None:
-            alpha = _ALPHAS.get(canonical, 25.0 if vocab == "snntorch" else 4.0)
+            alpha = _FLAVOR_ALPHAS[flavor][canonical]
         try:
-            return Surrogate(canonical, f32(float(alpha)))
+            return Surrogate(canonical, f32(float(alpha)), flavor)
         except OverflowError:
             self.problems.append(Problem("surrogate_function/alpha",
                                          f"alpha={show(alpha)} is outside the float32 range"))
             return None
-
-
-def _snntorch(p: _Build, kind: str, dt: float, surrogate) -> Neuron:
-    mechanism = p["reset_mechanism"]
-    leak = dict(leak="beta", decay=p.f32("beta")) if kind == "lif" else dict(leak="none")
-    return Neuron(kind=kind, **leak, v_threshold=p.above("threshold"), reset=mechanism,
-                  reset_by=p.f32("threshold"),
-                  reset_delay=p["reset_delay"] if mechanism == "subtract" else False,
-                  v_init=0.0, v_reset=0.0, surrogate=surrogate)
-
-
-def _spikingjelly(p: _Build, kind: str, dt: float, surrogate) -> Neuron:
-    v_threshold = p.f32("v_threshold")
-    if p["v_reset"] is None:
-        reset = dict(reset="subtract", reset_by=v_threshold, reset_delay=False, v_init=0.0)
-        rest = 0.0
-    else:
-        rest = p.f32("v_reset")
-        reset = dict(reset="zero", v_reset=rest, v_init=rest)
-    if kind == "if":
-        return Neuron(kind="if", leak="none", v_threshold=v_threshold, **reset, surrogate=surrogate)
-    return Neuron(kind="lif", leak="tau_input" if p["decay_input"] else "tau", tau=p.f32("tau"),
-                  v_rest=rest, v_threshold=v_threshold, **reset, surrogate=surrogate)
-
-
-def _bindsnet(p: _Build, kind: str, dt: float, surrogate) -> Neuron:
-    common = dict(v_threshold=p.f32("thresh"), reset="zero", v_reset=p.f32("reset"),
-                  refractory=p.steps("refrac", dt), surrogate=surrogate)
-    if kind == "if":
-        return Neuron(kind="if", leak="none", v_init=common["v_reset"], **common)
-    rest = p.f32("rest")
-    return Neuron(kind="lif", leak="tc", tc_decay=p.f32("tc_decay"), v_rest=rest, v_init=rest, **common)

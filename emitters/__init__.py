@@ -1,4 +1,4 @@
-"""Emitters: one per target; each renders an already-decided IR as a libcst module.
+"""Emitters: one home per simulator (`emitters.<target>`), each rendering an already-lowered IR.
 
 `emit_python(graph, pipeline=...)` returns the black-formatted source of the
 generated module for `graph.attrs.target`.
@@ -10,15 +10,17 @@ import importlib
 
 from ir.graph import Graph
 
-_TARGETS = {"snntorch": "snntorch", "spikingjelly": "spikingjelly", "bindsnet": "bindsnet"}
+TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 
 
 def emit_module(graph: Graph, *, pipeline: list[str] | tuple[str, ...] = ()):
     """The libcst Module for the graph's target (not yet formatted)."""
     target = graph.attrs.target
-    if target not in _TARGETS:
+    if target not in TARGETS:
         raise ValueError(f"no emitter for target {target!r}")
-    module = importlib.import_module(f"emitters.{_TARGETS[target]}")
+    if graph.attrs.container is None:
+        raise ValueError("the graph has not been lowered to its target (run the lower-to-target pass)")
+    module = importlib.import_module(f"emitters.{target}.render")
     return module.emit_module(graph, list(pipeline))
 
 

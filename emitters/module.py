@@ -1,8 +1,16 @@
-"""The parts every generated module shares: header comment, contract constants, assembly.
+"""The generated module's contract, written once for every target (DESIGN.md, "The generated module").
 
-The contract (DESIGN.md, "The generated module"): constants MODEL_NAME, TARGET,
-TIME_STEPS, INPUT_SIZE, PRECISION, POPULATIONS; functions build_model,
-load_weights, export_weights, run; a `__main__` smoke run.
+    MODEL_NAME, TARGET, TIME_STEPS, INPUT_SHAPE, PRECISION, POPULATIONS, WEIGHTS
+    build_model(device=None)                     the simulator's own object
+    load_weights(model, weights)                 every key and shape checked before any is set
+    export_weights(model) -> dict                same keys and shapes; exact round trip
+    run(model, inputs, membrane=False, grad=False) -> dict
+    if __name__ == "__main__": a smoke run
+
+A target supplies three generated pieces: `build_model`, `weight_slots(model)` (each
+weight key's tensor in the model, and whether it is stored transposed) and
+`simulate(model, x)` ({population: spikes [T, B, ...], population + ".v": membranes}).
+Everything else here is the same text in every target, so the copies cannot drift.
 """
 
 from __future__ import annotations
@@ -10,26 +18,103 @@ from __future__ import annotations
 import libcst as cst
 
 from ir.graph import Graph
-from ir.neuron import LEAK_FORMS
 
 from .toolkit import clean_text, comment_lines, literal, name, stmts
 
 TOOL = "snnc"
 
-# Names every target emitter defines at module level; population-derived names
-# must never collide with them.
+# Names every target defines at module level; op-derived names must never collide with them.
 CONTRACT_NAMES = (
-    "MODEL_NAME", "TARGET", "TIME_STEPS", "INPUT_SIZE", "PRECISION", "POPULATIONS",
-    "build_model", "load_weights", "export_weights", "run", "torch", "nn", "np",
-    # module-level names of the __main__ smoke run
+    "MODEL_NAME", "TARGET", "TIME_STEPS", "INPUT_SHAPE", "PRECISION", "POPULATIONS", "WEIGHTS",
+    "build_model", "load_weights", "export_weights", "run", "weight_slots", "simulate", "model_device",
+    "torch", "nn", "F", "math",
     "smoke_model", "smoke_inputs", "smoke_out", "smoke_pop", "smoke_rate",
 )
+
+_CONTRACT = '''
+def model_device(model):
+    """The device of the model's first parameter or buffer (the CPU if it has none)."""
+    for tensor in list(model.parameters()) + list(model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
+def load_weights(model, weights):
+    """Load {"<layer>.weight": ..., "<layer>.bias": ...} (tensors, arrays or nested lists) in
+    torch's layout (linear [out, in], conv2d [out, in, kh, kw]); see WEIGHTS. Returns the model.
+
+    Every key and shape is checked before anything is set: a missing or unknown key or a
+    wrong shape raises ValueError naming it, and the model is left unchanged."""
+    unknown = sorted(key for key in weights if key not in WEIGHTS)
+    if unknown:
+        raise ValueError("unknown weight " + repr(unknown[0]) + "; expected " + repr(sorted(WEIGHTS)))
+    missing = [key for key in WEIGHTS if key not in weights]
+    if missing:
+        raise ValueError("missing weight " + repr(missing[0]))
+    values = {}
+    for key, shape in WEIGHTS.items():
+        value = torch.as_tensor(weights[key]).detach().to("cpu", torch.float32)
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                "weight " + repr(key) + " has shape " + repr(tuple(value.shape)) + ", expected " + repr(shape)
+            )
+        values[key] = value
+    with torch.no_grad():
+        for key, (tensor, transposed) in weight_slots(model).items():
+            value = values[key].t() if transposed else values[key]
+            tensor.copy_(value.to(tensor.device))
+    return model
+
+
+def export_weights(model):
+    """The weights as {"<layer>.weight": ..., "<layer>.bias": ...}: float32, CPU, contiguous
+    copies in torch's layout; load_weights(model, export_weights(model)) is exact."""
+    out = {}
+    for key, (tensor, transposed) in weight_slots(model).items():
+        value = tensor.detach().t() if transposed else tensor.detach()
+        out[key] = value.to("cpu", torch.float32).contiguous().clone()
+    return out
+
+
+def run(model, inputs, membrane=False, grad=False):
+    """Run on inputs [T, B, *INPUT_SHAPE] (any T >= 1, any B >= 1), state reset first.
+
+    Returns {"<population>": float32 spikes [T, B, *shape]} and, with membrane=True, also
+    {"<population>.v": the membrane after each step}. `inputs` is never modified. With
+    grad=True autograd stays on and the result is differentiable through the spec's
+    surrogate gradient. FP16 autocast only when PRECISION is "fp16-cuda" on CUDA."""
+    x = torch.as_tensor(inputs)
+    if x.dim() != 2 + len(INPUT_SHAPE) or tuple(x.shape[2:]) != INPUT_SHAPE or 0 in x.shape[:2]:
+        raise ValueError(
+            "inputs must be [T, B, " + ", ".join(map(str, INPUT_SHAPE)) + "] with T, B >= 1, got "
+            + repr(tuple(x.shape))
+        )
+    if x.is_complex():
+        raise ValueError("inputs must be real numbers, got " + str(x.dtype))
+    x = x.to(model_device(model), torch.float32)
+    fp16 = PRECISION == "fp16-cuda" and x.is_cuda
+    with torch.set_grad_enabled(grad), torch.autocast("cuda", dtype=torch.float16, enabled=fp16):
+        out = simulate(model, x)
+    result = {}
+    for pop in POPULATIONS:
+        result[pop] = out[pop].float()
+        if membrane:
+            result[pop + ".v"] = out[pop + ".v"].float()
+    return result
+'''
+
+_NO_GRAD = '''
+if grad:
+    raise ValueError(
+        "BindsNET has no surrogate gradients: compile the spec for snntorch or spikingjelly to train it"
+    )
+'''
 
 _MAIN = '''
 if __name__ == "__main__":
     torch.manual_seed(0)
     smoke_model = build_model()
-    smoke_inputs = torch.bernoulli(torch.full((TIME_STEPS, 4, INPUT_SIZE), 0.2))
+    smoke_inputs = torch.bernoulli(torch.full((TIME_STEPS, 4, *INPUT_SHAPE), 0.2))
     smoke_out = run(smoke_model, smoke_inputs)
     print(MODEL_NAME, "on", TARGET, "for", TIME_STEPS, "steps, batch 4")
     for smoke_pop in POPULATIONS:
@@ -38,15 +123,43 @@ if __name__ == "__main__":
 '''
 
 
+def contract_functions(trains: bool) -> list[cst.BaseStatement]:
+    """model_device, load_weights, export_weights and run; `trains` False adds run's refusal of grad."""
+    body = stmts(_CONTRACT)
+    if trains:
+        return body
+    run = body[-1]
+    check = stmts(_NO_GRAD)
+    inner = list(run.body.body)
+    inner[1:1] = check  # after the docstring
+    return body[:-1] + [run.with_changes(body=run.body.with_changes(body=inner))]
+
+
 def main_block() -> list[cst.BaseStatement]:
     """The `__main__` smoke run, the same for every target: random input, firing rates."""
     return stmts(_MAIN)
+
+
+def constant_stmts(graph: Graph) -> list[cst.BaseStatement]:
+    a = graph.attrs
+    values = {
+        "MODEL_NAME": a.model_name,
+        "TARGET": a.target,
+        "TIME_STEPS": a.time_steps,
+        "INPUT_SHAPE": graph.input().shape,
+        "PRECISION": a.precision,
+        "POPULATIONS": {p.name: p.shape for p in graph.populations()},
+        "WEIGHTS": graph.weight_shapes(),
+    }
+    return [stmts("{n} = {v}", n=name(k), v=literal(v))[0] for k, v in values.items()]
 
 
 def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
     """The header comment. Its first two lines are fixed text, so that nothing from the
     spec can ever form a PEP 263 coding declaration."""
     from compiler import __version__
+
+    from .neurons import describe
 
     a = graph.attrs
     lines = [
@@ -55,14 +168,19 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
         f"Spec: {a.spec_file or '<memory>'} (sha256 {a.spec_hash or '-'}).",
         "Pass pipeline: " + (", ".join(pipeline) or "(none)") + ".",
         f"time_steps={a.time_steps}, dt={a.dt!r}, power_mode={a.power_mode}, "
-        f"device_type={a.device_type}, precision={a.precision}.",
+        f"device_type={a.device_type}, precision={a.precision}, input shape {list(graph.input().shape)}.",
+        "Every projection runs one time step at a time on [B, ...] with 64-byte-aligned operands, in every",
+        "target: BLAS and oneDNN round differently for other row counts or alignments.",
+        "Populations (canonical neuron: the exact float32 arithmetic of its simulator's class):",
     ]
+    for pop in graph.populations():
+        lines.append(f"  {pop.name} {list(pop.shape)}: {describe(pop.neuron)}, surrogate {pop.neuron.surrogate}"
+                     f" -> {pop.impl}")
+    if graph.schedule:
+        lines.append("Schedule: " + "; ".join(f"{s.mode} {', '.join(s.ops)}" for s in graph.schedule) + ".")
     if graph.decisions:
         lines.append("Decisions:")
         lines += [f"  [{d.pass_name}] {d.subject}: {d.message}" for d in graph.decisions]
-    lines.append("Canonical neuron step (float32, in this order); every population computes exactly this:")
-    lines.append("  x = 0 while refractory; h = charge(v, x); s = h >= v_threshold; reset.")
-    lines += [f"  charge[{k}] = {v}" for k, v in LEAK_FORMS.items()]
     out: list[cst.EmptyLine] = []
     for line in lines:
         for text in clean_text(line):
@@ -70,22 +188,9 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
     return out
 
 
-def constant_stmts(graph: Graph) -> list[cst.BaseStatement]:
-    a = graph.attrs
-    pops = {p.name: p.size for p in graph.populations()}
-    values = {
-        "MODEL_NAME": a.model_name,
-        "TARGET": a.target,
-        "TIME_STEPS": a.time_steps,
-        "INPUT_SIZE": graph.inputs()[0].size,
-        "PRECISION": a.precision,
-        "POPULATIONS": pops,
-    }
-    return [stmts("{n} = {v}", n=name(k), v=literal(v))[0] for k, v in values.items()]
-
-
-def note_comments(note: str | None) -> list[cst.EmptyLine]:
-    return comment_lines(note, label="note") if note else []
+def note_comments(op) -> list[cst.EmptyLine]:
+    """The spec's note on an op, as sanitized comment lines (nothing if it has none)."""
+    return comment_lines(op.note, f"note ({op.name})") if op.note else []
 
 
 def assemble(graph: Graph, pipeline: list[str], body: list[cst.BaseStatement]) -> cst.Module:

@@ -107,6 +107,10 @@ class Namespace:
     def __getitem__(self, key: object) -> str:
         return self._by_hint[key]
 
+    def taken(self) -> frozenset[str]:
+        """Every name handed out or reserved so far (for a nested scope that must not shadow them)."""
+        return frozenset(self._used)
+
 
 def name(identifier: str) -> cst.Name:
     """A Name node for an identifier the emitter chose itself (checked)."""

@@ -1,12 +1,14 @@
-"""The graph IR of snnc: ops, the canonical neuron, the graph wrapper, its verifier."""
+"""The graph IR of snnc: ops with shapes and ordered operands, the canonical neuron, the graph, its verifier."""
 
-from .graph import Decision, Graph, ModelAttrs, projection_name
-from .neuron import LEAK_FORMS, Neuron, Surrogate
-from .ops import NO_LOC, DenseOp, InputOp, Loc, Op, PopulationOp
+from .graph import Decision, Graph, Link, ModelAttrs, Stage
+from .neuron import NEURON_CLASSES, BindsnetNeuron, Neuron, SnnTorchNeuron, SpikingJellyNeuron, Surrogate
+from .ops import (NO_LOC, OP_CLASSES, Conv2dOp, FlattenOp, InputOp, LinearOp, Loc, Op, Operand, PopulationOp,
+                  Pool2dOp, operands)
 from .verify import TARGETS, Problem, VerifyError, problems, verify
 
 __all__ = [
-    "Decision", "DenseOp", "Graph", "InputOp", "LEAK_FORMS", "Loc", "ModelAttrs", "NO_LOC",
-    "Neuron", "Op", "PopulationOp", "Problem", "Surrogate", "TARGETS", "VerifyError",
-    "problems", "projection_name", "verify",
+    "BindsnetNeuron", "Conv2dOp", "Decision", "FlattenOp", "Graph", "InputOp", "LinearOp", "Link", "Loc",
+    "ModelAttrs", "NEURON_CLASSES", "NO_LOC", "Neuron", "OP_CLASSES", "Op", "Operand", "PopulationOp",
+    "Pool2dOp", "Problem", "SnnTorchNeuron", "SpikingJellyNeuron", "Stage", "Surrogate", "TARGETS",
+    "VerifyError", "operands", "problems", "verify",
 ]

@@ -1,10 +1,15 @@
-"""The graph IR: a networkx DiGraph behind a small class that owns every edit.
+"""The graph IR: ops in spec order, a networkx view of their operands, and what passes decided.
 
-Node ids are op names. Data flows input -> dense -> population -> dense -> ...;
-each population has exactly one incoming dense op (its projection), named
-``<population>.fc``. Graph-level facts live in the frozen `ModelAttrs`.
-Every change made by a pass goes through `replace_op` / `set_attrs`, which
-record the pass name, so dumps can say which pass last changed each op.
+Ops are kept in insertion order, which the frontend makes the spec's layer
+order (input first); every operand without delay points backwards in that
+order, so it is a topological order of the same-step edges. Structure lives in
+the ops' operand lists only: names are identifiers, never parsed.
+
+Besides ops the graph holds the model attributes (`ModelAttrs`), the schedule
+(`Stage`s, set by the schedule pass), the BindsNET connection plan (`Link`s, set
+by target lowering) and the decisions every pass recorded. Every change goes
+through `replace_op` / `set_attrs` / `set_schedule` / `set_links` / `note`, which
+record the pass that made it, so dumps say which pass last changed what.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Iterator
 
 import networkx as nx
 
-from .ops import DenseOp, InputOp, Op, PopulationOp
+from .ops import InputOp, Op, PopulationOp
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,8 @@ class ModelAttrs:
     backend: str | None = None
     step_mode: str | None = None
     spec_hash: str = ""
-    emit_order: tuple[str, ...] | None = None  # explicit op order, set by the bindsnet-ordering pass
     spec_file: str = ""
+    container: str | None = None  # set by target lowering: the generated model's class
 
     def replace(self, **changes) -> "ModelAttrs":
         return dataclasses.replace(self, **changes)
@@ -49,29 +54,61 @@ class Decision:
     message: str
 
 
-def projection_name(population: str) -> str:
-    return f"{population}.fc"
+@dataclass(frozen=True)
+class Stage:
+    """A group of ops the generated code evaluates together.
+
+    ``layer``: one op over the whole [T, B, ...] sequence before the next stage runs
+    (exact for an op outside every feedback cycle). ``step``: the ops of a feedback
+    cycle, evaluated in this order within one loop over time."""
+
+    mode: str  # "layer" | "step"
+    ops: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    """One BindsNET connection: it feeds operand `index` of population `target` with what its
+    stateless `ops` compute from the spikes of its `sources`. Each source comes with the number
+    of steps it must be held back beyond what BindsNET's one-step schedule delivers; each op
+    with the number of steps its value lags the target's step (`offsets`): while fewer steps
+    than that have run, the op's value is zeros, as a feedback edge's is at the first step."""
+
+    name: str
+    target: str  # a population
+    index: int  # which operand of the target
+    sources: tuple[tuple[str, int], ...]  # (population or input, steps held back)
+    ops: tuple[str, ...]  # the stateless ops it computes, in evaluation order
+    offsets: tuple[int, ...]  # per op: steps its value lags the target's step
+    cls: str  # Connection | Conv2dConnection | generated
+    via: str = ""  # the layer BindsNET files it under, (via, target); the first source unless taken
+
+
+class Refusal(Exception):
+    """A pass cannot produce exact code for this spec: a located error for the user, not a bug."""
+
+    def __init__(self, subject: str, message: str):
+        self.subject, self.message = subject, message
+        super().__init__(f"{subject}: {message}")
 
 
 class Graph:
     def __init__(self, attrs: ModelAttrs):
-        self._g = nx.DiGraph()
         self.attrs = attrs
+        self._ops: dict[str, Op] = {}
+        self._nx: nx.DiGraph | None = None
+        self.schedule: tuple[Stage, ...] | None = None
+        self.links: tuple[Link, ...] | None = None
         self.decisions: list[Decision] = []
-        self.changed_by: dict[str, str] = {}  # op name -> last pass that changed it
+        self.changed_by: dict[str, str] = {}  # op name (or "model") -> last pass that changed it
         self.pipeline: list[str] = []  # passes run so far, in order (appended by the pass manager)
 
     # -- construction -----------------------------------------------------
     def add_op(self, op: Op) -> None:
-        if op.name in self._g:
+        if op.name in self._ops:
             raise ValueError(f"duplicate op name {op.name!r}")
-        self._g.add_node(op.name, op=op)
-
-    def add_edge(self, src: str, dst: str) -> None:
-        for name in (src, dst):
-            if name not in self._g:
-                raise KeyError(f"no op named {name!r}")
-        self._g.add_edge(src, dst)
+        self._ops[op.name] = op
+        self._nx = None
 
     # -- edits by passes --------------------------------------------------
     def replace_op(self, new: Op, pass_name: str, message: str | None = None) -> None:
@@ -80,7 +117,8 @@ class Graph:
             raise TypeError(f"cannot replace {old.kind} op {new.name!r} with a {new.kind} op")
         if old == new:
             return
-        self._g.nodes[new.name]["op"] = new
+        self._ops[new.name] = new
+        self._nx = None
         self.changed_by[new.name] = pass_name
         if message:
             self.decisions.append(Decision(pass_name, new.name, message))
@@ -94,6 +132,16 @@ class Graph:
         if message:
             self.decisions.append(Decision(pass_name, "model", message))
 
+    def set_schedule(self, pass_name: str, stages: tuple[Stage, ...]) -> None:
+        if stages != self.schedule:
+            self.schedule = stages
+            self.changed_by["model"] = pass_name
+
+    def set_links(self, pass_name: str, links: tuple[Link, ...]) -> None:
+        if links != self.links:
+            self.links = links
+            self.changed_by["model"] = pass_name
+
     def note(self, pass_name: str, subject: str, message: str) -> None:
         """Record a decision that changed nothing in the IR (e.g. a documented choice)."""
         self.decisions.append(Decision(pass_name, subject, message))
@@ -101,46 +149,53 @@ class Graph:
     # -- queries ----------------------------------------------------------
     @property
     def nx(self) -> nx.DiGraph:
-        """The underlying graph, read-only by convention."""
-        return self._g
+        """Edges src -> op for every operand (attribute `delay`); read-only by convention."""
+        if self._nx is None:
+            g = nx.DiGraph()
+            g.add_nodes_from(self._ops)
+            for op in self._ops.values():
+                for operand in op.operands:
+                    if operand.src in self._ops:
+                        g.add_edge(operand.src, op.name, delay=operand.delay)
+            self._nx = g
+        return self._nx
 
     def op(self, name: str) -> Op:
-        return self._g.nodes[name]["op"]
+        return self._ops[name]
 
     def __contains__(self, name: str) -> bool:
-        return name in self._g
+        return name in self._ops
 
     def __len__(self) -> int:
-        return len(self._g)
-
-    def predecessors(self, name: str) -> list[str]:
-        return sorted(self._g.predecessors(name))
-
-    def successors(self, name: str) -> list[str]:
-        return sorted(self._g.successors(name))
+        return len(self._ops)
 
     def order(self) -> list[str]:
-        """Op names in a deterministic topological order (spec order breaks ties)."""
-        rank = {name: (data["op"].loc.pointer, name) for name, data in self._g.nodes(data=True)}
-        return list(nx.lexicographical_topological_sort(self._g, key=lambda n: _natural(rank[n])))
+        """Op names in spec order (input first): a topological order of the same-step edges."""
+        return list(self._ops)
 
     def ops(self) -> Iterator[Op]:
-        for name in self.order():
-            yield self.op(name)
+        return iter(list(self._ops.values()))
+
+    def users(self, name: str) -> list[Op]:
+        """The ops that read `name`, in graph order."""
+        return [op for op in self._ops.values() if any(o.src == name for o in op.operands)]
 
     def inputs(self) -> list[InputOp]:
-        return [op for op in self.ops() if isinstance(op, InputOp)]
+        return [op for op in self._ops.values() if isinstance(op, InputOp)]
+
+    def input(self) -> InputOp:
+        (op,) = self.inputs()
+        return op
 
     def populations(self) -> list[PopulationOp]:
-        return [op for op in self.ops() if isinstance(op, PopulationOp)]
+        return [op for op in self._ops.values() if isinstance(op, PopulationOp)]
 
-    def projection(self, population: str) -> DenseOp:
-        (name,) = self.predecessors(population)
-        return self.op(name)
+    def parametric(self) -> list[Op]:
+        return [op for op in self._ops.values() if op.parametric]
 
-    def source_of(self, dense: str) -> Op:
-        (name,) = self.predecessors(dense)
-        return self.op(name)
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every weight of the model under its contract key ("<key>.weight"), in graph order."""
+        return {f"{op.key}.{suffix}": shape for op in self.parametric() for suffix, shape in op.weights().items()}
 
     def copy(self) -> "Graph":
         return copy.deepcopy(self)
@@ -148,17 +203,7 @@ class Graph:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Graph):
             return NotImplemented
-        return (
-            self.attrs == other.attrs
-            and sorted(self._g.edges) == sorted(other._g.edges)
-            and {n: self.op(n) for n in self._g} == {n: other.op(n) for n in other._g}
-        )
+        return (self.attrs == other.attrs and list(self._ops.items()) == list(other._ops.items())
+                and self.schedule == other.schedule and self.links == other.links)
 
     __hash__ = None  # mutable
-
-
-def _natural(key: tuple[str, str]) -> tuple:
-    """Sort "/layers/10" after "/layers/9"."""
-    pointer, name = key
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pointer.split("/"))
-    return parts, name

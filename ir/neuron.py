@@ -1,152 +1,220 @@
-"""The canonical neuron: one exact, simulator-independent description of a population.
+"""The canonical neuron: the exact float32 arithmetic of one simulator's neuron class.
 
-Every target must reproduce the step below bit for bit in float32, either with a
-native class whose arithmetic is provably the same, or with a small generated
-class that performs exactly these operations in exactly this order. The leak is
-described by its *arithmetic form* because the three simulators round
-differently (``beta*v`` is not ``v - v/tau``); keeping the form in the IR is what
-lets a spec written for one simulator reproduce that simulator exactly on the
-other two.
+The three simulators round differently (``beta*m`` is not ``v - v/tau``), fire on
+different comparisons, reset with different expressions (SpikingJelly's
+``s*v_reset + (1-s)*h`` gives NaN where BindsNET's ``masked_fill`` gives
+``v_reset``), count refractory time in float32 steps of dt (BindsNET) and
+propagate gradients through different paths. So the canonical neuron does not
+average them: it records the *family* whose arithmetic a spec means (the
+simulator whose vocabulary its layer is written in) and that family's
+parameters. Every target then performs exactly that family's operations, in
+that family's order, with a native class where it is that arithmetic, else a
+generated one. The operations of each family, per time step (state after the
+previous step; ``late`` are operands added after the charge, see below):
 
-One step, in float32, with state ``v``, previous spikes ``s_prev``, refractory
-counter ``r`` (an integer number of steps) and input current ``x``::
+snntorch (``snn.Leaky``; ``snn.RLeaky`` when ``late_terms`` > 0; state m = 0)::
 
-    x  = where(r > 0, 0, x)                 # only if refractory > 0
-    r  = r - 1                              # only if refractory > 0
-    h  = charge(v, x)                       # by leak form, see LEAK_FORMS
-    h  = h - s_prev * reset_by              # only for reset 'subtract' with reset_delay
-    s  = h >= v_threshold
-    v  = where(s, v_reset, h)               # reset 'zero'
-    v  = h - s * reset_by                   # reset 'subtract', immediate
-    v  = h                                  # reset 'none', or 'subtract' with reset_delay
-    r  = where(s, refractory, r)            # only if refractory > 0
+    r = H(m - threshold)                   # detached; H(z) = (z > 0), the surrogate's forward
+    m = (1 - r) * m                        # reset 'zero' (Leaky only)
+    u = beta * m + x (+ late ...)          # beta = 1.0 for IF
+    u = u - r * threshold                  # reset 'subtract'
+    u = u - r * u                          # reset 'zero' (RLeaky)
+    s = H(u - threshold)                   # the surrogate function
+    u = u - (s - r) * threshold            # 'subtract' without reset_delay
+    u = u - (s - r) * u                    # 'zero' without reset_delay
+    m = u
 
-Initial state: ``v = v_init``, ``s_prev = 0``, ``r = 0``.
+spikingjelly (``neuron.LIFNode`` / ``neuron.IFNode``; state v = v_reset, or 0 for a soft reset)::
+
+    h = v + (x - (v - v_reset)) / tau      # decay_input (v_reset 0 when soft)
+    h = v - (v - v_reset) / tau + x        # not decay_input
+    h = v + x                              # IF
+    s = Hge(h - v_threshold)               # Hge(z) = (z >= 0)
+    v = s * v_reset + (1.0 - s) * h        # hard reset (s detached in it when detach_reset)
+    v = h - s * v_threshold                # soft reset (v_reset None)
+
+bindsnet (``nodes.LIFNodes`` / ``nodes.IFNodes``, run one step at a time; state
+v = rest (LIF) or reset (IF), refractory counter c = 0; dt, refrac float32)::
+
+    v = (v - rest) * decay + rest          # LIF, decay = exp(-dt / tc_decay) in float32
+    x = where(c > 0, 0, x); c = c - dt     # LIF
+    v = v + (c <= 0) * x; c = c - dt       # IF
+    v = v + x                              # LIF
+    s = v >= thresh
+    c = where(s, refrac, c); v = where(s, reset, v)
+
+Several operands of a population are summed in operand order before the charge
+(``x``); the last ``late_terms`` of them (snntorch only: RLeaky's recurrent term)
+are added after it instead. The surrogate (name, parameter, and whose float32
+formula) is the gradient semantics; BindsNET has none, so its family records the
+spec's surrogate (or atan(2)) for training in the other targets.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from .floats import is_f32
 
-# The exact float32 expression of each leak form (``x`` already masked).
-LEAK_FORMS: dict[str, str] = {
-    "beta": "decay * v + x",
-    "tau": "v - (v - v_rest) / tau + x",
-    "tau_input": "v + (x - (v - v_rest)) / tau",
-    "tc": "((v - v_rest) * exp(-dt / tc_decay) + v_rest) + x",
-    "none": "v + x",
-}
-
-RESETS = ("zero", "subtract", "none")
+FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
 KINDS = ("lif", "if")
-
-# Parameters that only exist for a given leak form; all others must be None.
-_FORM_PARAMS = {
-    "beta": ("decay",),
-    "tau": ("tau", "v_rest"),
-    "tau_input": ("tau", "v_rest"),
-    "tc": ("tc_decay", "v_rest"),
-    "none": (),
-}
-_OPTIONAL = ("decay", "tau", "tc_decay", "v_rest")
+SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
 
 
 @dataclass(frozen=True)
 class Surrogate:
-    """Surrogate gradient: canonical snnTorch-style name and its one parameter."""
+    """A surrogate gradient: its name, its one parameter, and whose float32 formula it follows."""
 
-    name: str  # atan, fast_sigmoid, sigmoid, ...
+    name: str  # atan | sigmoid | fast_sigmoid | softsign
     alpha: float
+    flavor: str = "snntorch"  # snntorch | spikingjelly
 
     def __str__(self) -> str:
-        return f"{self.name}({self.alpha!r})"
+        return f"{self.name}({self.alpha!r}, {self.flavor})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Neuron:
+    """Base of the three families; the fields are the family's parameters, all float32 values."""
+
     kind: str  # "lif" | "if"
-    leak: str  # a key of LEAK_FORMS; "none" for IF
-    v_threshold: float  # fires when v >= v_threshold
-    reset: str  # "zero" | "subtract" | "none"
-    v_reset: float = 0.0  # target of a zero reset
-    reset_by: float = 1.0  # amount removed by a subtract reset
-    reset_delay: bool = False  # subtract one step late, undecayed (snnTorch's default)
-    refractory: int = 0  # steps of ignored input after a spike
-    v_init: float = 0.0
-    decay: float | None = None  # leak 'beta'
-    tau: float | None = None  # leaks 'tau', 'tau_input'
-    tc_decay: float | None = None  # leak 'tc'
-    v_rest: float | None = None  # leaks 'tau', 'tau_input', 'tc'
     surrogate: Surrogate | None = None
+
+    family: ClassVar[str] = ""
+    # Parameters a LIF neuron has and an IF neuron must not (dropped by neuron substitution).
+    LEAK_FIELDS: ClassVar[tuple[str, ...]] = ()
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def replace(self, **changes) -> "Neuron":
         return dataclasses.replace(self, **changes)
 
-    def effective_decay(self, dt: float = 1.0) -> float:
-        """The per-step decay factor, for display and statistics only."""
-        if self.leak == "beta":
-            return self.decay
-        if self.leak in ("tau", "tau_input"):
-            return 1.0 - 1.0 / self.tau
-        if self.leak == "tc":
-            return math.exp(-dt / self.tc_decay)
-        return 1.0
-
-    def input_gain(self) -> float:
-        return 1.0 / self.tau if self.leak == "tau_input" else 1.0
-
     def params(self) -> dict[str, object]:
-        """The parameters that matter for this neuron, in a fixed order, for dumps."""
-        out: dict[str, object] = {"leak": self.leak}
-        for key in _FORM_PARAMS[self.leak]:
-            out[key] = getattr(self, key)
-        out["v_threshold"] = self.v_threshold
-        out["reset"] = self.reset
-        if self.reset == "zero":
-            out["v_reset"] = self.v_reset
-        if self.reset == "subtract":
-            out["reset_by"] = self.reset_by
-            out["reset_delay"] = self.reset_delay
-        out["refractory"] = self.refractory
-        out["v_init"] = self.v_init
-        out["surrogate"] = str(self.surrogate) if self.surrogate else None
+        """Every field but kind, in declaration order, the surrogate last (the text form prints them)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")}
+        out["surrogate"] = self.surrogate
         return out
 
+    def as_if(self) -> "Neuron":
+        """The IF neuron of this family with the same threshold, reset and surrogate."""
+        return self.replace(kind="if", **{k: None for k in self.LEAK_FIELDS})
+
+    def late(self) -> int:
+        return 0
+
     def problems(self) -> list[str]:
-        """Why this neuron is not well formed; empty when it is."""
         errs: list[str] = []
         if self.kind not in KINDS:
             errs.append(f"unknown neuron kind {self.kind!r}")
-        if self.leak not in LEAK_FORMS:
-            errs.append(f"unknown leak form {self.leak!r}")
-            return errs
-        if (self.kind == "if") != (self.leak == "none"):
-            errs.append(f"a {self.kind!r} neuron cannot have leak {self.leak!r}")
-        if self.reset not in RESETS:
-            errs.append(f"unknown reset {self.reset!r}")
-        for key in _OPTIONAL:
+        for key in self.LEAK_FIELDS:
+            if (getattr(self, key) is None) == (self.kind == "lif"):
+                errs.append(f"a {self.kind.upper()} neuron {'needs' if self.kind == 'lif' else 'takes no'} {key}")
+        for key in self.FLOAT_FIELDS:
             value = getattr(self, key)
-            wanted = key in _FORM_PARAMS[self.leak]
-            if wanted and value is None:
-                errs.append(f"leak {self.leak!r} needs {key}")
-            if not wanted and value is not None:
-                errs.append(f"leak {self.leak!r} takes no {key}")
-        for key in ("v_threshold", "v_reset", "reset_by", "v_init", *_OPTIONAL):
-            value = getattr(self, key)
-            if value is not None and not is_f32(value):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, float) or not is_f32(value)):
                 errs.append(f"{key}={value!r} is not a finite float32 value")
-        if self.decay is not None and not 0.0 <= self.decay <= 1.0:
-            errs.append(f"decay={self.decay!r} is outside [0, 1]")
+        s = self.surrogate
+        if s is not None:
+            if s.name not in SURROGATE_NAMES:
+                errs.append(f"unknown surrogate {s.name!r}")
+            if s.flavor not in ("snntorch", "spikingjelly"):
+                errs.append(f"unknown surrogate flavor {s.flavor!r}")
+            if not (isinstance(s.alpha, float) and is_f32(s.alpha) and s.alpha > 0):
+                errs.append(f"surrogate parameter {s.alpha!r} must be a positive float32 value")
+        return errs + self._own_problems()
+
+    def _own_problems(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class SnnTorchNeuron(Neuron):
+    beta: float | None = None  # None for IF: snn.Leaky(beta=1.0)
+    threshold: float = 1.0
+    reset: str = "subtract"  # subtract | zero | none
+    reset_delay: bool = True
+    late_terms: int = 0  # > 0: RLeaky, the last operands are its recurrent term
+
+    family: ClassVar[str] = "snntorch"
+    LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+
+    @property
+    def decay(self) -> float:
+        return 1.0 if self.beta is None else self.beta
+
+    def late(self) -> int:
+        return self.late_terms
+
+    def _own_problems(self) -> list[str]:
+        errs = []
+        if self.beta is not None and not 0.0 <= self.beta <= 1.0:
+            errs.append(f"beta={self.beta!r} is outside [0, 1]")
+        if self.reset not in ("subtract", "zero", "none"):
+            errs.append(f"unknown reset {self.reset!r}")
+        if not isinstance(self.reset_delay, bool):
+            errs.append("reset_delay must be true or false")
+        if not isinstance(self.late_terms, int) or isinstance(self.late_terms, bool) or self.late_terms < 0:
+            errs.append(f"late_terms={self.late_terms!r} must be a non-negative integer")
+        return errs
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpikingJellyNeuron(Neuron):
+    tau: float | None = None
+    decay_input: bool | None = None
+    v_threshold: float = 1.0
+    v_reset: float | None = 0.0  # None: soft reset (subtract v_threshold)
+    detach_reset: bool = False
+
+    family: ClassVar[str] = "spikingjelly"
+    LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "decay_input")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset")
+
+    @property
+    def v_init(self) -> float:
+        return 0.0 if self.v_reset is None else self.v_reset
+
+    def _own_problems(self) -> list[str]:
+        errs = []
         if self.tau is not None and not self.tau > 1.0:
             errs.append(f"tau={self.tau!r} must be greater than 1")
+        if self.decay_input is not None and not isinstance(self.decay_input, bool):
+            errs.append("decay_input must be true or false")
+        if not isinstance(self.detach_reset, bool):
+            errs.append("detach_reset must be true or false")
+        return errs
+
+
+@dataclass(frozen=True, kw_only=True)
+class BindsnetNeuron(Neuron):
+    thresh: float = -52.0
+    reset: float = -65.0
+    rest: float | None = None  # LIF only
+    tc_decay: float | None = None  # LIF only
+    refrac: float = 5.0  # time units, counted down by dt in float32
+    dt: float = 1.0
+
+    family: ClassVar[str] = "bindsnet"
+    LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("rest", "tc_decay")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("thresh", "reset", "rest", "tc_decay", "refrac", "dt")
+
+    @property
+    def v_init(self) -> float:
+        return self.rest if self.kind == "lif" else self.reset
+
+    def _own_problems(self) -> list[str]:
+        errs = []
         if self.tc_decay is not None and not self.tc_decay > 0.0:
             errs.append(f"tc_decay={self.tc_decay!r} must be positive")
-        if not isinstance(self.refractory, int) or self.refractory < 0:
-            errs.append(f"refractory={self.refractory!r} must be a non-negative integer")
-        if self.reset_delay and self.reset != "subtract":
-            errs.append("reset_delay only applies to a subtract reset")
+        if not self.refrac >= 0.0:
+            errs.append(f"refrac={self.refrac!r} must not be negative")
+        if not self.dt > 0.0:
+            errs.append(f"dt={self.dt!r} must be positive")
         return errs
+
+
+NEURON_CLASSES: dict[str, type[Neuron]] = {
+    cls.family: cls for cls in (SnnTorchNeuron, SpikingJellyNeuron, BindsnetNeuron)
+}

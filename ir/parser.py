@@ -12,9 +12,9 @@ import dataclasses
 import json
 import re
 
-from .graph import Decision, Graph, ModelAttrs
-from .neuron import Neuron, Surrogate
-from .ops import NO_LOC, DenseOp, InputOp, Loc, PopulationOp
+from .graph import Decision, Graph, Link, ModelAttrs, Stage
+from .neuron import NEURON_CLASSES, Surrogate
+from .ops import NO_LOC, OP_CLASSES, Loc, Operand, PopulationOp
 from .printer import HEADER_KEYS
 
 _TOKEN = re.compile(r"""
@@ -24,14 +24,15 @@ _TOKEN = re.compile(r"""
   | (?P<string>"(?:[^"\\]|\\.)*")
   | (?P<pointer>\#(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9_/~.\-]*))
   | (?P<number>-?(?:inf|nan)\b|-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
-  | (?P<arrow>->)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
   | (?P<punct>[=\[\]{}(),:@])
 """, re.VERBOSE)
 _HEADER = re.compile(r"// ([a-z_\-]+):(?: (.*))?")
+_LINK = re.compile(r"// link (.*)")
 _DECISION = re.compile(r'// decision (\S+) (%(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_.]*)): (.*)')
 _FIELDS = {HEADER_KEYS.get(f.name, f.name): f for f in dataclasses.fields(ModelAttrs)}
-_NEURON_FIELDS = {f.name: f for f in dataclasses.fields(Neuron) if f.name != "kind"}
+_OP_FIELDS = {"impl", "note"}
+_LINK_FIELDS = {f.name: f for f in dataclasses.fields(Link) if f.name != "name"}
 
 
 class ParseError(ValueError):
@@ -44,6 +45,8 @@ def parse(text: str) -> Graph:
     """The graph that `ir.printer.print_graph` printed as `text` (not verified)."""
     header: dict[str, object] = {}
     pipeline: list[str] = []
+    schedule = None
+    links: list[Link] = []
     model_changed_by = None
     op_lines: list[tuple[int, str]] = []
     decisions: list[Decision] = []
@@ -57,14 +60,18 @@ def parse(text: str) -> Graph:
             subject = _Tokens(m.group(2), number).name()
             message = json.loads(m.group(3)) if m.group(3).startswith('"') else m.group(3)
             decisions.append(Decision(m.group(1), subject, message))
+        elif m := _LINK.fullmatch(line):
+            links.append(_Tokens(m.group(1), number, 8).link())
         elif m := _HEADER.fullmatch(line):
             key, raw = m.group(1), m.group(2) or ""
             if key == "pipeline":
                 pipeline = raw.split(",") if raw else []
             elif key == "changed-by":
                 model_changed_by = raw
+            elif key == "schedule":
+                schedule = _stages(_Tokens(raw, number, 13).whole_value(), number)
             elif key in _FIELDS:
-                header[_FIELDS[key].name] = _coerce(_FIELDS[key], _Tokens(raw, number, len(key) + 5).whole_value())
+                header[_FIELDS[key].name] = _Tokens(raw, number, len(key) + 5).whole_value()
             else:
                 raise ParseError(number, 4, f"unknown header key {key!r}")
         else:
@@ -72,34 +79,31 @@ def parse(text: str) -> Graph:
     missing = [k for k, f in _FIELDS.items() if f.default is dataclasses.MISSING and f.name not in header]
     if missing:
         raise ParseError(1, 1, "missing header " + ", ".join(missing))
-    if header.get("emit_order") is not None:
-        header["emit_order"] = tuple(header["emit_order"])
-    graph = Graph(ModelAttrs(**header))
-    edges: list[tuple[str, str, int]] = []
+    try:
+        graph = Graph(ModelAttrs(**header))
+    except TypeError as exc:
+        raise ParseError(1, 1, f"bad header: {exc}") from None
     for number, line in op_lines:
-        op, preds, changed_by = _Tokens(line, number).op_line()
+        op, changed_by = _Tokens(line, number).op_line()
         if op.name in graph:
             raise ParseError(number, 1, f"duplicate op {op.name!r}")
         graph.add_op(op)
-        edges += [(p, op.name, number) for p in preds]
         if changed_by:
             graph.changed_by[op.name] = changed_by
-    for src, dst, number in edges:
-        if src not in graph:
-            raise ParseError(number, 1, f"no op named {src!r}")
-        graph.add_edge(src, dst)
     if model_changed_by:
         graph.changed_by["model"] = model_changed_by
+    graph.schedule = schedule
+    graph.links = tuple(links) if links else None
     graph.decisions = decisions
     graph.pipeline = pipeline
     return graph
 
 
-def _coerce(field: dataclasses.Field, value: object) -> object:
-    """An int written where the field holds a float becomes a float."""
-    if isinstance(value, int) and not isinstance(value, bool) and str(field.type).startswith("float"):
-        return float(value)
-    return value
+def _stages(value: object, line: int) -> tuple[Stage, ...]:
+    if not isinstance(value, tuple) or not all(
+            isinstance(s, tuple) and len(s) >= 2 and all(isinstance(x, str) for x in s) for s in value):
+        raise ParseError(line, 13, 'a schedule is a list of ["layer" | "step", op, ...] lists')
+    return tuple(Stage(s[0], tuple(s[1:])) for s in value)
 
 
 class _Tokens:
@@ -117,22 +121,24 @@ class _Tokens:
         self.i = 0
         self.end_col = offset + len(text) + 1
 
+    def col(self) -> int:
+        return self.toks[self.i][2] if self.peek() else self.end_col
+
     def peek(self, text: str | None = None) -> bool:
         return self.i < len(self.toks) and (text is None or self.toks[self.i][1] == text)
 
     def take(self, kind: str, text: str | None = None) -> str:
         if not self.peek() or self.toks[self.i][0] != kind or (text is not None and self.toks[self.i][1] != text):
-            col = self.toks[self.i][2] if self.peek() else self.end_col
             found = repr(self.toks[self.i][1]) if self.peek() else "end of line"
-            raise ParseError(self.line, col, f"expected {text or kind}, found {found}")
+            raise ParseError(self.line, self.col(), f"expected {text or kind}, found {found}")
         self.i += 1
         return self.toks[self.i - 1][1]
 
     def punct(self, text: str) -> None:
-        self.take("arrow" if text == "->" else "punct", text)
+        self.take("punct", text)
 
     def integer(self) -> int:
-        col = self.toks[self.i][2] if self.peek() else self.end_col
+        col = self.col()
         text = self.take("number")
         if not re.fullmatch(r"-?\d+", text):
             raise ParseError(self.line, col, f"expected an integer, found {text!r}")
@@ -160,8 +166,12 @@ class _Tokens:
             self.i += 2
             name = json.loads(text) if kind == "string" else text
             alpha = self.value()
+            self.punct(",")
+            flavor = self.value()
             self.punct(")")
-            return Surrogate(name, alpha)
+            if not isinstance(flavor, str):
+                raise ParseError(self.line, self.col(), "a surrogate's flavor is a string")
+            return Surrogate(name, alpha, flavor)
         if kind == "string":
             self.i += 1
             return json.loads(text)
@@ -181,7 +191,7 @@ class _Tokens:
                 items.append(item)
             self.i += 1
             return tuple(items)
-        raise ParseError(self.line, self.toks[self.i][2] if self.peek() else self.end_col, "expected a value")
+        raise ParseError(self.line, self.col(), "expected a value")
 
     def whole_value(self) -> object:
         value = self.value()
@@ -197,39 +207,55 @@ class _Tokens:
         while not self.peek("}"):
             if out:
                 self.punct(",")
+            col = self.col()
             key = self.take("ident")
+            if key in out:
+                raise ParseError(self.line, col, f"duplicate attribute {key!r}")
             self.punct("=")
             out[key] = self.value()
         self.i += 1
         return out
 
-    def op_line(self) -> tuple[object, list[str], str | None]:
+    def link(self) -> Link:
+        name = json.loads(self.take("string"))
+        col = self.col()
+        attrs = self.attrs()
+        if set(attrs) != set(_LINK_FIELDS):
+            raise ParseError(self.line, col, "a link has " + ", ".join(_LINK_FIELDS))
+        sources = attrs["sources"]
+        if not all(isinstance(s, tuple) and len(s) == 2 for s in sources):
+            raise ParseError(self.line, col, "a link's sources are [name, delay] pairs")
+        return Link(name=name, **attrs)
+
+    def op_line(self) -> tuple[object, str | None]:
         name = self.name()
         self.punct("=")
-        col = self.toks[self.i][2] if self.peek() else self.end_col
+        col = self.col()
         kind = self.take("ident")
-        if kind == "input":
-            self.punct("[")
-            cls, fields = InputOp, {"size": self.integer()}
-            self.punct("]")
-        elif kind == "dense":
-            self.punct("[")
-            n_in = self.integer()
-            self.punct("->")
-            n_out = self.integer()
-            self.punct("]")
-            cls, fields = DenseOp, {"in_features": n_in, "out_features": n_out, **self._attrs(kind, {"bias"})}
-        elif kind == "population":
-            cls, fields = PopulationOp, self._population(col)
-        else:
+        if kind not in OP_CLASSES:
             raise ParseError(self.line, col, f"unknown op kind {kind!r}")
-        preds: list[str] = []
-        if self.peek("from"):
+        operands: list[Operand] = []
+        if self.peek("("):
             self.i += 1
-            preds.append(self.name())
-            while self.peek(","):
-                self.i += 1
-                preds.append(self.name())
+            while not self.peek(")"):
+                if operands:
+                    self.punct(",")
+                src = self.name()
+                delay = 0
+                if self.peek("["):
+                    self.i += 1
+                    self.take("ident", "t-1")
+                    self.punct("]")
+                    delay = 1
+                operands.append(Operand(src, delay))
+            self.i += 1
+        self.punct(":")
+        shape_col = self.col()
+        shape = self.value()
+        if not isinstance(shape, tuple) or not all(isinstance(n, int) for n in shape):
+            raise ParseError(self.line, shape_col, "a shape is a list of integers")
+        attrs_col = self.col()
+        attrs = self.attrs()
         loc, changed_by = NO_LOC, None
         if self.peek("//"):
             self.i += 1
@@ -240,29 +266,26 @@ class _Tokens:
                 changed_by = self.take("ident")
         if self.peek():
             raise ParseError(self.line, self.toks[self.i][2], f"unexpected {self.toks[self.i][1]!r}")
-        return cls(name=name, loc=loc, **fields), preds, changed_by
+        common = {k: attrs.pop(k) for k in _OP_FIELDS if k in attrs}
+        try:
+            if kind == "population":
+                op = self._population(attrs, attrs_col, name=name, operands=tuple(operands), shape=shape,
+                                      loc=loc, **common)
+            else:
+                if kind.endswith("pool2d") and attrs.get("mode") != kind[: -len("pool2d")]:
+                    raise ParseError(self.line, attrs_col, f"{kind} needs mode={kind[:-len('pool2d')]!r}")
+                op = OP_CLASSES[kind](name=name, operands=tuple(operands), shape=shape, loc=loc, **common, **attrs)
+        except TypeError as exc:
+            raise ParseError(self.line, attrs_col, f"bad {kind} attributes: {exc}") from None
+        return op, changed_by
 
-    def _population(self, col: int) -> dict[str, object]:
-        neuron_kind = self.take("ident")
-        self.punct("[")
-        size = self.integer()
-        self.punct("]")
-        attrs = self._attrs("population", {*_NEURON_FIELDS, "impl", "note", "written"})
-        fields = {"size": size, **{k: attrs.pop(k) for k in ("impl", "note", "written") if k in attrs}}
-        missing = [k for k, f in _NEURON_FIELDS.items() if f.default is dataclasses.MISSING and k not in attrs]
-        if missing:
-            raise ParseError(self.line, col, "a population needs " + ", ".join(missing))
-        written = fields.get("written", ())
-        if not all(isinstance(w, tuple) and isinstance(w[0], str) for w in written):
+    def _population(self, attrs: dict, col: int, **fields) -> PopulationOp:
+        family = attrs.pop("family", None)
+        if family not in NEURON_CLASSES:
+            raise ParseError(self.line, col, f"a population needs a known family, not {family!r}")
+        written = attrs.pop("written", ())
+        if not all(isinstance(w, tuple) and len(w) == 2 and isinstance(w[0], str) and isinstance(w[1], Loc)
+                   for w in written):
             raise ParseError(self.line, col, 'written must be a list of "key"@location')
-        params = {k: _coerce(_NEURON_FIELDS[k], v) for k, v in attrs.items()}
-        fields["neuron"] = Neuron(kind=neuron_kind, **params)
-        return fields
-
-    def _attrs(self, kind: str, allowed: set[str]) -> dict[str, object]:
-        col = self.toks[self.i][2] if self.peek() else self.end_col
-        attrs = self.attrs()
-        unknown = sorted(set(attrs) - allowed)
-        if unknown:
-            raise ParseError(self.line, col, f"unknown {kind} attribute {unknown[0]!r}")
-        return attrs
+        neuron = NEURON_CLASSES[family](**attrs)
+        return PopulationOp(neuron=neuron, written=written, **fields)

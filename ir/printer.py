@@ -3,21 +3,24 @@
 Format (one graph)::
 
     // model: "Mlp"                      header: one `// key: value` per model attribute
-    // target: "snntorch"                (always: model, target, source, time_steps, dt,
-    // ...                                precision, power_mode, device_type; the other
-    // pipeline: neuron-substitution      attributes only when not at their default;
-                                          then the passes run so far, and changed-by)
-    %input = input[784]  // #/input
-    %layer_1.fc = dense[784 -> 256] {bias=false} from %input  // #/layers/0
-    %layer_1 = population if[256] {leak="none", v_threshold=1.0, ...} from %layer_1.fc  // 4:12 #/layers/1  changed-by: neuron-substitution
+    // target: "snntorch"                (model, target, source, time_steps, dt, precision,
+    // ...                                power_mode, device_type always; the others when
+    // pipeline: neuron-substitution      not at their default), the passes run so far,
+    // schedule: [["layer", "fc1"], ...]  the schedule and changed-by once set
+    // link "c1" {source="input", ...}    BindsNET connections, once lowered
 
-    // decision neuron-substitution %layer_1: LIF -> IF: ...
+    %input = input : [784]  // #/input_shape
+    %fc1 = linear(%input) : [256] {in_features=784, out_features=256, bias=true, ...}  // 8:5 #/layers/0
+    %h = population(%fc1, %rec[t-1]) : [256] {family="snntorch", kind="lif", beta=0.95, ...}  // 9:5 #/layers/1  changed-by: select
 
-Ops come one per line in `Graph.order()`. Values: strings in JSON quotes, floats
-as `repr` (exact round trip), ints, `true`/`false`/`none`, surrogates as
-`name(alpha)`, lists in brackets, spec keys as written as `"key"@loc`. A location
-is `line:col #pointer` (or `#pointer` without a line); names and pointers with
-unusual characters are JSON-quoted (`%"odd name"`, `#"/a b"`).
+    // decision neuron-substitution %h: LIF -> IF: ...
+
+Ops come one per line in graph order; an operand read one step late (a feedback
+edge) is written `%name[t-1]`. Values: strings in JSON quotes, floats as `repr`
+(exact round trip), ints, `true`/`false`/`none`, surrogates as
+`name(alpha, flavor)`, tuples as lists, spec keys as written as `"key"@loc`. A
+location is `line:col #pointer`; names and pointers with unusual characters are
+JSON-quoted (`%"odd name"`, `#"/a b"`).
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ import dataclasses
 import json
 import re
 
-from .graph import Decision, Graph, ModelAttrs
-from .neuron import LEAK_FORMS, Neuron, Surrogate
-from .ops import DenseOp, InputOp, Loc, Op, PopulationOp
+from .graph import Decision, Graph, Link, ModelAttrs
+from .neuron import Surrogate
+from .ops import Loc, Op, PopulationOp
 
 # Header key for each ModelAttrs field (field name unless aliased).
 HEADER_KEYS = {"model_name": "model", "source_simulator": "source"}
@@ -42,7 +45,7 @@ def print_graph(graph: Graph) -> str:
     """The whole graph as text, ending with a newline."""
     lines = _header(graph)
     lines.append("")
-    lines += [_op_line(graph, graph.op(name)) for name in graph.order()]
+    lines += [op_line(graph, op) for op in graph.ops()]
     if graph.decisions:
         lines.append("")
         lines += [decision_line(d) for d in graph.decisions]
@@ -55,40 +58,57 @@ def _header(graph: Graph) -> list[str]:
     names = list(_ALWAYS) + [f for f in defaults if f not in _ALWAYS and getattr(attrs, f) != defaults[f]]
     lines = [f"// {HEADER_KEYS.get(f, f)}: {fmt_value(getattr(attrs, f))}" for f in names]
     lines.append("// pipeline:" + (" " + ",".join(graph.pipeline) if graph.pipeline else ""))
+    if graph.schedule is not None:
+        lines.append("// schedule: " + fmt_value(tuple((s.mode, *s.ops) for s in graph.schedule)))
+    for link in graph.links or ():
+        lines.append(link_line(link))
     if "model" in graph.changed_by:
         lines.append(f"// changed-by: {graph.changed_by['model']}")
     return lines
 
 
-def _op_line(graph: Graph, op: Op) -> str:
-    if isinstance(op, InputOp):
-        body = f"input[{op.size}]"
-    elif isinstance(op, DenseOp):
-        body = f"dense[{op.in_features} -> {op.out_features}] {{bias={fmt_value(op.bias)}}}"
+def link_line(link: Link) -> str:
+    fields = {f.name: getattr(link, f.name) for f in dataclasses.fields(Link) if f.name != "name"}
+    return f"// link {quote(link.name)} {{{_items(fields)}}}"
+
+
+def op_attrs(op: Op) -> dict[str, object]:
+    """Everything the text form prints between braces, in order."""
+    if isinstance(op, PopulationOp):
+        n = op.neuron
+        params = n.params()
+        if n.kind == "if":  # an IF neuron has none of its family's leak parameters
+            params = {k: v for k, v in params.items() if k not in n.LEAK_FIELDS}
+        out: dict[str, object] = {"family": n.family, "kind": n.kind, **params}
     else:
-        body = f"population {op.neuron.kind}[{op.size}] {{{_population_attrs(op)}}}"
-    preds = graph.predecessors(op.name)
-    if preds:
-        body += " from " + ", ".join(fmt_name(p) for p in preds)
+        out = op.attrs()
+    if op.impl is not None:
+        out["impl"] = op.impl
+    if op.note is not None:
+        out["note"] = op.note
+    if isinstance(op, PopulationOp) and op.written:
+        out["written"] = op.written
+    return out
+
+
+def op_line(graph: Graph, op: Op) -> str:
+    operands = ", ".join(fmt_name(o.src) + ("[t-1]" if o.delay else "") for o in op.operands)
+    body = op.kind + (f"({operands})" if op.operands else "") + " : " + fmt_value(op.shape)
+    attrs = op_attrs(op)
+    if attrs:
+        body += " {" + _items(attrs) + "}"
     comment = f"  // {fmt_loc(op.loc)}"
     if op.name in graph.changed_by:
         comment += f"  changed-by: {graph.changed_by[op.name]}"
     return f"{fmt_name(op.name)} = {body}{comment}"
 
 
-def _population_attrs(op: PopulationOp) -> str:
-    n = op.neuron
-    keys = list(n.params()) if n.leak in LEAK_FORMS else ["leak"]
-    keys += [f.name for f in dataclasses.fields(Neuron)
-             if f.name not in keys and f.name != "kind" and getattr(n, f.name) != f.default]
-    items = [f"{key}={fmt_value(getattr(n, key))}" for key in keys]
-    if op.impl is not None:
-        items.append(f"impl={fmt_value(op.impl)}")
-    if op.note is not None:
-        items.append(f"note={fmt_value(op.note)}")
-    if op.written:
-        items.append("written=[" + ", ".join(f"{fmt_value(k)}@{fmt_loc(loc)}" for k, loc in op.written) + "]")
-    return ", ".join(items)
+def _items(attrs: dict[str, object]) -> str:
+    return ", ".join(f"{key}={_written(value) if key == 'written' else fmt_value(value)}" for key, value in attrs.items())
+
+
+def _written(written: tuple[tuple[str, Loc], ...]) -> str:
+    return "[" + ", ".join(f"{fmt_value(k)}@{fmt_loc(loc)}" for k, loc in written) + "]"
 
 
 def decision_line(d: Decision) -> str:
@@ -110,7 +130,7 @@ def fmt_value(value: object) -> str:
         return quote(value)
     if isinstance(value, Surrogate):
         name = value.name if IDENT.fullmatch(value.name) else quote(value.name)
-        return f"{name}({value.alpha!r})"
+        return f"{name}({value.alpha!r}, {quote(value.flavor)})"
     if isinstance(value, (tuple, list)):
         return "[" + ", ".join(fmt_value(v) for v in value) + "]"
     raise TypeError(f"no IR literal for {value!r}")

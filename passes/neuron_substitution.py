@@ -2,15 +2,14 @@
 
 When: ``attrs.power_mode == "low_energy"``; otherwise a no-op.
 Pre: a verified graph.
-Post: every population has ``kind="if"``, ``leak="none"`` and no decay parameter
-(``decay``, ``tau``, ``tc_decay``, ``v_rest`` are None). Threshold, reset,
-``v_reset``, ``reset_by``, ``reset_delay``, ``refractory`` and the surrogate are
-kept. ``v_init`` is kept unchanged, also where it equalled ``v_rest`` (a BindsNET
-LIF starting at rest): the IF population starts where the LIF one did.
-A ``tau_input`` leak also loses its input gain 1/tau: IF adds the input unscaled.
-``PopulationOp.written`` is left as the spec wrote it; one decision is recorded per
-substituted population, and `warnings` turns each dropped decay key the spec
-wrote (beta, tau, decay_input, tc_decay, rest) into a warning at that key.
+Post: every population is the IF neuron of its own family (`Neuron.as_if`): the
+family's leak parameters are gone (snnTorch beta -> snn.Leaky(beta=1.0),
+SpikingJelly tau and decay_input -> IFNode, BindsNET rest and tc_decay ->
+IFNodes, which starts at its reset value); threshold, reset, refractory period
+and surrogate are kept. ``PopulationOp.written`` is left as the spec wrote it;
+one decision is recorded per substituted population, and `warnings` turns each
+dropped decay key the spec wrote (beta, tau, decay_input, tc_decay, rest) into a
+warning at that key.
 """
 
 from __future__ import annotations
@@ -29,27 +28,26 @@ DROPPED_KEYS: dict[str, str] = {
     "rest": "IF neurons have no resting potential to decay towards",
 }
 
-_DECAY_PARAMS = ("decay", "tau", "tc_decay", "v_rest")
-
 
 @dataclass(frozen=True)
 class NeuronSubstitution:
     name: str = "neuron-substitution"
     description: str = "low_energy: LIF populations become IF (decay parameters dropped)"
+    requires: tuple[str, ...] = ()
+    final: bool = False
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":
             return graph
         for pop in graph.populations():
-            if pop.neuron.kind != "lif":
-                continue
             n = pop.neuron
-            gone = ", ".join(f"{p}={getattr(n, p)!r}" for p in _DECAY_PARAMS if getattr(n, p) is not None)
+            if n.kind != "lif":
+                continue
+            gone = ", ".join(f"{p}={getattr(n, p)!r}" for p in n.LEAK_FIELDS)
             keys = [key for key, _ in _dropped(pop)]
-            message = f"LIF -> IF: leak {n.leak!r} removed ({gone or 'no parameter'})"
+            message = f"LIF -> IF ({n.family}): {gone} removed"
             message += f"; spec keys dropped: {', '.join(keys)}" if keys else "; no spec key dropped"
-            neuron = n.replace(kind="if", leak="none", decay=None, tau=None, tc_decay=None, v_rest=None)
-            graph.replace_op(pop.replace(neuron=neuron), self.name, message)
+            graph.replace_op(pop.replace(neuron=n.as_if()), self.name, message)
         return graph
 
     def warnings(self, graph: Graph, decisions: list[Decision]) -> list[tuple[Loc, str]]:

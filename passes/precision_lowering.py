@@ -18,6 +18,8 @@ from ir.graph import Graph
 class PrecisionLowering:
     name: str = "precision-lowering"
     description: str = "low_energy: FP16 on CUDA, decided at run time; CPU stays FP32"
+    requires: tuple[str, ...] = ()
+    final: bool = False
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":

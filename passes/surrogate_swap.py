@@ -3,9 +3,9 @@
 When: ``attrs.power_mode == "low_energy"``; otherwise a no-op.
 Pre: a verified graph.
 Post: every population whose surrogate was ``atan`` has
-``Surrogate("fast_sigmoid", 25.0)`` (snnTorch's default slope); other surrogates
-are unchanged. How each target renders fast_sigmoid (SpikingJelly has no exact
-twin) is the emitter's documented choice.
+``Surrogate("fast_sigmoid", 25.0, "snntorch")`` (snnTorch's formula and default
+slope); other surrogates are unchanged. SpikingJelly has no fast sigmoid: its
+modules get a generated surrogate that computes this formula exactly.
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from ir.graph import Graph
 from ir.neuron import Surrogate
 
-FAST_SIGMOID = Surrogate("fast_sigmoid", 25.0)
+FAST_SIGMOID = Surrogate("fast_sigmoid", 25.0, "snntorch")
 
 
 @dataclass(frozen=True)
 class SurrogateSwap:
     name: str = "surrogate-swap"
     description: str = "low_energy: atan surrogate gradient becomes fast_sigmoid(25.0)"
+    requires: tuple[str, ...] = ()
+    final: bool = False
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":

@@ -66,7 +66,7 @@ def test_ir_goes_to_stdout_and_quiet_silences_warnings(spec, capsys):
     out = capsys.readouterr()
     assert out.err == ""
     graph = parse(out.out)
-    assert graph.attrs.target == "bindsnet" and graph.pipeline[-1] == "select-neuron-class"
+    assert graph.attrs.target == "bindsnet" and graph.pipeline[-1] == "lower-to-target"
 
 
 def test_default_path_uses_the_slug_of_the_model_name(spec, monkeypatch, capsys):
@@ -140,4 +140,4 @@ def test_time_passes_reports_every_stage(spec, capsys):
     assert json.loads(out.out)["graph"]["pipeline"][0] == "neuron-substitution"
     stages = [line.split()[-1] for line in out.err.splitlines()[2:]]
     assert stages == ["frontend", "neuron-substitution", "surrogate-swap", "precision-lowering", "timestep-scaling",
-                      "bindsnet-ordering", "select-neuron-class", "emit", "total"]
+                      "schedule", "lower-to-target", "emit", "total"]

@@ -15,9 +15,9 @@ import pytest
 
 from compiler.diagnostics import CompileError, Diagnostic
 from compiler.frontend import MAX_SPEC_BYTES, load_spec, load_text
-from ir import DenseOp, InputOp, Loc, Neuron, Surrogate
+from ir import BindsnetNeuron, InputOp, LinearOp, Loc, SnnTorchNeuron, SpikingJellyNeuron, Surrogate, operands
 from ir.examples import snntorch_lif
-from ir.floats import f32, next_up
+from ir.floats import f32
 
 VALID = Path(__file__).parent / "valid"
 SMALL = {"model_name": "M", "target_simulator": "snnTorch", "time_steps": 5,
@@ -41,34 +41,37 @@ def test_snntorch_spec_with_only_beta():
     result = load_spec(VALID / "snntorch_beta_only.json")
     layer_1, layer_2 = result.graph.populations()
     assert layer_1.neuron == snntorch_lif(beta=0.9)
-    assert layer_2.neuron == Neuron(kind="lif", leak="beta", decay=f32(0.8), v_threshold=next_up(1.0),
-                                    reset="subtract", reset_by=1.0, reset_delay=True,
-                                    surrogate=Surrogate("atan", 2.0))
-    assert result.graph.op("layer_2.fc") == DenseOp("layer_2.fc", 100, 10, False, Loc("/layers/2", 8, 5))
+    assert layer_2.neuron == SnnTorchNeuron(kind="lif", beta=f32(0.8), threshold=1.0, reset="subtract",
+                                            reset_delay=True, surrogate=Surrogate("atan", 2.0, "snntorch"))
+    assert result.graph.op("linear_2") == LinearOp(
+        name="linear_2", operands=operands("layer_1"), shape=(10,), loc=Loc("/layers/2", 8, 5), in_features=100,
+        out_features=10, bias=False, key="layer_2")
     assert result.graph.attrs.source_simulator == result.graph.attrs.target == "snntorch"
 
 
 def test_spikingjelly_spec_with_only_tau():
     result = load_spec(VALID / "spikingjelly_tau_only.json")
     lif, if_ = result.graph.populations()
-    assert lif.neuron == Neuron(kind="lif", leak="tau_input", tau=4.0, v_rest=0.0, v_threshold=1.0,
-                                reset="zero", v_reset=0.0, v_init=0.0, surrogate=Surrogate("sigmoid", 4.0))
-    assert if_.neuron == Neuron(kind="if", leak="none", v_threshold=1.0, reset="zero", v_reset=0.0,
-                                v_init=0.0, surrogate=Surrogate("sigmoid", 4.0))
+    assert lif.neuron == SpikingJellyNeuron(kind="lif", tau=4.0, decay_input=True, v_threshold=1.0, v_reset=0.0,
+                                            surrogate=Surrogate("sigmoid", 4.0, "spikingjelly"))
+    assert if_.neuron == SpikingJellyNeuron(kind="if", v_threshold=1.0, v_reset=0.0,
+                                            surrogate=Surrogate("sigmoid", 4.0, "spikingjelly"))
     assert result.graph.attrs.step_mode == "m"
 
 
 def test_bindsnet_spec_with_no_parameters():
     result = load_spec(VALID / "bindsnet_no_parameters.json")
     lif, if_ = result.graph.populations()
-    # refrac 5 (time units) at dt 0.5 is 10 steps
-    assert lif.neuron == Neuron(kind="lif", leak="tc", tc_decay=100.0, v_rest=-65.0, v_threshold=-52.0,
-                                reset="zero", v_reset=-65.0, refractory=10, v_init=-65.0, surrogate=None)
-    assert if_.neuron == Neuron(kind="if", leak="none", v_threshold=-52.0, reset="zero", v_reset=-65.0,
-                                refractory=10, v_init=-65.0, surrogate=None)
+    atan = Surrogate("atan", 2.0, "snntorch")  # BindsNET has none: what the other targets train with
+    assert lif.neuron == BindsnetNeuron(kind="lif", thresh=-52.0, reset=-65.0, rest=-65.0, tc_decay=100.0,
+                                        refrac=5.0, dt=0.5, surrogate=atan)
+    assert if_.neuron == BindsnetNeuron(kind="if", thresh=-52.0, reset=-65.0, refrac=5.0, dt=0.5, surrogate=atan)
     assert lif.written == () and lif.note is None
     assert result.graph.attrs.dt == 0.5
-    assert result.graph.op("layer_1.fc").loc.pointer == "/layer/0"  # the paper's "layer" key
+    linear = result.graph.op("linear_0")
+    assert linear.loc.pointer == "/layer/0"  # the paper's "layer" key
+    # BindsNET's own Connection: no bias unless asked for, w [in, out], s @ w + b
+    assert (linear.bias, linear.layout, linear.bias_add) == (False, "in_out", "after")
 
 
 def test_target_override_keeps_the_model():
@@ -89,21 +92,21 @@ def test_unknown_target_override_is_a_usage_error():
 def test_connections_with_names_and_a_branch():
     result = load_spec(VALID / "branching_named.json")
     g = result.graph
-    assert g.order() == ["input", "hidden.fc", "hidden", "readout.fc", "readout", "side.fc", "side"]
-    assert sorted(g.nx.edges) == sorted([("input", "hidden.fc"), ("hidden.fc", "hidden"),
-                                         ("hidden", "readout.fc"), ("readout.fc", "readout"),
-                                         ("input", "side.fc"), ("side.fc", "side")])
-    assert g.op("input") == InputOp("input", 12, Loc("/layers/0/in_features", 9, 39))
+    assert g.order() == ["input", "linear_0", "hidden", "linear_2", "readout", "linear_4", "side"]
+    assert sorted(g.nx.edges) == sorted([("input", "linear_0"), ("linear_0", "hidden"),
+                                         ("hidden", "linear_2"), ("linear_2", "readout"),
+                                         ("input", "linear_4"), ("linear_4", "side")])
+    assert g.op("input") == InputOp(name="input", shape=(12,), loc=Loc("/layers/0/in_features", 9, 39))
     hidden, readout, side = g.op("hidden"), g.op("readout"), g.op("side")
-    assert hidden.neuron == Neuron(kind="lif", leak="beta", decay=0.5, v_threshold=next_up(0.75),
-                                   reset="zero", reset_by=0.75, reset_delay=False,
-                                   surrogate=Surrogate("atan", 2.0))
-    assert readout.neuron == Neuron(kind="if", leak="none", v_threshold=next_up(1.0), reset="none",
-                                    surrogate=Surrogate("fast_sigmoid", 10.0))
-    assert side.neuron.leak == "beta" and side.neuron.decay == f32(0.8)  # tau=5 restates beta=0.8
+    assert hidden.neuron == SnnTorchNeuron(kind="lif", beta=0.5, threshold=0.75, reset="zero", reset_delay=True,
+                                           surrogate=Surrogate("atan", 2.0, "snntorch"))
+    assert readout.neuron == SnnTorchNeuron(kind="if", threshold=1.0, reset="none",
+                                            surrogate=Surrogate("fast_sigmoid", 10.0, "snntorch"))
+    assert side.neuron.beta == f32(0.8)  # tau=5 restates beta=0.8
     assert [key for key, _ in side.written] == ["tau", "beta"]
     assert side.written[1][1] == Loc("/layers/5/beta", 14, 61)
     assert hidden.loc == Loc("/layers/1", 10, 5)
+    assert [op.key for op in g.parametric()] == ["hidden", "readout", "side"]
 
 
 def test_model_attributes():
@@ -137,7 +140,7 @@ def test_default_names_count_neuron_layers_and_explicit_names_are_used():
 
 def test_ten_million_features_is_allowed_but_not_more():
     big = [{"type": "linear", "in_features": 10_000_000, "out_features": 1}, {"type": "IFNode"}]
-    assert load_text(text_of(layers=big), "spec.json").graph.op("input").size == 10_000_000
+    assert load_text(text_of(layers=big), "spec.json").graph.op("input").shape == (10_000_000,)
     big[0]["in_features"] += 1
     assert "must be at most 10000000" in errors_of(text_of(layers=big))[0].message
 
@@ -323,7 +326,7 @@ def test_schema_is_draft_2020_12_and_every_failing_keyword_has_a_message():
     Draft202012Validator.check_schema(schema())
     assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     used = _keywords(schema(), set())
-    assert "oneOf" not in used  # layer kinds dispatch on "type" with if/then
+    assert "oneOf" not in _keywords(schema()["$defs"]["layerOfAnyType"], set())  # kinds dispatch with if/then
     assert used - _STRUCTURAL == set(MESSAGES_FOR)
 
 
@@ -333,4 +336,4 @@ def test_did_you_mean_for_unknown_populations_is_bounded():
     found = errors_of(text_of(layers=layers, connections=connections))
     assert len(found) == 50
     assert sum("did you mean" in d.message for d in found) == 20
-    assert found[0].message == "unknown population 'layer_1x'; did you mean 'layer_1'?"
+    assert found[0].message == "unknown layer 'layer_1x'; did you mean 'layer_1'?"

@@ -14,7 +14,8 @@ generated module is checked by parsing, not by eye:
   renamed): the hostile value changed string contents and nothing else;
 * imports: exactly the emitter's own (a fixed allow-list per target);
 * calls: every callee is in a fixed allow-list per target, or a class/function
-  the module defines itself, or (snnTorch) a `self.fc_*`/`self.lif_*` submodule;
+  the module defines itself, or a submodule / step function / initialiser whose
+  name the emitter derived from an op through a Namespace;
   no module-level name is bound twice (a derived name never shadows another);
 * the raw text: no control character but '\\n', no U+2028/U+2029, and the first
   two lines carry no PEP 263 coding declaration;
@@ -110,15 +111,20 @@ def base_spec(**values: str) -> dict:
 # -- what the emitters may write ----------------------------------------------------
 
 IMPORTS = {
-    "snntorch": {"import torch", "import torch.nn as nn", "import snntorch as snn", "from snntorch import surrogate"},
-    "spikingjelly": {"import torch", "import torch.nn as nn", "from spikingjelly.activation_based import functional",
+    "snntorch": {"import math", "import torch", "import torch.nn as nn", "import snntorch as snn",
+                 "from snntorch import surrogate"},
+    "spikingjelly": {"import math", "import torch", "import torch.nn as nn", "from collections import OrderedDict",
+                     "from spikingjelly.activation_based import functional",
                      "from spikingjelly.activation_based import layer",
                      "from spikingjelly.activation_based import neuron",
                      "from spikingjelly.activation_based import surrogate"},
-    "bindsnet": {"import torch", "from bindsnet.network import Network", "from bindsnet.network.monitors import Monitor",
+    "bindsnet": {"import math", "import torch", "from bindsnet.network import Network",
+                 "from bindsnet.network.monitors import Monitor",
                  "from bindsnet.network.nodes import IFNodes", "from bindsnet.network.nodes import Input",
                  "from bindsnet.network.nodes import LIFNodes", "from bindsnet.network.nodes import Nodes",
-                 "from bindsnet.network.topology import Connection"},
+                 "from bindsnet.network.topology import Connection",
+                 "from bindsnet.network.topology import Conv2dConnection",
+                 "from bindsnet.network.topology import AbstractConnection"},
 }
 REQUIRED_IMPORTS = {"snntorch": {"import snntorch as snn"},
                     "spikingjelly": {"from spikingjelly.activation_based import neuron"},
@@ -126,39 +132,44 @@ REQUIRED_IMPORTS = {"snntorch": {"import snntorch as snn"},
 
 _COMMON_CALLS = {
     "ValueError", "isinstance", "next", "print", "range", "repr", "round", "sorted", "str", "super", "tuple",
-    "list", "zip", "build_model", "run", "model", "smoke_out[].mean",
+    "list", "zip", "len", "map", "enumerate", "build_model", "run", "model", "smoke_out[].mean", "layer", "step",
     "torch.as_tensor", "torch.autocast", "torch.bernoulli", "torch.exp", "torch.full", "torch.full_like",
     "torch.manual_seed", "torch.no_grad", "torch.rand", "torch.stack", "torch.tensor", "torch.where",
-    "torch.zeros", "torch.zeros_like", "torch.addmm", "torch.is_grad_enabled",
-    "fc.bias.detach", "fc.weight.detach", "param.copy_", "model.parameters", "model.to", "expected.items",
+    "torch.zeros", "torch.zeros_like", "torch.is_grad_enabled", "torch.set_grad_enabled", "torch.device",
+    "torch.abs", "torch.sigmoid", "torch.cat",
     "<expr>.__init__", "<expr>.contiguous", "<expr>.item", "<expr>.items", "<expr>.to", "<expr>.float",
+    "<expr>.clone", "<expr>.detach", "<expr>.join", "<expr>.pow_", "<expr>.t",
+    "WEIGHTS.items", "ctx.save_for_backward", "model.buffers", "model.parameters", "out[].float",
+    "spikes.append", "membranes.append", "tensor.copy_", "tensor.detach", "value.to", "values[].t",
+    "x.clone", "x.data_ptr", "x.dim", "x.is_complex", "x.to", "x.new_zeros", "x.masked_fill", "c.masked_fill",
+    "v.masked_fill", "self.step", "self.initial_state", "init.bias.detach", "init.weight.detach",
+    "nn.Linear", "nn.Parameter", "nn.Conv2d", "nn.MaxPool2d", "nn.AvgPool2d", "nn.Flatten", "model.to",
 }
 CALLS = {
     "snntorch": _COMMON_CALLS | {
-        "nn.Linear", "snn.Leaky", "surrogate.atan", "surrogate.fast_sigmoid", "surrogate.sigmoid",
-        "inputs.dim", "layer.reset_mem", "mem_rec.append", "spk_rec.append", "model.modules",
-        "model.projections", "s.mean", "spikes.items", "out[].float",
+        "snn.Leaky", "snn.RLeaky", "surrogate.atan", "surrogate.fast_sigmoid", "surrogate.sigmoid", "leaky",
+        "rleaky", "rleaky.recurrent",
     },
     "spikingjelly": _COMMON_CALLS | {
-        "<expr>.clone", "<expr>.extra_repr", "fc", "node", "_layers", "self.nodes[]", "self.fc[]", "functional.reset_net",
-        "functional.set_step_mode", "layer.Linear", "net.to", "neuron.IFNode", "neuron.LIFNode",
-        "nn.ModuleList", "nn.Sequential", "node.v_seq.float", "params.items", "self.get_reset_value",
-        "self.register_memory", "self.set_reset_value", "self.step_fn", "spikes.float", "spikes.mean",
-        "state.to", "surrogate.ATan", "surrogate.Sigmoid", "surrogate.SoftSign", "x.dim", "x.float",
+        "OrderedDict", "functional.reset_net", "layer.Linear", "layer.Conv2d", "layer.MaxPool2d", "layer.AvgPool2d",
+        "layer.Flatten", "model.named_children", "module", "neuron.IFNode", "neuron.LIFNode", "nn.Sequential",
+        "surrogate.ATan", "surrogate.Sigmoid", "surrogate.SoftSign",
     },
     "bindsnet": _COMMON_CALLS | {
-        "<expr>.detach", "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.t",
-        "<expr>.mean", "Connection", "IFNodes", "Input", "LIFNodes", "Monitor", "Network", "PROJECTIONS.items",
-        "iter", "model.connections.values",
-        "b.clone", "connection.b.detach", "connection.w.detach", "layer.set_batch_size", "model.layers.values",
-        "model.reset_state_variables", "model.run", "monitor.get", "network.add_connection",
-        "network.add_layer", "network.add_monitor", "network.to", "post.view", "s.size", "s.view",
-        "self.r.zero_", "self.register_buffer", "self.s_prev.zero_", "self.step", "self.v.fill_",
-        "torch.nn.Linear", "torch.nn.Parameter", "v.to", "value.clone", "w.clone",
-        "values[].to",
+        "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.update",
+        "Connection", "Conv2dConnection", "IFNodes", "Input", "LIFNodes", "Monitor", "Network",
+        "layer.s.float", "layer.set_batch_size", "layers[]", "model.layers.values", "model.reset_state_variables",
+        "model.run", "monitor.get", "network.add_connection", "network.add_layer", "network.add_monitor",
+        "network.to", "padded[].view", "self.compute_fn", "self.history[].append", "self.history[].pop",
+        "self.register_buffer", "self.reset_state_variables", "self.target.late.append", "torch.nn.Linear",
+        "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.Flatten", "torch.nn.ModuleDict",
+        "torch.nn.Parameter", "x.reshape", "x[].numel",
     },
 }
-_SELF_SUBMODULE = re.compile(r"self\.(fc|lif)_[A-Za-z0-9_]+(\.init_state)?")
+# Calls whose name the emitter derives from an op (through a Namespace): submodules of the model,
+# their step functions, BindsNET's per-connection initialisers, and the generated classes' apply.
+_DERIVED = re.compile(r"self\.[A-Za-z_]\w*(\.(step|initial_state))?|[A-Za-z_]\w*_init\.(weight|bias)\.detach"
+                      r"|[A-Za-z_]\w*_(seq|v_seq)\.append")
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 
@@ -205,8 +216,8 @@ def check_module(source: str, target: str) -> ast.Module:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             callee = _callee(node.func)
-            allowed = (callee in CALLS[target] or callee in defined
-                       or (target == "snntorch" and _SELF_SUBMODULE.fullmatch(callee)))
+            allowed = (callee in CALLS[target] or callee in defined or _DERIVED.fullmatch(callee)
+                       or callee.removesuffix(".apply") in defined)
             assert allowed, f"{target}: unexpected call {callee}() at line {node.lineno}"
         if isinstance(node, (ast.Global, ast.Nonlocal, ast.Lambda, ast.AsyncFunctionDef, ast.Await)):
             raise AssertionError(f"{target}: unexpected {type(node).__name__} at line {node.lineno}")
@@ -293,7 +304,7 @@ def run_snntorch(source: str, tmp_path: Path, expected_name: str) -> None:
     module = import_source(source, tmp_path, "injected")
     assert module.MODEL_NAME == expected_name
     model = module.build_model()
-    out = module.run(model, torch.zeros(module.TIME_STEPS, 1, module.INPUT_SIZE))
+    out = module.run(model, torch.zeros(module.TIME_STEPS, 1, *module.INPUT_SHAPE))
     assert sorted(out) == ["a", "b", "c"]
 
 
@@ -409,7 +420,7 @@ def test_hostile_file_name_in_diagnostics(tmp_path):
 
 COLLIDING = ["torch", "nn", "snn", "np", "surrogate", "functional", "neuron", "layer", "self", "x", "out",
              "run", "build_model", "load_weights", "export_weights", "MODEL_NAME", "TARGET", "TIME_STEPS",
-             "INPUT_SIZE", "PRECISION", "POPULATIONS", "Network", "Connection", "Monitor", "Input", "LIFNodes",
+             "INPUT_SHAPE", "WEIGHTS", "PRECISION", "POPULATIONS", "Network", "Connection", "Monitor", "Input", "LIFNodes",
              "IFNodes", "Nodes", "forward", "projections", "init_state", "fc", "net", "network", "model",
              "match", "case", "_", "layer_1_step", "Neuron_layer_1", "fc_layer_1", "lif_layer_1",
              "CanonicalNode", "CanonicalNodes", "AffineConnection", "DECAY_c", "spk", "mem", "cur", "t", "v",

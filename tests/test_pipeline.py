@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from compiler.pipeline import (Instrumentation, InternalError, PipelineError, parse_pipeline,
+from compiler.pipeline import (Instrumentation, InternalError, PipelineError, check_emit, parse_pipeline,
                                run_pipeline)
 from ir.examples import mlp
 from ir.parser import parse
@@ -18,8 +18,21 @@ from passes import DEFAULT_PIPELINE, PASSES
 def test_default_pipeline_order():
     assert parse_pipeline(None) == list(DEFAULT_PIPELINE) == [
         "neuron-substitution", "surrogate-swap", "precision-lowering", "timestep-scaling",
-        "bindsnet-ordering", "select-neuron-class",
+        "schedule", "lower-to-target",
     ]
+
+
+def test_order_rules_are_usage_errors_that_say_what_is_missing():
+    with pytest.raises(PipelineError, match="'lower-to-target' needs 'schedule' to run before it"):
+        parse_pipeline("lower-to-target")
+    with pytest.raises(PipelineError, match="'lower-to-target' must be the last.*surrogate-swap come after it"):
+        parse_pipeline("schedule,lower-to-target,surrogate-swap")
+    with pytest.raises(PipelineError, match="'surrogate-swap' appears twice"):
+        parse_pipeline("surrogate-swap,surrogate-swap")
+    with pytest.raises(PipelineError, match="--emit python needs the passes schedule,lower-to-target.*missing: "
+                                            "schedule, lower-to-target"):
+        check_emit(parse_pipeline("surrogate-swap"), "python")
+    check_emit(parse_pipeline("surrogate-swap"), "ir")  # the IR can be dumped after any valid pipeline
 
 
 def test_every_registered_pass_is_described():
@@ -51,6 +64,7 @@ def test_the_callers_graph_is_not_changed():
     result = run_pipeline(graph, list(DEFAULT_PIPELINE))
     assert print_graph(graph) == before
     assert result.graph.attrs.time_steps == 10 and result.graph.attrs.precision == "fp16-cuda"
+    assert result.graph.attrs.container == "nn.Module" and result.graph.schedule
     assert result.graph.pipeline == list(DEFAULT_PIPELINE)
     assert [name for name, _ in result.timings] == list(DEFAULT_PIPELINE)
 
@@ -60,9 +74,12 @@ class _Breaks:
     name: str = "break-sizes"
     description: str = "test only: makes layer_1 disagree with its projection"
 
+    requires: tuple = ()
+    final: bool = False
+
     def run(self, graph):
         pop = graph.op("layer_1")
-        graph.replace_op(pop.replace(size=pop.size + 1), self.name)
+        graph.replace_op(pop.replace(shape=(pop.shape[0] + 1,)), self.name)
         return graph
 
 
@@ -70,6 +87,8 @@ class _Breaks:
 class _Crashes:
     name: str = "crash"
     description: str = "test only: raises"
+    requires: tuple = ()
+    final: bool = False
 
     def run(self, graph):
         raise KeyError("boom")
@@ -77,7 +96,7 @@ class _Crashes:
 
 def test_a_pass_that_breaks_the_ir_is_named(monkeypatch):
     monkeypatch.setitem(PASSES, "break-sizes", _Breaks())
-    with pytest.raises(InternalError, match=r"pass 'break-sizes' left invalid IR: .*layer_1: size 257"):
+    with pytest.raises(InternalError, match=r"pass 'break-sizes' left invalid IR: .*layer_1: shape \[257\] should be \[256\]"):
         run_pipeline(mlp(), ["surrogate-swap", "break-sizes", "timestep-scaling"])
 
 
@@ -109,7 +128,8 @@ def test_print_before_and_after_named_passes():
 def test_print_after_change_skips_no_op_passes():
     assert _banners(Instrumentation(print_after_change=True)) == [
         "// ----- IR after neuron-substitution ----- //", "// ----- IR after surrogate-swap ----- //",
-        "// ----- IR after precision-lowering ----- //", "// ----- IR after select-neuron-class ----- //"]
+        "// ----- IR after precision-lowering ----- //", "// ----- IR after schedule ----- //",
+        "// ----- IR after lower-to-target ----- //"]
 
 
 def test_dump_dir_holds_every_stage(tmp_path):
@@ -119,3 +139,26 @@ def test_dump_dir_holds_every_stage(tmp_path):
     assert files == ["00_frontend.ir", "01_surrogate-swap.ir", "02_timestep-scaling.ir"]
     assert parse((tmp_path / "dumps" / "00_frontend.ir").read_text()) == mlp(power_mode="low_energy")
     assert (tmp_path / "dumps" / "02_timestep-scaling.ir").read_text() == print_graph(result.graph)
+
+
+def test_a_refusal_is_reported_at_the_op(tmp_path):
+    """A pass that cannot make exact code raises Refusal: a located spec error, not a crash."""
+    import json
+
+    from compiler.build import compile_spec
+    from compiler.diagnostics import CompileError
+
+    spec = {"model_name": "Twice", "target_simulator": "BindsNET", "time_steps": 5, "input_shape": [4],
+            "layers": [{"type": "linear", "in_features": 4, "out_features": 4, "name": "lin"},
+                       {"type": "linear", "in_features": 4, "out_features": 3, "name": "y"},
+                       {"type": "IFNode", "name": "q"},
+                       {"type": "linear", "in_features": 4, "out_features": 3, "name": "x"},
+                       {"type": "linear", "in_features": 3, "out_features": 3, "name": "s"},
+                       {"type": "IFNode", "name": "p"}],
+            "connections": [{"source": "lin", "target": "q"}, {"source": "q", "target": "y"},
+                            {"source": "q", "target": "x"}, {"source": "x", "target": "s"},
+                            {"source": "y", "target": "s"}]}
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(CompileError, match="BindsNET target: p reads q through paths of different delays"):
+        compile_spec(path, target="bindsnet")

@@ -1,8 +1,9 @@
 """Property-based tests (hypothesis) over the whole spec language.
 
-1. Every valid spec compiles for all three targets to code that `compile()`s
-   (1000 random specs, 3000 modules), and a further sample goes through the whole
-   `compile_spec` (black included) and is black-stable: format_source(src) == src.
+1. Every valid spec (chains, convolutional nets, graphs with fan-in and feedback)
+   compiles for all three targets to code that `compile()`s (1000 random specs,
+   3000 modules), and a further sample goes through the whole `compile_spec`
+   (black included) and is black-stable: format_source(src) == src.
 2. A mutated spec (keys deleted/inserted/replaced, wrong types, bytes edited,
    truncated) ends in success or a clean CompileError, never another exception;
    through the CLI: exit status 0 or 1, no traceback, and no output file on 1.
@@ -136,10 +137,21 @@ def test_the_generators_reach_every_corner():
         targets = [c["source"] for c in spec.get("connections", [])]
         if len(targets) != len(set(targets)):
             seen.add("fan-out")
+        if "input_shape" in spec:
+            seen.add("input_shape")
+        order = {layer.get("name"): i for i, layer in enumerate(layers) if "name" in layer}
+        for c in spec.get("connections", []):
+            if c["source"] in order and c["target"] in order and order[c["target"]] <= order[c["source"]]:
+                seen.add("feedback")
+        sinks = [c["target"] for c in spec.get("connections", [])]
+        if len(sinks) != len(set(sinks)):
+            seen.add("fan-in")
 
     collect()
     wanted = {"layers", "layer", "connections", "chain", "normal", "low_energy", "edge_ai_processor",
               "high_performance_gpu", "timestep_scale", "LIFNode", "IFNode", "linear", "bias", "name", "note",
               "beta", "threshold", "reset_mechanism", "reset_delay", "tau", "decay_input", "v_threshold",
-              "v_reset", "tc_decay", "thresh", "rest", "reset", "refrac", "surrogate_function", "fan-out"}
+              "v_reset", "tc_decay", "thresh", "rest", "reset", "refrac", "surrogate_function", "fan-out",
+              "conv2d", "maxpool2d", "avgpool2d", "flatten", "kernel_size", "stride", "padding", "input_shape",
+              "detach_reset", "feedback", "fan-in"}
     assert wanted <= seen, sorted(wanted - seen)

@@ -1,15 +1,17 @@
-"""Neuron parameters in each simulator's words -> the exact canonical ir.Neuron."""
+"""Neuron parameters in each simulator's words -> the exact canonical neuron of that simulator's family."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler.vocabulary import NeuronSpecError, Problem, neuron_from_layer, refractory_steps, vocabulary_of
-from ir import Neuron, Surrogate
+from compiler.vocabulary import NeuronSpecError, Problem, neuron_from_layer, vocabulary_of
+from ir import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron, Surrogate
 from ir.examples import snntorch_lif
-from ir.floats import f32, next_up
+from ir.floats import f32
 
 F32_MAX = 3.4028234663852886e38
+ATAN = Surrogate("atan", 2.0, "snntorch")
+SIGMOID_SJ = Surrogate("sigmoid", 4.0, "spikingjelly")
 
 
 def lif(**params):
@@ -32,29 +34,25 @@ def test_snntorch_leaky_matches_the_ir_example(beta, threshold):
     assert neuron_from_layer(lif(beta=beta, threshold=threshold), "snntorch") == snntorch_lif(beta, threshold)
 
 
-def test_snntorch_values_are_float32_and_the_threshold_is_the_next_float_up():
+def test_snntorch_values_are_float32_and_the_threshold_is_leakys_own():
     n = neuron_from_layer(lif(beta=0.1, threshold=0.3), "snntorch")
-    assert n.decay == f32(0.1) != 0.1
-    assert n.reset_by == f32(0.3) and n.v_threshold == next_up(f32(0.3)) > f32(0.3)
+    assert n.beta == f32(0.1) != 0.1 and n.threshold == f32(0.3)  # snn.Leaky fires on mem - threshold > 0
 
 
-def test_snntorch_reset_mechanisms():
-    base = dict(kind="lif", leak="beta", decay=0.5, v_threshold=next_up(1.0), reset_by=1.0,
-                surrogate=Surrogate("atan", 2.0))
-    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="zero"), "snntorch") == Neuron(
-        reset="zero", v_reset=0.0, reset_delay=False, **base)
-    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="none"), "snntorch") == Neuron(
-        reset="none", reset_delay=False, **base)
-    assert neuron_from_layer(lif(beta=0.5, reset_delay=False), "snntorch") == Neuron(
+def test_snntorch_reset_mechanisms_and_reset_delay_are_kept_as_leaky_has_them():
+    base = dict(kind="lif", beta=0.5, threshold=1.0, surrogate=ATAN)
+    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="zero"), "snntorch") == SnnTorchNeuron(
+        reset="zero", **base)
+    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="none"), "snntorch") == SnnTorchNeuron(
+        reset="none", **base)
+    assert neuron_from_layer(lif(beta=0.5, reset_delay=False), "snntorch") == SnnTorchNeuron(
         reset="subtract", reset_delay=False, **base)
-    # reset_delay only matters for a subtract reset
-    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="zero", reset_delay=True), "snntorch").reset_delay is False
+    assert neuron_from_layer(lif(beta=0.5, reset_mechanism="zero", reset_delay=False), "snntorch").reset_delay is False
 
 
 def test_snntorch_if_is_leaky_without_leak():
-    assert neuron_from_layer(if_(threshold=2.0), "snntorch") == Neuron(
-        kind="if", leak="none", v_threshold=next_up(2.0), reset="subtract", reset_by=2.0, reset_delay=True,
-        surrogate=Surrogate("atan", 2.0))
+    assert neuron_from_layer(if_(threshold=2.0), "snntorch") == SnnTorchNeuron(
+        kind="if", threshold=2.0, reset="subtract", reset_delay=True, surrogate=ATAN)
 
 
 def test_snntorch_leaky_needs_beta():
@@ -66,65 +64,71 @@ def test_snntorch_leaky_needs_beta():
 # -- SpikingJelly -----------------------------------------------------------------------------
 def test_spikingjelly_lif_defaults_and_decay_input():
     n = neuron_from_layer(lif(), "spikingjelly")
-    assert n == Neuron(kind="lif", leak="tau_input", tau=2.0, v_rest=0.0, v_threshold=1.0, reset="zero",
-                       v_reset=0.0, v_init=0.0, surrogate=Surrogate("sigmoid", 4.0))
-    assert neuron_from_layer(lif(decay_input=False, tau=3.0), "snntorch") == n.replace(leak="tau", tau=3.0)
+    assert n == SpikingJellyNeuron(kind="lif", tau=2.0, decay_input=True, v_threshold=1.0, v_reset=0.0,
+                                   surrogate=SIGMOID_SJ)
+    assert neuron_from_layer(lif(decay_input=False, tau=3.0), "snntorch") == n.replace(decay_input=False, tau=3.0)
 
 
-def test_spikingjelly_hard_reset_value_is_rest_and_initial_value():
-    n = neuron_from_layer(lif(v_reset=-0.1, v_threshold=0.7), "spikingjelly")
-    assert (n.reset, n.v_reset, n.v_rest, n.v_init) == ("zero", f32(-0.1), f32(-0.1), f32(-0.1))
-    assert n.v_threshold == f32(0.7)
+def test_spikingjelly_hard_reset_value_and_detach_reset():
+    n = neuron_from_layer(lif(v_reset=-0.1, v_threshold=0.7, detach_reset=True), "spikingjelly")
+    assert (n.v_reset, n.v_init, n.v_threshold, n.detach_reset) == (f32(-0.1), f32(-0.1), f32(0.7), True)
 
 
 def test_spikingjelly_soft_reset():
     n = neuron_from_layer(lif(v_reset=None, v_threshold=0.5), "spikingjelly")
-    assert n == Neuron(kind="lif", leak="tau_input", tau=2.0, v_rest=0.0, v_threshold=0.5, reset="subtract",
-                       reset_by=0.5, reset_delay=False, v_init=0.0, surrogate=Surrogate("sigmoid", 4.0))
+    assert n == SpikingJellyNeuron(kind="lif", tau=2.0, decay_input=True, v_threshold=0.5, v_reset=None,
+                                   surrogate=SIGMOID_SJ)
+    assert n.v_init == 0.0
 
 
 def test_spikingjelly_if():
-    assert neuron_from_layer(if_(v_reset=None), "spikingjelly") == Neuron(
-        kind="if", leak="none", v_threshold=1.0, reset="subtract", reset_by=1.0, surrogate=Surrogate("sigmoid", 4.0))
-    assert neuron_from_layer(if_(v_reset=-1.0), "spikingjelly") == Neuron(
-        kind="if", leak="none", v_threshold=1.0, reset="zero", v_reset=-1.0, v_init=-1.0,
-        surrogate=Surrogate("sigmoid", 4.0))
+    assert neuron_from_layer(if_(v_reset=None), "spikingjelly") == SpikingJellyNeuron(
+        kind="if", v_threshold=1.0, v_reset=None, surrogate=SIGMOID_SJ)
+    assert neuron_from_layer(if_(v_reset=-1.0), "spikingjelly").v_init == -1.0
 
 
 # -- BindsNET ----------------------------------------------------------------------------------
 def test_bindsnet_lif_with_every_parameter():
     n = neuron_from_layer(lif(tc_decay=20.5, rest=-70.1, thresh=-50.3, reset=-72.0, refrac=2), "bindsnet", dt=0.5)
-    assert n == Neuron(kind="lif", leak="tc", tc_decay=20.5, v_rest=f32(-70.1), v_threshold=f32(-50.3),
-                       reset="zero", v_reset=-72.0, refractory=4, v_init=f32(-70.1), surrogate=None)
+    assert n == BindsnetNeuron(kind="lif", thresh=f32(-50.3), reset=-72.0, rest=f32(-70.1), tc_decay=20.5,
+                               refrac=2.0, dt=0.5, surrogate=ATAN)
+    assert n.v_init == f32(-70.1)
+
+
+def test_bindsnet_refractory_period_is_kept_as_bindsnet_stores_it():
+    """BindsNET counts refrac down by dt in float32: the value, not a step count, is the semantics."""
+    n = neuron_from_layer(lif(refrac=2.0000001), "bindsnet", dt=0.1)
+    assert (n.refrac, n.dt) == (2.0, f32(0.1))
 
 
 def test_bindsnet_if_starts_at_its_reset_value_and_keeps_a_given_surrogate():
-    assert neuron_from_layer(if_(reset=-60.0, surrogate_function="atan"), "bindsnet") == Neuron(
-        kind="if", leak="none", v_threshold=-52.0, reset="zero", v_reset=-60.0, refractory=5, v_init=-60.0,
-        surrogate=Surrogate("atan", 2.0))
-
-
-@pytest.mark.parametrize("refrac, dt, steps", [(5, 1.0, 5), (1.1, 0.1, 11), (0.25, 0.1, 3), (0, 0.3, 0),
-                                               (0.3, 0.1, 3), (1, 3.0, 1)])
-def test_refractory_steps_round_up_exactly_on_the_decimals_written(refrac, dt, steps):
-    assert refractory_steps(refrac, dt) == steps
+    n = neuron_from_layer(if_(reset=-60.0, surrogate_function="sigmoid"), "bindsnet")
+    assert n == BindsnetNeuron(kind="if", thresh=-52.0, reset=-60.0, refrac=5.0, dt=1.0,
+                               surrogate=Surrogate("sigmoid", 25.0, "snntorch"))
+    assert n.v_init == -60.0
 
 
 # -- surrogates ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("written, name, alpha", [
-    ("atan", "atan", 2.0), ("ATan", "atan", 2.0), ("arctan", "atan", 2.0), ("ArcTan", "atan", 2.0),
-    ("sigmoid", "sigmoid", 25.0), ("Sigmoid", "sigmoid", 25.0),
-    ("fast_sigmoid", "fast_sigmoid", 25.0), ("FastSigmoid", "fast_sigmoid", 25.0),
-    ("softsign", "softsign", 2.0), ("SoftSign", "softsign", 2.0),
-    ({"name": "atan", "alpha": 3}, "atan", 3.0), ({"name": "Sigmoid", "alpha": 0.1}, "sigmoid", f32(0.1)),
+@pytest.mark.parametrize("written, name, alpha, flavor", [
+    ("atan", "atan", 2.0, "snntorch"), ("ATan", "atan", 2.0, "snntorch"), ("arctan", "atan", 2.0, "snntorch"),
+    ("sigmoid", "sigmoid", 25.0, "snntorch"), ("Sigmoid", "sigmoid", 25.0, "snntorch"),
+    ("fast_sigmoid", "fast_sigmoid", 25.0, "snntorch"), ("FastSigmoid", "fast_sigmoid", 25.0, "snntorch"),
+    ("softsign", "softsign", 2.0, "spikingjelly"), ("SoftSign", "softsign", 2.0, "spikingjelly"),
+    ({"name": "atan", "alpha": 3}, "atan", 3.0, "snntorch"),
+    ({"name": "Sigmoid", "alpha": 0.1}, "sigmoid", f32(0.1), "snntorch"),
 ])
-def test_surrogate_names_in_snntorch_vocabulary(written, name, alpha):
-    assert neuron_from_layer(lif(beta=0.5, surrogate_function=written), "snntorch").surrogate == Surrogate(name, alpha)
+def test_surrogate_names_in_snntorch_vocabulary(written, name, alpha, flavor):
+    assert neuron_from_layer(lif(beta=0.5, surrogate_function=written), "snntorch").surrogate == Surrogate(
+        name, alpha, flavor)
 
 
-def test_sigmoid_default_slope_follows_the_vocabulary():
-    assert neuron_from_layer(lif(surrogate_function="Sigmoid"), "spikingjelly").surrogate == Surrogate("sigmoid", 4.0)
-    assert neuron_from_layer(if_(surrogate_function="sigmoid"), "bindsnet").surrogate == Surrogate("sigmoid", 4.0)
+def test_surrogate_formula_and_default_parameter_follow_the_vocabulary():
+    assert neuron_from_layer(lif(surrogate_function="Sigmoid"), "spikingjelly").surrogate == SIGMOID_SJ
+    assert neuron_from_layer(lif(surrogate_function="ATan"), "spikingjelly").surrogate == Surrogate(
+        "atan", 2.0, "spikingjelly")
+    # SpikingJelly has no fast sigmoid: snnTorch's formula
+    assert neuron_from_layer(lif(surrogate_function="fast_sigmoid"), "spikingjelly").surrogate == Surrogate(
+        "fast_sigmoid", 25.0, "snntorch")
 
 
 def test_unknown_surrogates():
@@ -151,7 +155,7 @@ def test_vocabulary_of(layer, source, vocab):
 
 def test_keys_of_one_vocabulary_are_read_in_it_whatever_the_target():
     assert neuron_from_layer(lif(tau=4.0), "snntorch") == neuron_from_layer(lif(tau=4.0), "spikingjelly")
-    assert neuron_from_layer(lif(tau=4.0), "snntorch").leak == "tau_input"
+    assert neuron_from_layer(lif(tau=4.0), "snntorch").family == "spikingjelly"
 
 
 def test_agreeing_keys_are_read_in_the_target_vocabulary():
@@ -163,15 +167,16 @@ def test_agreeing_keys_are_read_in_the_target_vocabulary():
 
 def test_a_restated_parameter_is_translated_into_the_chosen_vocabulary():
     assert neuron_from_layer(lif(beta=0.75, v_threshold=0.5), "spikingjelly").tau == 4.0
-    assert neuron_from_layer(lif(tau=4.0, threshold=1.0), "snntorch").decay == 0.75
+    assert neuron_from_layer(lif(tau=4.0, threshold=1.0), "snntorch").beta == 0.75
     n = neuron_from_layer(lif(tau=2.0, reset=-65.0, rest=-65.0), "spikingjelly")
-    assert (n.reset, n.v_reset, n.v_rest) == ("zero", -65.0, -65.0)
+    assert (n.v_reset, n.v_init) == (-65.0, -65.0)
     assert neuron_from_layer(if_(threshold=0.5, v_reset=None), "snntorch").reset == "subtract"
 
 
 def test_restatements_that_say_what_the_vocabulary_implies_are_accepted():
     assert neuron_from_layer(lif(beta=0.5, refrac=0, decay_input=False), "snntorch") == snntorch_lif(0.5)
-    assert neuron_from_layer(lif(v_reset=0.0, reset_delay=True), "spikingjelly").reset == "zero"  # moot
+    assert neuron_from_layer(lif(v_reset=0.0, reset_delay=True), "spikingjelly").v_reset == 0.0  # moot
+    assert neuron_from_layer(lif(beta=0.5, detach_reset=True), "snntorch") == snntorch_lif(0.5)  # Leaky detaches
 
 
 @pytest.mark.parametrize("layer, source, expected", [
@@ -212,6 +217,9 @@ def test_disagreeing_keys_name_both(layer, source, expected):
     (if_(v_reset=None, reset_delay=True), "spikingjelly",
      Problem("reset_delay", "reset_delay=true cannot be expressed in SpikingJelly vocabulary: "
                             "SpikingJelly subtracts the threshold in the step that spikes")),
+    (lif(beta=0.5, detach_reset=False), "snntorch",
+     Problem("detach_reset", "detach_reset=false cannot be expressed in snnTorch vocabulary: "
+                             "snn.Leaky always detaches its delayed reset from the gradient")),
     (lif(beta=1.0, v_threshold=1.0), "spikingjelly",
      Problem("beta", "beta=1.0 has no equivalent tau in SpikingJelly vocabulary, which this layer uses")),
 ])
@@ -223,13 +231,11 @@ def test_what_the_chosen_vocabulary_cannot_say_is_an_error(layer, source, expect
 def test_parameters_outside_float32_are_errors_at_their_key():
     assert problems(lif(beta=0.5, threshold=1e39)) == [
         Problem("threshold", "threshold=1e+39 is outside the float32 range")]
-    assert problems(if_(threshold=F32_MAX)) == [
-        Problem("threshold", f"threshold={F32_MAX!r} is too large: nothing above it fires")]
+    assert neuron_from_layer(if_(threshold=F32_MAX), "snntorch").threshold == F32_MAX  # Leaky never fires: kept
     assert problems(lif(tau=1.00000001), "spikingjelly") == [
         Problem("tau", "tau=1.00000001 rounds to 1.0 in float32; SpikingJelly needs tau > 1")]
     assert problems(lif(tc_decay=1e-50), "bindsnet") == [Problem("tc_decay", "tc_decay=1e-50 rounds to 0.0 in float32")]
-    assert problems(lif(refrac=3e9), "bindsnet") == [
-        Problem("refrac", "refrac=3000000000.0 is 3000000000 steps of dt=1.0; at most 2147483647")]
+    assert problems(lif(refrac=1e39), "bindsnet") == [Problem("refrac", "refrac=1e+39 is outside the float32 range")]
     # a restated key is blamed for the value it supplied
     assert problems(lif(beta=0.5, v_threshold=1e39), "snntorch") == [
         Problem("v_threshold", "v_threshold=1e+39 is outside the float32 range")]

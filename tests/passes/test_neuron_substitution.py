@@ -1,11 +1,11 @@
-"""neuron-substitution: LIF populations become IF under power_mode low_energy."""
+"""neuron-substitution: LIF populations become IF of their own family under power_mode low_energy."""
 
 from compiler.pipeline import run_pipeline
 from ir.ops import Loc
 from ir.parser import parse
 
-# One population per leak form (snnTorch beta, SpikingJelly tau with decay_input,
-# BindsNET tc with rest) and one IF population, which is left alone.
+# One LIF population per family (snnTorch beta, SpikingJelly tau with decay_input,
+# BindsNET tc_decay with rest) and one IF population, which is left alone.
 LOW_ENERGY = """\
 // model: "Mixed"
 // target: "spikingjelly"
@@ -17,15 +17,15 @@ LOW_ENERGY = """\
 // device_type: "high_performance_gpu"
 // pipeline:
 
-%input = input[4]  // #/input
-%layer_1.fc = dense[4 -> 3] {bias=true} from %input  // 7:5 #/layers/0
-%layer_1 = population lif[3] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0), written=["beta"@8:31 #/layers/1/beta, "threshold"@8:50 #/layers/1/threshold]} from %layer_1.fc  // 8:5 #/layers/1
-%layer_2.fc = dense[3 -> 3] {bias=true} from %layer_1  // 9:5 #/layers/2
-%layer_2 = population lif[3] {leak="tau_input", tau=2.0, v_rest=0.0, v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=sigmoid(4.0), written=["tau"@10:31 #/layers/3/tau, "decay_input"@10:48 #/layers/3/decay_input]} from %layer_2.fc  // 10:5 #/layers/3
-%layer_3.fc = dense[3 -> 2] {bias=true} from %layer_2  // 11:5 #/layers/4
-%layer_3 = population lif[2] {leak="tc", tc_decay=100.0, v_rest=-65.0, v_threshold=-52.0, reset="zero", v_reset=-65.0, refractory=5, v_init=-65.0, surrogate=none, written=["tc_decay"@12:31 #/layers/5/tc_decay, "rest"@12:50 #/layers/5/rest, "thresh"@12:64 #/layers/5/thresh]} from %layer_3.fc  // 12:5 #/layers/5
-%layer_4.fc = dense[2 -> 2] {bias=true} from %layer_3  // 13:5 #/layers/6
-%layer_4 = population if[2] {leak="none", v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_4.fc  // 14:5 #/layers/7
+%input = input : [4]  // 8:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [3] {in_features=4, out_features=3, bias=true, key="layer_1", layout="out_in", bias_add="fused"}  // 8:5 #/layers/0
+%layer_1 = population(%linear_0) : [3] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@9:33 #/layers/1/beta, "threshold"@9:52 #/layers/1/threshold]}  // 9:5 #/layers/1
+%linear_2 = linear(%layer_1) : [3] {in_features=3, out_features=3, bias=true, key="layer_2", layout="out_in", bias_add="fused"}  // 10:5 #/layers/2
+%layer_2 = population(%linear_2) : [3] {family="spikingjelly", kind="lif", tau=2.0, decay_input=true, v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=sigmoid(4.0, "spikingjelly"), written=["tau"@11:32 #/layers/3/tau, "decay_input"@11:52 #/layers/3/decay_input]}  // 11:5 #/layers/3
+%linear_4 = linear(%layer_2) : [2] {in_features=3, out_features=2, bias=true, key="layer_3", layout="out_in", bias_add="fused"}  // 12:5 #/layers/4
+%layer_3 = population(%linear_4) : [2] {family="bindsnet", kind="lif", thresh=-52.0, reset=-65.0, rest=-65.0, tc_decay=100.0, refrac=5.0, dt=1.0, surrogate=atan(2.0, "snntorch"), written=["tc_decay"@13:37 #/layers/5/tc_decay, "rest"@13:52 #/layers/5/rest, "thresh"@13:69 #/layers/5/thresh]}  // 13:5 #/layers/5
+%linear_6 = linear(%layer_3) : [2] {in_features=2, out_features=2, bias=true, key="layer_4", layout="out_in", bias_add="fused"}  // 14:5 #/layers/6
+%layer_4 = population(%linear_6) : [2] {family="spikingjelly", kind="if", v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=atan(2.0, "spikingjelly"), written=["surrogate_function"@15:46 #/layers/7/surrogate_function]}  // 15:5 #/layers/7
 """
 
 EXPECTED = """\
@@ -39,23 +39,23 @@ EXPECTED = """\
 // device_type: "high_performance_gpu"
 // pipeline: neuron-substitution
 
-%input = input[4]  // #/input
-%layer_1.fc = dense[4 -> 3] {bias=true} from %input  // 7:5 #/layers/0
-%layer_1 = population if[3] {leak="none", v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0), written=["beta"@8:31 #/layers/1/beta, "threshold"@8:50 #/layers/1/threshold]} from %layer_1.fc  // 8:5 #/layers/1  changed-by: neuron-substitution
-%layer_2.fc = dense[3 -> 3] {bias=true} from %layer_1  // 9:5 #/layers/2
-%layer_2 = population if[3] {leak="none", v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=sigmoid(4.0), written=["tau"@10:31 #/layers/3/tau, "decay_input"@10:48 #/layers/3/decay_input]} from %layer_2.fc  // 10:5 #/layers/3  changed-by: neuron-substitution
-%layer_3.fc = dense[3 -> 2] {bias=true} from %layer_2  // 11:5 #/layers/4
-%layer_3 = population if[2] {leak="none", v_threshold=-52.0, reset="zero", v_reset=-65.0, refractory=5, v_init=-65.0, surrogate=none, written=["tc_decay"@12:31 #/layers/5/tc_decay, "rest"@12:50 #/layers/5/rest, "thresh"@12:64 #/layers/5/thresh]} from %layer_3.fc  // 12:5 #/layers/5  changed-by: neuron-substitution
-%layer_4.fc = dense[2 -> 2] {bias=true} from %layer_3  // 13:5 #/layers/6
-%layer_4 = population if[2] {leak="none", v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_4.fc  // 14:5 #/layers/7
+%input = input : [4]  // 8:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [3] {in_features=4, out_features=3, bias=true, key="layer_1", layout="out_in", bias_add="fused"}  // 8:5 #/layers/0
+%layer_1 = population(%linear_0) : [3] {family="snntorch", kind="if", threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@9:33 #/layers/1/beta, "threshold"@9:52 #/layers/1/threshold]}  // 9:5 #/layers/1  changed-by: neuron-substitution
+%linear_2 = linear(%layer_1) : [3] {in_features=3, out_features=3, bias=true, key="layer_2", layout="out_in", bias_add="fused"}  // 10:5 #/layers/2
+%layer_2 = population(%linear_2) : [3] {family="spikingjelly", kind="if", v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=sigmoid(4.0, "spikingjelly"), written=["tau"@11:32 #/layers/3/tau, "decay_input"@11:52 #/layers/3/decay_input]}  // 11:5 #/layers/3  changed-by: neuron-substitution
+%linear_4 = linear(%layer_2) : [2] {in_features=3, out_features=2, bias=true, key="layer_3", layout="out_in", bias_add="fused"}  // 12:5 #/layers/4
+%layer_3 = population(%linear_4) : [2] {family="bindsnet", kind="if", thresh=-52.0, reset=-65.0, refrac=5.0, dt=1.0, surrogate=atan(2.0, "snntorch"), written=["tc_decay"@13:37 #/layers/5/tc_decay, "rest"@13:52 #/layers/5/rest, "thresh"@13:69 #/layers/5/thresh]}  // 13:5 #/layers/5  changed-by: neuron-substitution
+%linear_6 = linear(%layer_3) : [2] {in_features=2, out_features=2, bias=true, key="layer_4", layout="out_in", bias_add="fused"}  // 14:5 #/layers/6
+%layer_4 = population(%linear_6) : [2] {family="spikingjelly", kind="if", v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=atan(2.0, "spikingjelly"), written=["surrogate_function"@15:46 #/layers/7/surrogate_function]}  // 15:5 #/layers/7
 
-// decision neuron-substitution %layer_1: LIF -> IF: leak 'beta' removed (decay=0.949999988079071); spec keys dropped: beta
-// decision neuron-substitution %layer_2: LIF -> IF: leak 'tau_input' removed (tau=2.0, v_rest=0.0); spec keys dropped: tau, decay_input
-// decision neuron-substitution %layer_3: LIF -> IF: leak 'tc' removed (tc_decay=100.0, v_rest=-65.0); spec keys dropped: tc_decay, rest
+// decision neuron-substitution %layer_1: LIF -> IF (snntorch): beta=0.949999988079071 removed; spec keys dropped: beta
+// decision neuron-substitution %layer_2: LIF -> IF (spikingjelly): tau=2.0, decay_input=True removed; spec keys dropped: tau, decay_input
+// decision neuron-substitution %layer_3: LIF -> IF (bindsnet): rest=-65.0, tc_decay=100.0 removed; spec keys dropped: tc_decay, rest
 """
 
 
-def test_every_lif_becomes_if_keeping_threshold_reset_and_v_init(apply):
+def test_every_lif_becomes_the_if_of_its_family(apply):
     assert apply("neuron-substitution", LOW_ENERGY) == EXPECTED
 
 
@@ -67,16 +67,20 @@ def test_normal_power_mode_is_a_no_op(apply, unchanged):
 def test_one_warning_at_each_dropped_spec_key():
     warnings = run_pipeline(parse(LOW_ENERGY), ["neuron-substitution"]).warnings
     assert warnings == [
-        (Loc("/layers/1/beta", 8, 31), "beta dropped by neuron-substitution: IF neurons have no decay"),
-        (Loc("/layers/3/tau", 10, 31), "tau dropped by neuron-substitution: IF neurons have no decay"),
-        (Loc("/layers/3/decay_input", 10, 48),
+        (Loc("/layers/1/beta", 9, 33), "beta dropped by neuron-substitution: IF neurons have no decay"),
+        (Loc("/layers/3/tau", 11, 32), "tau dropped by neuron-substitution: IF neurons have no decay"),
+        (Loc("/layers/3/decay_input", 11, 52),
          "decay_input dropped by neuron-substitution: IF neurons have no decay, so the input is no longer divided by tau"),
-        (Loc("/layers/5/tc_decay", 12, 31), "tc_decay dropped by neuron-substitution: IF neurons have no decay"),
-        (Loc("/layers/5/rest", 12, 50),
+        (Loc("/layers/5/tc_decay", 13, 37), "tc_decay dropped by neuron-substitution: IF neurons have no decay"),
+        (Loc("/layers/5/rest", 13, 52),
          "rest dropped by neuron-substitution: IF neurons have no resting potential to decay towards"),
     ]
 
 
-def test_running_twice_warns_once():
-    warnings = run_pipeline(parse(LOW_ENERGY), ["neuron-substitution", "neuron-substitution"]).warnings
-    assert len(warnings) == 5
+def test_running_twice_is_refused_by_the_pass_manager():
+    import pytest
+
+    from compiler.pipeline import PipelineError, parse_pipeline
+
+    with pytest.raises(PipelineError, match="appears twice"):
+        parse_pipeline("neuron-substitution,neuron-substitution")

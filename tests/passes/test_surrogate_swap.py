@@ -1,6 +1,7 @@
-"""surrogate-swap: atan becomes fast_sigmoid(25.0) under power_mode low_energy."""
+"""surrogate-swap: atan becomes fast_sigmoid(25.0) (snnTorch's formula) under power_mode low_energy."""
 
-# atan on a LIF and on an IF population (both swapped), sigmoid and none (kept).
+# atan on a LIF (snnTorch's), a BindsNET LIF and an IF population (SpikingJelly's ATan):
+# all swapped; SpikingJelly's sigmoid is kept.
 LOW_ENERGY = """\
 // model: "Mixed"
 // target: "spikingjelly"
@@ -12,15 +13,15 @@ LOW_ENERGY = """\
 // device_type: "high_performance_gpu"
 // pipeline:
 
-%input = input[4]  // #/input
-%layer_1.fc = dense[4 -> 3] {bias=true} from %input  // 7:5 #/layers/0
-%layer_1 = population lif[3] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0), written=["beta"@8:31 #/layers/1/beta, "threshold"@8:50 #/layers/1/threshold]} from %layer_1.fc  // 8:5 #/layers/1
-%layer_2.fc = dense[3 -> 3] {bias=true} from %layer_1  // 9:5 #/layers/2
-%layer_2 = population lif[3] {leak="tau_input", tau=2.0, v_rest=0.0, v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=sigmoid(4.0), written=["tau"@10:31 #/layers/3/tau, "decay_input"@10:48 #/layers/3/decay_input]} from %layer_2.fc  // 10:5 #/layers/3
-%layer_3.fc = dense[3 -> 2] {bias=true} from %layer_2  // 11:5 #/layers/4
-%layer_3 = population lif[2] {leak="tc", tc_decay=100.0, v_rest=-65.0, v_threshold=-52.0, reset="zero", v_reset=-65.0, refractory=5, v_init=-65.0, surrogate=none, written=["tc_decay"@12:31 #/layers/5/tc_decay, "rest"@12:50 #/layers/5/rest, "thresh"@12:64 #/layers/5/thresh]} from %layer_3.fc  // 12:5 #/layers/5
-%layer_4.fc = dense[2 -> 2] {bias=true} from %layer_3  // 13:5 #/layers/6
-%layer_4 = population if[2] {leak="none", v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_4.fc  // 14:5 #/layers/7
+%input = input : [4]  // 8:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [3] {in_features=4, out_features=3, bias=true, key="layer_1", layout="out_in", bias_add="fused"}  // 8:5 #/layers/0
+%layer_1 = population(%linear_0) : [3] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@9:33 #/layers/1/beta, "threshold"@9:52 #/layers/1/threshold]}  // 9:5 #/layers/1
+%linear_2 = linear(%layer_1) : [3] {in_features=3, out_features=3, bias=true, key="layer_2", layout="out_in", bias_add="fused"}  // 10:5 #/layers/2
+%layer_2 = population(%linear_2) : [3] {family="spikingjelly", kind="lif", tau=2.0, decay_input=true, v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=sigmoid(4.0, "spikingjelly"), written=["tau"@11:32 #/layers/3/tau, "decay_input"@11:52 #/layers/3/decay_input]}  // 11:5 #/layers/3
+%linear_4 = linear(%layer_2) : [2] {in_features=3, out_features=2, bias=true, key="layer_3", layout="out_in", bias_add="fused"}  // 12:5 #/layers/4
+%layer_3 = population(%linear_4) : [2] {family="bindsnet", kind="lif", thresh=-52.0, reset=-65.0, rest=-65.0, tc_decay=100.0, refrac=5.0, dt=1.0, surrogate=atan(2.0, "snntorch"), written=["tc_decay"@13:37 #/layers/5/tc_decay, "rest"@13:52 #/layers/5/rest, "thresh"@13:69 #/layers/5/thresh]}  // 13:5 #/layers/5
+%linear_6 = linear(%layer_3) : [2] {in_features=2, out_features=2, bias=true, key="layer_4", layout="out_in", bias_add="fused"}  // 14:5 #/layers/6
+%layer_4 = population(%linear_6) : [2] {family="spikingjelly", kind="if", v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=atan(2.0, "spikingjelly"), written=["surrogate_function"@15:46 #/layers/7/surrogate_function]}  // 15:5 #/layers/7
 """
 
 EXPECTED = """\
@@ -34,18 +35,19 @@ EXPECTED = """\
 // device_type: "high_performance_gpu"
 // pipeline: surrogate-swap
 
-%input = input[4]  // #/input
-%layer_1.fc = dense[4 -> 3] {bias=true} from %input  // 7:5 #/layers/0
-%layer_1 = population lif[3] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=fast_sigmoid(25.0), written=["beta"@8:31 #/layers/1/beta, "threshold"@8:50 #/layers/1/threshold]} from %layer_1.fc  // 8:5 #/layers/1  changed-by: surrogate-swap
-%layer_2.fc = dense[3 -> 3] {bias=true} from %layer_1  // 9:5 #/layers/2
-%layer_2 = population lif[3] {leak="tau_input", tau=2.0, v_rest=0.0, v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=sigmoid(4.0), written=["tau"@10:31 #/layers/3/tau, "decay_input"@10:48 #/layers/3/decay_input]} from %layer_2.fc  // 10:5 #/layers/3
-%layer_3.fc = dense[3 -> 2] {bias=true} from %layer_2  // 11:5 #/layers/4
-%layer_3 = population lif[2] {leak="tc", tc_decay=100.0, v_rest=-65.0, v_threshold=-52.0, reset="zero", v_reset=-65.0, refractory=5, v_init=-65.0, surrogate=none, written=["tc_decay"@12:31 #/layers/5/tc_decay, "rest"@12:50 #/layers/5/rest, "thresh"@12:64 #/layers/5/thresh]} from %layer_3.fc  // 12:5 #/layers/5
-%layer_4.fc = dense[2 -> 2] {bias=true} from %layer_3  // 13:5 #/layers/6
-%layer_4 = population if[2] {leak="none", v_threshold=1.0, reset="zero", v_reset=0.0, refractory=0, v_init=0.0, surrogate=fast_sigmoid(25.0)} from %layer_4.fc  // 14:5 #/layers/7  changed-by: surrogate-swap
+%input = input : [4]  // 8:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [3] {in_features=4, out_features=3, bias=true, key="layer_1", layout="out_in", bias_add="fused"}  // 8:5 #/layers/0
+%layer_1 = population(%linear_0) : [3] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=fast_sigmoid(25.0, "snntorch"), written=["beta"@9:33 #/layers/1/beta, "threshold"@9:52 #/layers/1/threshold]}  // 9:5 #/layers/1  changed-by: surrogate-swap
+%linear_2 = linear(%layer_1) : [3] {in_features=3, out_features=3, bias=true, key="layer_2", layout="out_in", bias_add="fused"}  // 10:5 #/layers/2
+%layer_2 = population(%linear_2) : [3] {family="spikingjelly", kind="lif", tau=2.0, decay_input=true, v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=sigmoid(4.0, "spikingjelly"), written=["tau"@11:32 #/layers/3/tau, "decay_input"@11:52 #/layers/3/decay_input]}  // 11:5 #/layers/3
+%linear_4 = linear(%layer_2) : [2] {in_features=3, out_features=2, bias=true, key="layer_3", layout="out_in", bias_add="fused"}  // 12:5 #/layers/4
+%layer_3 = population(%linear_4) : [2] {family="bindsnet", kind="lif", thresh=-52.0, reset=-65.0, rest=-65.0, tc_decay=100.0, refrac=5.0, dt=1.0, surrogate=fast_sigmoid(25.0, "snntorch"), written=["tc_decay"@13:37 #/layers/5/tc_decay, "rest"@13:52 #/layers/5/rest, "thresh"@13:69 #/layers/5/thresh]}  // 13:5 #/layers/5  changed-by: surrogate-swap
+%linear_6 = linear(%layer_3) : [2] {in_features=2, out_features=2, bias=true, key="layer_4", layout="out_in", bias_add="fused"}  // 14:5 #/layers/6
+%layer_4 = population(%linear_6) : [2] {family="spikingjelly", kind="if", v_threshold=1.0, v_reset=0.0, detach_reset=false, surrogate=fast_sigmoid(25.0, "snntorch"), written=["surrogate_function"@15:46 #/layers/7/surrogate_function]}  // 15:5 #/layers/7  changed-by: surrogate-swap
 
-// decision surrogate-swap %layer_1: surrogate atan(2.0) -> fast_sigmoid(25.0)
-// decision surrogate-swap %layer_4: surrogate atan(2.0) -> fast_sigmoid(25.0)
+// decision surrogate-swap %layer_1: surrogate atan(2.0, snntorch) -> fast_sigmoid(25.0, snntorch)
+// decision surrogate-swap %layer_3: surrogate atan(2.0, snntorch) -> fast_sigmoid(25.0, snntorch)
+// decision surrogate-swap %layer_4: surrogate atan(2.0, spikingjelly) -> fast_sigmoid(25.0, snntorch)
 """
 
 

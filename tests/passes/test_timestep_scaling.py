@@ -3,6 +3,7 @@
 import pytest
 
 from compiler.pipeline import run_pipeline
+from ir.ops import Loc
 from ir.parser import parse
 
 EDGE = """\
@@ -16,11 +17,11 @@ EDGE = """\
 // device_type: "edge_ai_processor"
 // pipeline:
 
-%input = input[3]  // #/input
-%layer_1.fc = dense[3 -> 2] {bias=false} from %input  // #/layers/0
-%layer_1 = population lif[2] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_1.fc  // #/layers/1
-%layer_2.fc = dense[2 -> 2] {bias=false} from %layer_1  // #/layers/2
-%layer_2 = population lif[2] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_2.fc  // #/layers/3
+%input = input : [3]  // 7:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [2] {in_features=3, out_features=2, bias=false, key="layer_1", layout="out_in", bias_add="fused"}  // 7:5 #/layers/0
+%layer_1 = population(%linear_0) : [2] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@8:33 #/layers/1/beta]}  // 8:5 #/layers/1
+%linear_2 = linear(%layer_1) : [2] {in_features=2, out_features=2, bias=false, key="layer_2", layout="out_in", bias_add="fused"}  // 9:5 #/layers/2
+%layer_2 = population(%linear_2) : [2] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@10:33 #/layers/3/beta]}  // 10:5 #/layers/3
 """
 
 EXPECTED = """\
@@ -35,11 +36,11 @@ EXPECTED = """\
 // pipeline: timestep-scaling
 // changed-by: timestep-scaling
 
-%input = input[3]  // #/input
-%layer_1.fc = dense[3 -> 2] {bias=false} from %input  // #/layers/0
-%layer_1 = population lif[2] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_1.fc  // #/layers/1
-%layer_2.fc = dense[2 -> 2] {bias=false} from %layer_1  // #/layers/2
-%layer_2 = population lif[2] {leak="beta", decay=0.949999988079071, v_threshold=1.0000001192092896, reset="subtract", reset_by=1.0, reset_delay=true, refractory=0, v_init=0.0, surrogate=atan(2.0)} from %layer_2.fc  // #/layers/3
+%input = input : [3]  // 7:39 #/layers/0/in_features
+%linear_0 = linear(%input) : [2] {in_features=3, out_features=2, bias=false, key="layer_1", layout="out_in", bias_add="fused"}  // 7:5 #/layers/0
+%layer_1 = population(%linear_0) : [2] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@8:33 #/layers/1/beta]}  // 8:5 #/layers/1
+%linear_2 = linear(%layer_1) : [2] {in_features=2, out_features=2, bias=false, key="layer_2", layout="out_in", bias_add="fused"}  // 9:5 #/layers/2
+%layer_2 = population(%linear_2) : [2] {family="snntorch", kind="lif", beta=0.949999988079071, threshold=1.0, reset="subtract", reset_delay=true, late_terms=0, surrogate=atan(2.0, "snntorch"), written=["beta"@10:33 #/layers/3/beta]}  // 10:5 #/layers/3
 
 // decision timestep-scaling %model: time_steps 100 -> 40 (scale 0.4)
 """
@@ -59,3 +60,14 @@ def test_explicit_scale_rounds_ties_to_even_and_keeps_one_step(steps, scale, exp
 def test_other_devices_are_a_no_op(apply, unchanged):
     gpu = EDGE.replace('"edge_ai_processor"', '"high_performance_gpu"')
     assert apply("timestep-scaling", gpu) == unchanged("timestep-scaling", gpu)
+
+
+def test_very_few_steps_left_is_a_warning():
+    few = EDGE.replace("// time_steps: 100", "// time_steps: 7").replace(
+        '// device_type: "edge_ai_processor"', '// device_type: "edge_ai_processor"\n// timestep_scale: 0.1')
+    result = run_pipeline(parse(few), ["timestep-scaling"])
+    assert result.graph.attrs.time_steps == 1
+    assert result.warnings == [(Loc("/hardware_constraints/timestep_scale"),
+                                "time_steps 7 -> 1 by timestep-scaling: only 1 step left, too few for spikes "
+                                "to cross the network")]
+    assert run_pipeline(parse(EDGE), ["timestep-scaling"]).warnings == []

@@ -19,15 +19,13 @@ def import_source(source: str, tmp_dir: Path, stem: str = "generated") -> types.
 
 
 def lower_for(graph: Graph, target: str) -> tuple[Graph, list[str]]:
-    """The graph retargeted and run through select-neuron-class (the pass every pipeline ends with)."""
-    from passes.select_neuron_class import SelectNeuronClass
+    """The graph retargeted and run through the lowering passes (schedule, lower-to-target)."""
+    from compiler.pipeline import run_pipeline
+    from passes import LOWERING
 
     g = graph.copy()
     g.attrs = g.attrs.replace(target=target)
-    if target == "bindsnet":
-        g.attrs = g.attrs.replace(emit_order=tuple(g.order()))
-    p = SelectNeuronClass()
-    return p.run(g), [p.name]
+    return run_pipeline(g, list(LOWERING), out=lambda _text: None).graph, list(LOWERING)
 
 
 def emit_and_import(graph: Graph, target: str, tmp_dir: Path) -> types.ModuleType:
@@ -35,3 +33,9 @@ def emit_and_import(graph: Graph, target: str, tmp_dir: Path) -> types.ModuleTyp
 
     g, pipeline = lower_for(graph, target)
     return import_source(emit_python(g, pipeline=pipeline), tmp_dir, f"{graph.attrs.model_name}_{target}")
+
+
+def compile_and_import(spec_path: Path, target: str, tmp_dir: Path) -> types.ModuleType:
+    from compiler.build import compile_spec
+
+    return import_source(compile_spec(spec_path, target=target).source, tmp_dir, f"{Path(spec_path).stem}_{target}")

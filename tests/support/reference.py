@@ -1,9 +1,10 @@
-"""An independent, pure-torch reference of the canonical network (ir/neuron.py).
+"""An independent, pure-torch reference of the canonical network semantics.
 
-It is written from the IR alone, not from any emitter, so tests can hold every
-generated module to the same ground truth. Projections use `F.linear` on the
-whole [T, B, n] sequence, like the generated layer-by-layer code (tests run
-torch on one thread, where that equals the step-by-step product for B >= 16).
+It is written from the IR's documentation alone (ir/neuron.py, ir/ops.py), not from
+any emitter, and it ignores the schedule: it steps the whole graph through time, op
+by op in graph order, reading feedback operands from the previous step. Projections
+are computed one step at a time on 64-byte-aligned operands, as the IR requires,
+so every generated module must match it bit for bit.
 """
 
 from __future__ import annotations
@@ -12,67 +13,129 @@ import torch
 import torch.nn.functional as F
 
 from ir.graph import Graph
-from ir.neuron import Neuron
+from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, PopulationOp, Pool2dOp
 
 
-def _decay_tensor(n: Neuron, dt: float) -> torch.Tensor:
-    return torch.exp(-torch.tensor(dt) / torch.tensor(n.tc_decay))
+def _aligned(x: torch.Tensor) -> torch.Tensor:
+    return x.clone() if x.data_ptr() % 64 else x
 
 
-def neuron_run(n: Neuron, current: torch.Tensor, dt: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spikes and membrane (state after each step) for currents [T, B, n]."""
-    T = current.shape[0]
-    v = torch.full_like(current[0], n.v_init)
-    s_prev = torch.zeros_like(v)
-    r = torch.zeros_like(v)
-    spikes, volts = [], []
-    for t in range(T):
-        x = current[t]
-        if n.refractory:
-            x = x.masked_fill(r > 0, 0.0)
-            r = r - 1
-        if n.leak == "beta":
-            h = n.decay * v + x
-        elif n.leak == "tau":
-            h = v - (v - n.v_rest) / n.tau + x
-        elif n.leak == "tau_input":
-            h = v + (x - (v - n.v_rest)) / n.tau
-        elif n.leak == "tc":
-            h = (v - n.v_rest) * _decay_tensor(n, dt) + n.v_rest
-            h = h + x
-        else:
+def _init(n, like: torch.Tensor) -> tuple:
+    if n.family == "snntorch":
+        return (torch.zeros_like(like),)
+    if n.family == "spikingjelly":
+        return (torch.full_like(like, 0.0 if n.v_reset is None else n.v_reset),)
+    return (torch.full_like(like, n.rest if n.kind == "lif" else n.reset), torch.zeros_like(like))
+
+
+def neuron_step(n, x, state, late=()):
+    """One step of canonical neuron `n`: (spikes, new state); membrane is state[0]."""
+    if n.family == "snntorch":
+        (m,) = state
+        beta = 1.0 if n.beta is None else n.beta
+        r = ((m - n.threshold) > 0).float()
+        if n.reset == "zero" and not n.late_terms:
+            m = (1 - r) * m
+        u = beta * m + x
+        for term in late:
+            u = u + term
+        if n.reset == "subtract":
+            u = u - r * n.threshold
+        elif n.reset == "zero" and n.late_terms:
+            u = u - r * u
+        s = ((u - n.threshold) > 0).float()
+        if not n.reset_delay:
+            if n.reset == "subtract":
+                u = u - (s - r) * n.threshold
+            elif n.reset == "zero":
+                u = u - (s - r) * u
+        return s, (u,)
+    if n.family == "spikingjelly":
+        (v,) = state
+        rest = 0.0 if n.v_reset is None else n.v_reset
+        if n.kind == "if":
             h = v + x
-        if n.reset == "subtract" and n.reset_delay:
-            h = h - s_prev * n.reset_by
-        s = (h >= n.v_threshold).float()
-        if n.reset == "zero":
-            v = torch.where(s > 0, torch.full_like(h, n.v_reset), h)
-        elif n.reset == "subtract" and not n.reset_delay:
-            v = h - s * n.reset_by
+        elif n.decay_input:
+            h = v + (x - (v - rest)) / n.tau
         else:
-            v = h
-        if n.refractory:
-            r = torch.where(s > 0, torch.full_like(r, float(n.refractory)), r)
-        s_prev = s
-        spikes.append(s)
-        volts.append(v)
-    return torch.stack(spikes), torch.stack(volts)
+            h = v - (v - rest) / n.tau + x
+        s = ((h - n.v_threshold) >= 0).float()
+        v = h - s * n.v_threshold if n.v_reset is None else s * n.v_reset + (1.0 - s) * h
+        return s, (v,)
+    v, c = state
+    if n.kind == "lif":
+        decay = torch.exp(-torch.tensor(n.dt) / torch.tensor(n.tc_decay))
+        v = (v - n.rest) * decay + n.rest
+        x = x.masked_fill(c > 0, 0.0)
+        c = c - n.dt
+        v = v + x
+    else:
+        v = v + (c <= 0).float() * x
+        c = c - n.dt
+    s = ((v - n.thresh) >= 0).float()
+    c = c.masked_fill(s > 0, n.refrac)
+    v = v.masked_fill(s > 0, n.reset)
+    return s, (v, c)
 
 
-def run(graph: Graph, weights: dict[str, torch.Tensor], inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-    """{population: spikes [T, B, n]} and {population + '.v': membrane} for the whole network."""
-    out: dict[str, torch.Tensor] = {}
-    signals = {graph.inputs()[0].name: inputs.float()}
-    for pop in graph.populations():
-        src = graph.source_of(graph.projection(pop.name).name).name
-        fc = graph.projection(pop.name)
-        bias = weights.get(f"{pop.name}.bias") if fc.bias else None
-        current = F.linear(signals[src], weights[f"{pop.name}.weight"], bias)
-        spikes, volts = neuron_run(pop.neuron, current, graph.attrs.dt)
-        signals[pop.name] = spikes
-        out[pop.name] = spikes
-        out[pop.name + ".v"] = volts
-    return out
+def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
+    x = _aligned(x)
+    if isinstance(op, LinearOp):
+        w, b = weights[f"{op.key}.weight"], weights.get(f"{op.key}.bias") if op.bias else None
+        if op.layout == "in_out":
+            wt = w.t().contiguous()
+            return x @ wt if b is None else x @ wt + b
+        return F.linear(x, w, b)
+    if isinstance(op, Conv2dOp):
+        b = weights.get(f"{op.key}.bias") if op.bias else None
+        return F.conv2d(x, weights[f"{op.key}.weight"], b, stride=op.stride, padding=op.padding)
+    if isinstance(op, Pool2dOp):
+        pool = F.max_pool2d if op.mode == "max" else F.avg_pool2d
+        return pool(x, op.kernel_size, stride=op.stride, padding=op.padding)
+    if isinstance(op, FlattenOp):
+        return x.flatten(1)
+    raise TypeError(op)
+
+
+def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+    """{population: spikes [T, B, ...]} and {population + '.v': membranes} for the whole network."""
+    weights = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in weights.items()}
+    T, B = inputs.shape[:2]
+    ops = list(graph.ops())
+    prev = {op.name: torch.zeros(B, *op.shape) for op in ops}
+    states = {}
+    out = {op.name: [] for op in ops if isinstance(op, PopulationOp)}
+    mems = {op.name: [] for op in ops if isinstance(op, PopulationOp)}
+    for t in range(T):
+        now = {}
+        for op in ops:
+            if isinstance(op, InputOp):
+                now[op.name] = inputs[t].float()
+                continue
+            terms = [prev[o.src] if o.delay else now[o.src] for o in op.operands]
+            if isinstance(op, PopulationOp):
+                late = op.neuron.late() if op.neuron.family == "snntorch" else 0
+                charge, tail = terms[: len(terms) - late], terms[len(terms) - late:]
+                x = charge[0]
+                for term in charge[1:]:
+                    x = x + term
+                if op.name not in states:
+                    states[op.name] = _init(op.neuron, x)
+                s, states[op.name] = neuron_step(op.neuron, x, states[op.name], tail)
+                now[op.name] = s
+                out[op.name].append(s)
+                mems[op.name].append(states[op.name][0])
+            else:
+                x = terms[0]
+                for term in terms[1:]:
+                    x = x + term
+                now[op.name] = _stateless(op, x, weights)
+        prev = now
+    result = {}
+    for name in out:
+        result[name] = torch.stack(out[name])
+        result[name + ".v"] = torch.stack(mems[name])
+    return result
 
 
 def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: float = 1.0) -> dict[str, torch.Tensor]:
@@ -83,6 +146,14 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: 
     return {k: v * scale for k, v in weights(graph, seed, quantized).items()}
 
 
-def random_spikes(T: int, B: int, n: int, seed: int = 1, p: float = 0.2) -> torch.Tensor:
+def decimal_weights(graph: Graph, seed: int = 0, step: float = 0.01, span: int = 10) -> dict[str, torch.Tensor]:
+    """Weights that are multiples of `step` (0.01: what a decimal quantizer makes): tie-prone sums."""
     g = torch.Generator().manual_seed(seed)
-    return (torch.rand(T, B, n, generator=g) < p).float()
+    return {k: torch.randint(-span, span + 1, shape, generator=g).float() * step
+            for k, shape in graph.weight_shapes().items()}
+
+
+def random_spikes(T: int, B: int, shape, seed: int = 1, p: float = 0.2) -> torch.Tensor:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(T, B, *shape, generator=g) < p).float()

@@ -6,8 +6,10 @@ every known device type (and free-form ones), edge_ai_processor with and without
 timestep_scale, bias on/off, optional names (including names that collide with
 what the emitters use: torch, run, self, ...), notes and descriptions with any
 Unicode (newlines, quotes, U+2028, NUL, bidi overrides), any printable model
-name, `layers` or `layer`, connections absent (a chain) or present (a DAG with
-fan-out and skips, listed in any order, layers in any order).
+name, `layers` or `layer`, and three shapes of network: linear/neuron blocks
+chained or wired by the paper's connections (fan-out, skips, a feedback edge,
+listed in any order), general graphs (skip sums, recurrent layers fed back), and
+small convolutional nets (conv, max/avg pooling of currents or spikes, flatten).
 
 `mutated_texts()` draws spec texts (bytes) that started valid and were then
 broken: keys deleted, inserted or replaced, values of the wrong type, bytes
@@ -93,6 +95,7 @@ def numbers(lo: float, hi: float, *, ints: bool = True) -> st.SearchStrategy:
 
 
 sizes = st.one_of(st.integers(1, 8), st.integers(1, 10_000_000))
+small_sizes = st.integers(1, 8)
 surrogates = st.one_of(
     st.sampled_from(SURROGATE_SPELLINGS),
     st.fixed_dictionaries({"name": st.sampled_from(SURROGATE_SPELLINGS)},
@@ -120,7 +123,7 @@ def neuron_layer(draw, source: str) -> dict:
             layer["beta"] = draw(numbers(0.0, 1.0))
     elif vocab == "spikingjelly":
         options = {"v_threshold": numbers(-100.0, 100.0),
-                   "v_reset": st.one_of(st.none(), numbers(-100.0, 100.0))}
+                   "v_reset": st.one_of(st.none(), numbers(-100.0, 100.0)), "detach_reset": st.booleans()}
         if lif:
             options |= {"tau": numbers(1.001, 10_000.0), "decay_input": st.booleans()}
         layer |= _subset(draw, options)
@@ -131,8 +134,8 @@ def neuron_layer(draw, source: str) -> dict:
             options |= {"tc_decay": numbers(0.01, 10_000.0), "rest": numbers(-100.0, 100.0)}
         layer |= _subset(draw, options)
     if not any(k in layer for k in ("beta", "threshold", "reset_mechanism", "reset_delay", "tau",
-                                    "decay_input", "v_threshold", "v_reset", "tc_decay", "thresh",
-                                    "rest", "reset", "refrac")):
+                                    "decay_input", "v_threshold", "v_reset", "detach_reset", "tc_decay",
+                                    "thresh", "rest", "reset", "refrac")):
         vocab = source  # no key written: read in the target_simulator's vocabulary
     if vocab == "snntorch" and lif and "beta" not in layer:
         layer["beta"] = draw(numbers(0.0, 1.0))  # snnTorch's Leaky has no default beta
@@ -140,12 +143,29 @@ def neuron_layer(draw, source: str) -> dict:
     return layer
 
 
+def _unique(draw, wanted: int, taken: set[str]) -> list[str | None]:
+    """`wanted` names, each None (unnamed) or an identifier unique among all layers and `taken`."""
+    out = []
+    for _ in range(wanted):
+        if not draw(st.booleans()):
+            out.append(None)
+            continue
+        name, base, count = draw(identifiers), None, 1
+        base = name
+        while name in taken:  # a digit suffix: "_" + "_" would be the reserved "__", "ma" + "x" a builtin
+            count += 1
+            name = f"{base}{count}"
+        taken.add(name)
+        out.append(name)
+    return out
+
+
 @st.composite
-def specs(draw, max_populations: int = 4) -> dict:
-    source = draw(st.sampled_from(tuple(SIMULATOR_SPELLINGS)))
+def block_layers(draw, source: str, max_populations: int):
+    """v1's language: linear -> neuron blocks, chained or wired by connections between neuron
+    layers (the paper's form), in any order; one connection may be feedback."""
     n = draw(st.integers(1, max_populations))
     with_connections = draw(st.booleans())
-    # sources[k]: None for input, else an earlier population in topological order
     if with_connections:
         sources = [None] + [draw(st.one_of(st.none(), st.integers(0, k - 1))) for k in range(1, n)]
         order = draw(st.permutations(range(n)))  # where each population sits in the layer list
@@ -154,41 +174,139 @@ def specs(draw, max_populations: int = 4) -> dict:
         order = list(range(n))
     input_size = draw(sizes)
     out_sizes = [draw(sizes) for _ in range(n)]
+    feedback = None
+    if with_connections and draw(st.booleans()):  # j feeds k again, one step late: same size as k's source
+        k = draw(st.integers(0, n - 1))
+        j = draw(st.integers(0, n - 1))
+        if j != sources[k] and (order.index(j) >= order.index(k)):
+            wanted = input_size if sources[k] is None else out_sizes[sources[k]]
+            if sources[j] is None or (j != k and out_sizes[sources[j]] != 0):
+                out_sizes[j] = wanted
+                feedback = (j, k)
     neurons = [draw(neuron_layer(source)) for _ in range(n)]
-
-    # names: explicit (maybe tricky) or the default layer_<k> (k counts neuron layers in list order)
-    position = {k: i for i, k in enumerate(order)}  # population -> index in the layer list
-    explicit = {k: draw(identifiers) for k in range(n) if draw(st.booleans())}
-    defaults = {f"layer_{position[k] + 1}" for k in range(n) if k not in explicit}
-    names, used = {}, set(defaults)
+    position = {k: i for i, k in enumerate(order)}
+    taken = {f"layer_{i + 1}" for i in range(n)}
+    names_given = _unique(draw, n, taken)
+    linear_names = _unique(draw, n, taken)
+    names = {}
     for k in range(n):
-        if k in explicit:
-            name, base, count = explicit[k], explicit[k], 1
-            while name in used:  # a digit suffix: "_" + "_" would be the reserved "__", "ma" + "x" a builtin
-                count += 1
-                name = f"{base}{count}"
-            used.add(name)
-            names[k] = neurons[k]["name"] = name
+        if names_given[k]:
+            names[k] = neurons[k]["name"] = names_given[k]
         else:
             names[k] = f"layer_{position[k] + 1}"
-
     layers = []
     for k in sorted(range(n), key=position.__getitem__):
         in_features = input_size if sources[k] is None else out_sizes[sources[k]]
         linear = {"type": "linear", "in_features": in_features, "out_features": out_sizes[k]}
-        linear |= _subset(draw, {"bias": st.booleans(), "name": identifiers, "note": any_text})
+        linear |= _subset(draw, {"bias": st.booleans(), "note": any_text})
+        if linear_names[k]:
+            linear["name"] = linear_names[k]
         layers += [linear, neurons[k]]
+    connections = None
+    if with_connections:
+        connections = [{"source": "input" if sources[k] is None else names[sources[k]], "target": names[k]}
+                       for k in range(n)]
+        if feedback:
+            connections.append({"source": names[feedback[0]], "target": names[feedback[1]]})
+        connections = draw(st.permutations(connections))
+    return [input_size], layers, connections
 
+
+@st.composite
+def graph_layers(draw, source: str, max_populations: int):
+    """v2's general form: populations with skip connections summed into them, and recurrent
+    linear layers fed back into earlier populations (listed after them: one step late)."""
+    n = draw(st.integers(1, max_populations))
+    size = draw(st.integers(1, 6))  # one width everywhere keeps every sum well formed
+    input_size = draw(st.integers(1, 6))
+    taken = {f"layer_{i + 1}" for i in range(n)}
+    pops = [f"p{k}" for k in range(n)]
+    taken.update(pops)
+    layers, connections = [], []
+    for k in range(n):
+        fc = f"fc{k}"
+        layers.append({"type": "linear", "in_features": input_size if k == 0 else size, "out_features": size,
+                       "name": fc, **_subset(draw, {"bias": st.booleans()})})
+        neuron = draw(neuron_layer(source))
+        neuron["name"] = pops[k]
+        layers.append(neuron)
+        terms = [fc]
+        if k >= 2 and draw(st.booleans()):  # a skip from an earlier population, summed in
+            skip = f"skip{k}"
+            src = pops[draw(st.integers(0, k - 2))]
+            layers.append({"type": "linear", "in_features": size, "out_features": size, "name": skip})
+            connections.append({"source": src, "target": skip})
+            terms.append(skip)
+        if k >= 1:
+            connections.append({"source": pops[k - 1], "target": fc})
+        for term in draw(st.permutations(terms)):
+            connections.append({"source": term, "target": pops[k]})
+    for k in range(n):  # feedback: a recurrent layer listed after everything, into an earlier population
+        if draw(st.booleans()):
+            rec = f"rec{k}"
+            src = pops[draw(st.integers(k, n - 1))]
+            layers.append({"type": "linear", "in_features": size, "out_features": size, "name": rec,
+                           **_subset(draw, {"bias": st.booleans()})})
+            connections.append({"source": src, "target": rec})
+            connections.append({"source": rec, "target": pops[k]})
+    return [input_size], layers, connections
+
+
+@st.composite
+def conv_layers(draw, source: str, max_populations: int):
+    """A small convolutional net: conv/pool stages (currents or spikes pooled), flatten, linear."""
+    channels, height, width = draw(st.integers(1, 3)), draw(st.integers(4, 10)), draw(st.integers(4, 10))
+    shape = (channels, height, width)
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        out_channels = draw(st.integers(1, 4))
+        kernel = (draw(st.integers(1, min(3, shape[1]))), draw(st.integers(1, min(3, shape[2]))))
+        padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+        stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+        conv = {"type": "conv2d", "in_channels": shape[0], "out_channels": out_channels,
+                "kernel_size": list(kernel) if draw(st.booleans()) else kernel[0],
+                "stride": list(stride), "padding": list(padding), **_subset(draw, {"bias": st.booleans()})}
+        if not isinstance(conv["kernel_size"], list):
+            kernel = (kernel[0], kernel[0])
+            if kernel[1] > shape[2] + 2 * padding[1]:
+                conv["kernel_size"] = list(kernel := (kernel[0], 1))
+        hw = [(n + 2 * p - k) // s + 1 for n, p, k, s in zip(shape[1:], padding, kernel, stride)]
+        shape = (out_channels, *hw)
+        layers.append(conv)
+        pool_first = draw(st.booleans())
+        pool = None
+        if min(shape[1:]) >= 2 and draw(st.booleans()):
+            kind = draw(st.sampled_from(("maxpool2d", "avgpool2d")))
+            pool = {"type": kind, "kernel_size": 2}
+        if pool and pool_first:
+            layers.append(pool)
+            shape = (shape[0], shape[1] // 2, shape[2] // 2)
+        layers.append(draw(neuron_layer(source)))
+        if pool and not pool_first:
+            layers.append(pool)
+            shape = (shape[0], shape[1] // 2, shape[2] // 2)
+    features = shape[0] * shape[1] * shape[2]
+    layers += [{"type": "flatten"}, {"type": "linear", "in_features": features, "out_features": draw(sizes.filter(
+        lambda n: n <= 50))}, draw(neuron_layer(source))]
+    return [channels, height, width], layers, None
+
+
+@st.composite
+def specs(draw, max_populations: int = 4) -> dict:
+    source = draw(st.sampled_from(tuple(SIMULATOR_SPELLINGS)))
+    kind = draw(st.sampled_from(("blocks", "graph", "conv")))
+    strategy = {"blocks": block_layers, "graph": graph_layers, "conv": conv_layers}[kind]
+    input_shape, layers, connections = draw(strategy(source, max_populations))
     spec: dict = {
         "model_name": draw(model_names),
         "target_simulator": draw(st.sampled_from(SIMULATOR_SPELLINGS[source])),
         "time_steps": draw(st.one_of(st.integers(1, 200), st.integers(1, 1_000_000))),
         draw(st.sampled_from(("layers", "layer"))): layers,
     }
-    if with_connections:
-        conns = [{"source": "input" if sources[k] is None else names[sources[k]], "target": names[k]}
-                 for k in range(n)]
-        spec["connections"] = draw(st.permutations(conns))
+    if kind == "conv" or draw(st.booleans()):  # optional where the first linear layer reading input says it
+        spec["input_shape"] = input_shape
+    if connections is not None:
+        spec["connections"] = connections
     hardware = draw(st.one_of(
         st.none(),
         st.just({}),
@@ -226,7 +344,9 @@ SPEC_KEYS = (
     "timestep_scale", "type", "in_features", "out_features", "bias", "name", "note",
     "surrogate_function", "alpha", "beta", "threshold", "reset_mechanism", "reset_delay", "tau",
     "decay_input", "v_threshold", "v_reset", "thresh", "rest", "reset", "refrac", "tc_decay",
-    "source", "target", "LIFNode", "IFNode", "linear", "input", "layer_1",
+    "source", "target", "LIFNode", "IFNode", "linear", "input", "layer_1", "input_shape", "conv2d",
+    "maxpool2d", "avgpool2d", "flatten", "in_channels", "out_channels", "kernel_size", "stride", "padding",
+    "detach_reset",
 )
 
 json_values = st.recursive(

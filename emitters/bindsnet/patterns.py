@@ -1,0 +1,148 @@
+"""BindsNET's native classes and when each is exact, plus the target lowering for BindsNET.
+
+Layers: `nodes.LIFNodes` / `nodes.IFNodes` are exact for a neuron of the bindsnet
+family (its arithmetic is theirs); any other neuron runs in a generated `Nodes`
+subclass performing its family's step.
+
+Connections (`Link`s). BindsNET's Network.run(one_step=True) updates layers in
+add_layer order (graph order here), and a connection reads its source's spikes as
+they are when the target updates: this step's for a source added earlier, the
+previous step's otherwise. Each operand of a population becomes one connection
+computing the stateless ops that feed it; where the spec's delay on a path is
+longer than what that order gives, the connection holds the source's spikes back.
+Native connections, where exact:
+- `Connection`: a linear layer (after an optional flatten, which Connection's
+  view(B, -1) performs) of BindsNET's own layout (s @ w + b, w [in, out]), or of
+  torch's layout without bias (w is then W's transposed view, and s @ w is
+  F.linear's own product); one source, no extra delay;
+- `Conv2dConnection`: one conv2d (F.conv2d(s, w, b) as torch computes it).
+Everything else is a generated connection (a torch-layout bias added inside the
+product as nn.Linear does, pooling, several sources, delays), and BindsNET's
+MaxPool2dConnection is never used: it pools by running firing rate, not by value.
+"""
+
+from __future__ import annotations
+
+from ir.graph import Graph, Link, Refusal
+from ir.ops import InputOp, PopulationOp
+
+from ..patterns import Pattern, recheck, select
+
+
+def _nodes(kind: str):
+    def mismatch(graph: Graph, op: PopulationOp) -> str | None:
+        n = op.neuron
+        if n.family != "bindsnet":
+            return f"BindsNET's nodes compute BindsNET's arithmetic, this is a {n.family} neuron"
+        if n.kind != kind:
+            return f"it is the {kind.upper()} neuron"
+        return None
+    return mismatch
+
+
+PATTERNS = [
+    Pattern("nodes.LIFNodes", ("population",), _nodes("lif"), "nodes.LIFNodes computes exactly this"),
+    Pattern("nodes.IFNodes", ("population",), _nodes("if"), "nodes.IFNodes computes exactly this"),
+]
+
+
+def implied_delay(graph: Graph, source: str, target: str) -> int:
+    """Steps by which one_step=True delivers `source`'s spikes to `target`: 0 if added earlier."""
+    order = graph.order()
+    return 0 if order.index(source) < order.index(target) else 1
+
+
+def connection_class(graph: Graph, link_ops: tuple[str, ...], sources, offsets: tuple[int, ...]) -> str:
+    """The native connection class that computes `link_ops` exactly, else "generated"."""
+    if len(sources) != 1 or sources[0][1] or any(offsets):
+        return "generated"
+    ops = [graph.op(n) for n in link_ops]
+    kinds = [op.kind for op in ops]
+    if kinds in (["linear"], ["flatten", "linear"]):
+        layer = ops[-1]
+        if layer.layout == "in_out" or not layer.bias:
+            return "Connection"
+    if kinds == ["conv2d"]:
+        return "Conv2dConnection"
+    return "generated"
+
+
+def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> list[Link]:
+    """The connections feeding `pop`; `taken` holds the (source, target) keys already filed."""
+    out = []
+    position = {n: i for i, n in enumerate(graph.order())}
+    for index, operand in enumerate(pop.operands):
+        lags: dict[str, set[int]] = {}  # op or source -> steps its value lags pop's step
+        frontier = [(operand.src, operand.delay)]
+        while frontier:
+            name, lag = frontier.pop()
+            if lag in lags.setdefault(name, set()):
+                continue
+            lags[name].add(lag)
+            op = graph.op(name)
+            if not isinstance(op, (InputOp, PopulationOp)):
+                frontier += [(o.src, lag + o.delay) for o in op.operands]
+        for name, found in lags.items():
+            if len(found) > 1:
+                raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {name} through paths of different "
+                                        f"delays ({', '.join(map(str, sorted(found)))} steps): a BindsNET connection "
+                                        "computes one version of each layer per step")
+        names = sorted(lags, key=position.__getitem__)
+        sources, ops = [], []
+        for name in names:
+            (lag,) = lags[name]
+            if isinstance(graph.op(name), (InputOp, PopulationOp)):
+                hold = lag - implied_delay(graph, name, pop.name)
+                if hold < 0:  # pragma: no cover - a same-step path always runs forward in graph order
+                    raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {name} in the same step, "
+                                            f"but {name} is updated after it")
+                sources.append((name, hold))
+            else:
+                ops.append((name, lag))
+        cls = connection_class(graph, tuple(n for n, _ in ops), sources, tuple(lag for _, lag in ops))
+        via = sources[0][0]
+        if (via, pop.name) in taken:  # BindsNET keeps one connection per (source, target)
+            if cls != "generated" or (pop.name, pop.name) in taken:
+                cls, via = "generated", pop.name
+            if (via, pop.name) in taken:
+                raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {sources[0][0]} through two separate "
+                                        "connections, and BindsNET keeps one connection per (source, target)")
+        taken.add((via, pop.name))
+        out.append(Link(f"{via}_to_{pop.name}", pop.name, index, tuple(sources), tuple(n for n, _ in ops),
+                        tuple(lag for _, lag in ops), cls, via))
+    return out
+
+
+def lower(graph: Graph, pass_name: str) -> None:
+    links, taken = [], set()
+    for op in graph.ops():
+        if isinstance(op, PopulationOp):
+            impl, why = select(PATTERNS, graph, op)
+            graph.replace_op(op.replace(impl=impl), pass_name, f"{impl}: {why}")
+            for link in links_of(graph, op, taken):
+                links.append(link)
+                graph.note(pass_name, op.name, f"connection {link.name}: {link.cls}"
+                           + (f" computing {', '.join(link.ops)}" if link.ops else " (identity)")
+                           + "".join(f"; {s} held back {d} step(s)" for s, d in link.sources if d)
+                           + "".join(f"; {n} lags {lag} step(s)" for n, lag in zip(link.ops, link.offsets) if lag))
+    graph.set_links(pass_name, tuple(links))
+    graph.set_attrs(pass_name, "container: bindsnet Network, run with one_step=True", container="Network")
+
+
+def problems(graph: Graph) -> list[str]:
+    out = [f"{op.name}: {why}" for op in graph.ops() if isinstance(op, PopulationOp)
+           and (why := recheck(PATTERNS, graph, op))]
+    if graph.links is None:
+        return out + ["model: no BindsNET connections planned"]
+    taken: set[tuple[str, str]] = set()
+    try:
+        expected = [link for op in graph.populations() for link in links_of(graph, op, taken)]
+    except Refusal as exc:
+        return out + [str(exc)]
+    if list(graph.links) != expected:
+        out.append("model: the BindsNET connections differ from what the graph implies")
+    if graph.attrs.container != "Network":
+        out.append(f"model: container {graph.attrs.container!r}; expected 'Network'")
+    return out
+
+

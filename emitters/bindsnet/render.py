@@ -1,0 +1,418 @@
+"""The generated module for BindsNET 0.3.4: a `bindsnet.network.Network`.
+
+Rendering follows target lowering (`emitters.bindsnet.patterns`): layers are added
+in graph order (input first), then the connections the lowering planned
+(`graph.links`), then one monitor per population; the network runs with
+`one_step=True`, so every layer sees this step's spikes of the layers added
+before it and the previous step's of the others, as the spec's delays say.
+
+- `nodes.LIFNodes` / `nodes.IFNodes`: BindsNET's own, `shape=` the population's;
+- `canonical` populations: `CanonicalNodes`, a generated Nodes subclass performing
+  the population's family step (`emitters.neurons`);
+- connections: BindsNET's `Connection` (w [in, out]) and `Conv2dConnection` where
+  lowering found them exact, else `GraphConnection`, which evaluates the stateless
+  layers between populations with the same torch modules and per-step shapes the
+  other targets use, holding sources back where the spec delays them.
+
+BindsNET facts respected: Connection.w is [in, out]; `**kwargs` swallows misspelled
+arguments (only existing names are passed); a layer name that collides with a
+Network attribute (run, to, layers, ...) or with `<a>_to_<b>` connection names is
+renamed; Monitor.get drains its log; a batch-size change re-initialises layers; the
+caller's input is copied (nodes mask their input in place); no FP16 weights
+(autocast on CUDA instead); no surrogate gradients (run refuses grad=True).
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ir.graph import Graph, Link
+from ir.ops import InputOp, Op, PopulationOp
+
+from .. import module, runtime
+from ..neurons import StepFunctions, initial_state
+from ..snntorch.render import _IN_OUT_LINEAR
+from ..surrogates import needs_math, surrogate_classes
+from ..toolkit import Namespace, comment_lines, expr, literal, name, stmts, with_comments
+
+OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "LAYER_NAMES",
+             "F", *runtime.HELPERS)
+
+# Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
+# `add_connection` register their argument with `add_module`, which raises KeyError for a name
+# that is already an attribute ("run", "layers", "to", ...) and silently *replaces* a submodule
+# of the same name (a layer "a_to_b" would be replaced by the connection a -> b).
+_NETWORK_ATTRS = frozenset((
+    "T_destination", "add_connection", "add_layer", "add_module", "add_monitor", "apply", "batch_size",
+    "bfloat16", "buffers", "call_super_init", "children", "clone", "compile", "connections", "cpu", "cuda",
+    "double", "dt", "dump_patches", "eval", "extra_repr", "float", "forward", "get_buffer",
+    "get_extra_state", "get_parameter", "get_submodule", "half", "ipu", "layers", "learning",
+    "load_state_dict", "modules", "monitors", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "register_backward_hook", "register_buffer", "register_forward_hook",
+    "register_forward_pre_hook", "register_full_backward_hook", "register_full_backward_pre_hook",
+    "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook", "register_module",
+    "register_parameter", "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "reset_state_variables", "reward_fn", "run", "save", "set_extra_state", "set_submodule", "share_memory",
+    "state_dict", "to", "to_empty", "train", "training", "type", "xpu", "zero_grad",
+))
+
+
+def _safe_layer_name(layer: str) -> bool:
+    """A layer name add_module accepts as a new submodule, and whose connection names
+    `<source>_to_<target>` never coincide with a layer's or another connection's."""
+    parts = layer.split("_")
+    return (layer not in _NETWORK_ATTRS and not layer.startswith("_") and "to" not in parts and layer.isidentifier())
+
+
+def layer_names(names: list[str]) -> dict[str, str]:
+    """BindsNET layer name of each population (and the input): its own name where safe, else
+    `p<k>_<name without 'to' words>` with the first free k (bounded: k only grows)."""
+    out: dict[str, str] = {}
+    taken = set(names)
+    for n in names:
+        if _safe_layer_name(n):
+            out[n] = n
+            continue
+        stem = "_".join(p for p in n.split("_") if p and p != "to") or "layer"
+        k = 1
+        while (candidate := f"p{k}_{stem}") in taken or not _safe_layer_name(candidate):
+            k += 1
+        taken.add(candidate)
+        out[n] = candidate
+    return out
+
+
+_CANONICAL_NODES = '''
+class CanonicalNodes(Nodes):
+    """A BindsNET layer performing a generated exact neuron step (see the header).
+
+    Its state is the step's tuple (membrane first, kept in `v` for monitors); terms
+    that the step adds after its charge arrive in `late` from their connections."""
+
+    def __init__(self, shape, step, init):
+        super().__init__(shape=shape, traces=False)
+        self.step = step
+        self.init = init
+        self.late = []
+        self.state = ()
+        self.register_buffer("v", torch.zeros(0))
+
+    def forward(self, x):
+        s, self.state = self.step(x, self.state, self.late)
+        self.late = []
+        self.v = self.state[0]
+        self.s = s > 0
+        super().forward(x)
+
+    def reset_state_variables(self):
+        super().reset_state_variables()
+        self.late = []
+        self.state = tuple(torch.full_like(self.v, value) for value in self.init)
+        self.v = self.state[0]
+
+    def set_batch_size(self, batch_size):
+        super().set_batch_size(batch_size=batch_size)
+        self.v = torch.full((batch_size, *self.shape), self.init[0], device=self.s.device)
+        self.reset_state_variables()
+'''
+
+_GRAPH_CONNECTION = '''
+class GraphConnection(AbstractConnection):
+    """A connection computing the spec's stateless layers between populations, exactly.
+
+    `compute_fn(layers, step, *spikes)` applies them one time step at a time, as every
+    target does, to the spikes of `inputs` (layers read in place; the first is usually
+    the source); `holds` are the steps each input is held back (the spec's feedback
+    delays beyond BindsNET's own), and a `late` term goes to the target's step after its
+    charge instead of into its input sum."""
+
+    def __init__(self, source, target, compute_fn, layers, inputs, holds, late=False):
+        super().__init__(source, target)
+        self.compute_fn = compute_fn
+        self.layers = torch.nn.ModuleDict(layers)
+        self.inputs = tuple(inputs)
+        self.holds = holds
+        self.late = late
+        self.history = [[] for _ in holds]
+        self.step = 0
+
+    def compute(self, s):
+        spikes = []
+        for k, layer in enumerate(self.inputs):
+            x = layer.s.float()
+            if self.holds[k]:
+                self.history[k].append(x)
+                x = self.history[k].pop(0) if len(self.history[k]) > self.holds[k] else torch.zeros_like(x)
+            spikes.append(x)
+        out = self.compute_fn(self.layers, self.step, *spikes)
+        self.step += 1
+        if self.late:
+            self.target.late.append(out)
+            return torch.zeros_like(out)
+        return out
+
+    def update(self, **kwargs):
+        super().update(**kwargs)
+
+    def normalize(self):
+        pass
+
+    def reset_state_variables(self):
+        super().reset_state_variables()
+        self.history = [[] for _ in self.holds]
+        self.step = 0
+'''
+
+_SIMULATE = '''
+def simulate(model, x):
+    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], via Network.run."""
+    steps, batch = x.shape[0], x.shape[1]
+    if model.batch_size != batch:
+        model.batch_size = batch
+        for layer in model.layers.values():
+            layer.set_batch_size(batch)
+    model.reset_state_variables()
+    # A copy whose every step starts on a 64-byte boundary: the input layer hands x[t]
+    # itself to its connections (nodes mask their input in place; the caller's stays intact).
+    size = x[0].numel()
+    stride = -(-size // 16) * 16
+    padded = torch.zeros(steps, stride, device=x.device)
+    padded[:, :size] = x.reshape(steps, size)
+    x = padded[:, :size].view(x.shape)
+    # BindsNET runs int(time / dt) steps; half a step of margin makes that exactly `steps`.
+    model.run(inputs={{input}: x}, time=(steps + 0.5) * model.dt, one_step=True)
+    out = {}
+    for pop in POPULATIONS:
+        monitor = model.monitors[pop]
+        out[pop] = monitor.get("s").to(torch.float32)
+        out[pop + ".v"] = monitor.get("v")
+    return out
+'''
+
+
+def _module_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
+    """The torch module a GraphConnection applies for a stateless op (as the other targets do)."""
+    a = op.attrs()
+    if op.kind == "linear" and op.layout == "in_out":
+        helpers.add("in_out")
+        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
+                    b=literal(a["bias"]))
+    if op.kind == "linear":
+        return expr("torch.nn.Linear({i}, {o}, bias={b})", i=literal(a["in_features"]),
+                    o=literal(a["out_features"]), b=literal(a["bias"]))
+    if op.kind == "conv2d":
+        return expr("torch.nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})",
+                    i=literal(a["in_channels"]), o=literal(a["out_channels"]), k=literal(a["kernel_size"]),
+                    s=literal(a["stride"]), p=literal(a["padding"]), b=literal(a["bias"]))
+    if op.kind in ("maxpool2d", "avgpool2d"):
+        cls = "MaxPool2d" if op.kind == "maxpool2d" else "AvgPool2d"
+        return expr(f"torch.nn.{cls}({{k}}, stride={{s}}, padding={{p}})", k=literal(a["kernel_size"]),
+                    s=literal(a["stride"]), p=literal(a["padding"]))
+    return expr("torch.nn.Flatten()")
+
+
+class _Writer:
+    def __init__(self, graph: Graph, ns: Namespace):
+        self.graph, self.ns = graph, ns
+        self.helpers: set[str] = set()
+        self.lnames = layer_names([op.name for op in graph.ops() if isinstance(op, (InputOp, PopulationOp))])
+        self.steps = StepFunctions(ns)
+        self.module_vars: dict[str, str] = {}  # stateless op -> local in build_model holding its torch module
+        self.functions: list[cst.BaseStatement] = []
+        self.slots: dict[str, cst.BaseExpression] = {}
+
+    def layer(self, op) -> list[cst.BaseStatement]:
+        key = literal(self.lnames[op.name])
+        if isinstance(op, InputOp):
+            return stmts("network.add_layer(Input(shape={s}, traces=False), name={k})", s=literal(op.shape), k=key)
+        n = op.neuron
+        if op.impl == "nodes.LIFNodes":
+            ctor = expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
+                        "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
+                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
+        elif op.impl == "nodes.IFNodes":
+            ctor = expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
+                        s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
+        else:
+            self.helpers.add("canonical")
+            fn = self.steps.name_for(n, f"{op.name}_step")
+            ctor = expr("CanonicalNodes({s}, {f}, {i})", s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+        (stmt,) = stmts("network.add_layer({c}, name={k})", c=ctor, k=key)
+        return [with_comments(stmt, comment_lines(f"population {op.name}: {op.impl}", "layer")
+                              + module.note_comments(op))]
+
+    def modules(self, link: Link) -> list[cst.BaseStatement]:
+        """Statements creating the torch modules of the link's ops (once per op)."""
+        out = []
+        for op_name in link.ops:
+            if op_name in self.module_vars:
+                continue
+            op = self.graph.op(op_name)
+            var = self.module_vars[op_name] = self.ns.name(op_name, key=("module", op_name))
+            out += stmts("{v} = {c}", v=name(var), c=_module_ctor(op, self.helpers))
+        return out
+
+    def connection(self, link: Link) -> list[cst.BaseStatement]:
+        g = self.graph
+        src, tgt = literal(self.lnames[link.via]), literal(self.lnames[link.target])
+        layers = {"s": expr("network.layers[{k}]", k=src), "t": expr("network.layers[{k}]", k=tgt)}
+        ops = [g.op(n) for n in link.ops]
+        if link.cls == "Connection":
+            layer = ops[-1]
+            var = self.ns.name(f"{link.name}_init", key=("init", link.name))
+            out = stmts("{v} = torch.nn.Linear({i}, {o}, bias={b})", v=name(var), i=literal(layer.in_features),
+                        o=literal(layer.out_features), b=literal(layer.bias))
+            if layer.layout == "in_out":
+                w = expr("{v}.weight.detach().t().contiguous()", v=name(var))
+                transposed = True
+            else:
+                w = expr("{v}.weight.detach().t()", v=name(var))
+                transposed = True
+            kwargs = dict(w=w, **({"b": expr("{v}.bias.detach()", v=name(var))} if layer.bias else {}))
+            args = [cst.Arg(layers["s"]), cst.Arg(layers["t"])] + [cst.Arg(v, keyword=name(k)) for k, v in kwargs.items()]
+            conn = cst.Call(name("Connection"), args)
+            self._slot(layer, "weight", link, "w", transposed)
+            if layer.bias:
+                self._slot(layer, "bias", link, "b", False)
+        elif link.cls == "Conv2dConnection":
+            (layer,) = ops
+            var = self.ns.name(f"{link.name}_init", key=("init", link.name))
+            out = stmts("{v} = torch.nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", v=name(var),
+                        i=literal(layer.in_channels), o=literal(layer.out_channels), k=literal(layer.kernel_size),
+                        s=literal(layer.stride), p=literal(layer.padding), b=literal(layer.bias))
+            args = [cst.Arg(layers["s"]), cst.Arg(layers["t"]), cst.Arg(literal(layer.kernel_size)),
+                    cst.Arg(literal(layer.stride), keyword=name("stride")),
+                    cst.Arg(literal(layer.padding), keyword=name("padding")),
+                    cst.Arg(expr("{v}.weight.detach().clone()", v=name(var)), keyword=name("w"))]
+            if layer.bias:
+                args.append(cst.Arg(expr("{v}.bias.detach().clone()", v=name(var)), keyword=name("b")))
+            conn = cst.Call(name("Conv2dConnection"), args)
+            self._slot(layer, "weight", link, "w", False)
+            if layer.bias:
+                self._slot(layer, "bias", link, "b", False)
+        else:
+            self.helpers.add("graph_connection")
+            out = self.modules(link)
+            fn = self.compute_function(link)
+            target = g.op(link.target)
+            late = link.index >= len(target.operands) - target.neuron.late()
+            table = cst.Dict([cst.DictElement(literal(n), name(self.module_vars[n])) for n in link.ops])
+            inputs = cst.Tuple([cst.Element(expr("network.layers[{k}]", k=literal(self.lnames[src])))
+                                for src, _ in link.sources])
+            conn = expr("GraphConnection({s}, {t}, {f}, {l}, {i}, {h}, late={late})", s=layers["s"], t=layers["t"],
+                        f=name(fn), l=table, i=inputs, h=literal(tuple(d for _, d in link.sources)),
+                        late=literal(late))
+            for n in link.ops:
+                op = g.op(n)
+                for suffix in op.weights():
+                    key = f"{op.key}.{suffix}"
+                    if key in self.slots:
+                        continue
+                    in_out = op.kind == "linear" and op.layout == "in_out"
+                    attr = ("w" if suffix == "weight" else "b") if in_out else suffix
+                    self.slots[key] = cst.Tuple([
+                        cst.Element(expr("model.connections[({s}, {t})].layers[{n}].{a}", s=src, t=tgt,
+                                         n=literal(n), a=name(attr))),
+                        cst.Element(literal(in_out and suffix == "weight"))])
+        (add,) = stmts("network.add_connection({c}, source={s}, target={t})", c=conn, s=src, t=tgt)
+        notes = [line for n in link.ops for line in module.note_comments(g.op(n))]
+        what = ", ".join(link.ops) or "identity"
+        held = "".join(f"; {s} held back {d} step(s)" for s, d in link.sources if d)
+        held += "".join(f"; {n} lags {lag} step(s)" for n, lag in zip(link.ops, link.offsets) if lag)
+        return out + [with_comments(add, comment_lines(f"{link.name}: {link.cls} ({what}){held}", "connection")
+                                    + notes)]
+
+    def _slot(self, op: Op, suffix: str, link: Link, attr: str, transposed: bool) -> None:
+        src, tgt = literal(self.lnames[link.via]), literal(self.lnames[link.target])
+        self.slots.setdefault(f"{op.key}.{suffix}", cst.Tuple([
+            cst.Element(expr("model.connections[({s}, {t})].{a}", s=src, t=tgt, a=name(attr))),
+            cst.Element(literal(transposed))]))
+
+    def compute_function(self, link: Link) -> str:
+        """A module-level function evaluating the link's ops from its sources' spikes."""
+        fn = self.ns.name(f"compute_{link.name}", key=("compute", link.name))
+        g = self.graph
+        local = Namespace(("layers", "step"))
+        values = {src: local.name(f"s_{src}", key=("src", src)) for src, _ in link.sources}
+        body: list[cst.BaseStatement] = []
+        for n, lag in zip(link.ops, link.offsets):
+            op = g.op(n)
+            terms = []
+            for o in op.operands:
+                terms.append(name(values[o.src]))
+            value = terms[0]
+            for term in terms[1:]:
+                value = cst.BinaryOperation(value, cst.Add(), term)
+            values[n] = local.name(n, key=("op", n))
+            self.helpers.add("aligned")
+            body += stmts("{v} = layers[{k}](aligned({x}))", v=name(values[n]), k=literal(n), x=value)
+            if lag:  # its value lags by `lag` steps: zeros before that, as a feedback edge gives
+                body += stmts("if step < {lag}:\n    {v} = torch.zeros_like({v})", lag=literal(lag), v=name(values[n]))
+        target = g.op(link.target)
+        final = target.operands[link.index].src
+        body += stmts("return {v}", v=name(values[final]))
+        params = [cst.Param(name("layers")), cst.Param(name("step"))]
+        params += [cst.Param(name(values[src])) for src, _ in link.sources]
+        doc = cst.SimpleStatementLine([cst.Expr(literal(
+            f"Connection {link.name}: one time step of {', '.join(link.ops) or 'identity'}."))])
+        self.functions.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(params),
+                                              body=cst.IndentedBlock([doc, *body])))
+        return fn
+
+
+def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
+    ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES, "network", "device"))
+    w = _Writer(graph, ns)
+    build: list[cst.BaseStatement] = []
+    (net,) = stmts("network = Network(dt={dt}, learning=False)", dt=literal(graph.attrs.dt))
+    build.append(with_comments(net, comment_lines(
+        "BindsNET has no surrogate gradients: the spec's surrogates only matter in the other targets", "note")))
+    for op in graph.ops():
+        if isinstance(op, (InputOp, PopulationOp)):
+            build += w.layer(op)
+    for link in graph.links:
+        build += w.connection(link)
+    for op in graph.populations():
+        build += stmts('network.add_monitor(Monitor(network.layers[{k}], state_vars=["s", "v"]), name={m})',
+                       k=literal(w.lnames[op.name]), m=literal(op.name))
+    build += stmts("return network if device is None else network.to(device)")
+    (fn,) = stmts('''
+def build_model(device=None):
+    """The BindsNET Network: layers in graph order, then connections, then one monitor per population."""
+    pass
+''')
+    fn = fn.with_changes(body=fn.body.with_changes(body=[fn.body.body[0], *build]))
+
+    imports = ["import math", "import torch", "from bindsnet.network import Network",
+               "from bindsnet.network.monitors import Monitor"]
+    nodes = ["IFNodes", "Input", "LIFNodes"] + (["Nodes"] if "canonical" in w.helpers else [])
+    imports.append(f"from bindsnet.network.nodes import {', '.join(nodes)}")
+    topology = sorted({link.cls for link in graph.links if link.cls != "generated"}
+                      | ({"AbstractConnection"} if "graph_connection" in w.helpers else set()))
+    if topology:
+        imports.append(f"from bindsnet.network.topology import {', '.join(topology)}")
+    if not needs_math(w.steps.spikes):
+        imports = imports[1:]
+    body: list[cst.BaseStatement] = stmts("\n".join(imports))
+    body += module.constant_stmts(graph)
+    body += surrogate_classes(w.steps.spikes, ns)
+    body += w.steps.statements
+    body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
+    if "canonical" in w.helpers:
+        body += stmts(_CANONICAL_NODES)
+    if "in_out" in w.helpers:
+        body += stmts(_IN_OUT_LINEAR.replace("nn.", "torch.nn."))
+    if "graph_connection" in w.helpers:
+        body += stmts(_GRAPH_CONNECTION)
+    body += w.functions
+    body.append(fn)
+    body += stmts('''
+def weight_slots(model):
+    """Each weight key's tensor in the network, and whether it is stored transposed ([in, out])."""
+    return {d}
+''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in w.slots.items()]))
+    body += stmts(_SIMULATE, input=literal(w.lnames[graph.input().name]))
+    body += module.contract_functions(trains=False)
+    body += module.main_block()
+    return module.assemble(graph, pipeline, body)

@@ -1,0 +1,201 @@
+"""The forward pass of a generated nn.Module, written from the schedule (snnTorch and SpikingJelly).
+
+    layer stage (one op over the whole sequence):
+        linear_0 = per_step(self.linear_0, x)                      # stateless: one step at a time
+        layer_1, layer_1_v = <the population's sequence call>      # given by the target
+    step stage (a feedback cycle, one loop over time):
+        h_state = ...; h_prev = zeros; h_seq, h_v_seq = [], []
+        for t in range(x.shape[0]):
+            rec_t = self.rec(aligned(h_prev))                      # operands: this step, or *_prev
+            h_t, h_state = <the population's step call>
+            h_prev = h_t                                           # after every op of the stage
+            ...
+        h = torch.stack(h_seq)
+
+An op with several operands reads their sum, in operand order; a feedback operand
+is the previous step's value (`shifted(seq)` in a layer stage, `*_prev` in a step
+stage, zeros first). How a population runs is the target's (`PopulationCode`); this
+module decides nothing the IR does not say.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import libcst as cst
+
+from ir.graph import Graph, Stage
+from ir.ops import InputOp, Op, PopulationOp
+
+from .toolkit import Namespace, expr, literal, name, stmts
+
+LOCALS = ("self", "x", "t", "out")
+
+
+class PopulationCode(Protocol):
+    def sequence(self, op: PopulationOp, cur: cst.BaseExpression, late: list[cst.BaseExpression],
+                 spikes: str, membranes: str) -> list[cst.BaseStatement]:
+        """Statements setting `spikes`, `membranes` [T, B, ...] for currents `cur` [T, B, ...]."""
+
+    def step_init(self, op: PopulationOp, state: str, zeros: cst.BaseExpression) -> list[cst.BaseStatement]:
+        """Statements before the loop; `zeros` is a [B, ...] zero tensor expression."""
+
+    def step(self, op: PopulationOp, cur: cst.BaseExpression, late: list[cst.BaseExpression], spikes: str,
+             state: str, prev: str | None) -> tuple[list[cst.BaseStatement], cst.BaseExpression]:
+        """Statements setting `spikes` [B, ...] for one step, and the membrane expression after them.
+        `prev` names the population's previous spikes, when the target needs them (snn.RLeaky)."""
+
+    def needs_prev(self, op: PopulationOp) -> bool:
+        """Whether `step` reads the population's previous spikes."""
+
+    def absorbed(self, op: Op) -> bool:
+        """Whether a population's module computes this op itself (snn.RLeaky's recurrent layer)."""
+
+
+def total(terms: list[cst.BaseExpression]) -> cst.BaseExpression:
+    out = terms[0]
+    for term in terms[1:]:
+        out = cst.BinaryOperation(out, cst.Add(), term)
+    return out
+
+
+class ForwardWriter:
+    """Writes the statements of `forward(self, x)` for a graph whose ops have attributes `attrs`."""
+
+    def __init__(self, graph: Graph, attrs: dict[str, str], code: PopulationCode, helpers: set[str],
+                 module_names: frozenset[str]):
+        """`module_names`: the module-level names forward must not shadow (step functions, helpers)."""
+        self.graph, self.attrs, self.code, self.helpers = graph, attrs, code, helpers
+        self.ns = Namespace((*LOCALS, *module_names))
+        self.seq: dict[str, str] = {}  # op -> local holding its [T, B, ...] sequence
+        self.mem: dict[str, str] = {}  # population -> local holding its membranes
+        self.seq[graph.input().name] = "x"
+
+    def local(self, hint: str, key) -> str:
+        return self.ns.name(hint, key=key)
+
+    def module(self, op: Op) -> cst.BaseExpression:
+        return expr("self.{a}", a=name(self.attrs[op.name]))
+
+    def seq_operand(self, src: str, delay: int) -> cst.BaseExpression:
+        if delay:
+            self.helpers.add("shifted")
+            return expr("shifted({s})", s=name(self.seq[src]))
+        return name(self.seq[src])
+
+    def body(self) -> list[cst.BaseStatement]:
+        out: list[cst.BaseStatement] = []
+        for stage in self.graph.schedule:
+            out += self.layer(stage) if stage.mode == "layer" else self.step_stage(stage)
+        result = {}
+        for pop in self.graph.populations():
+            result[pop.name] = name(self.seq[pop.name])
+            result[pop.name + ".v"] = name(self.mem[pop.name])
+        out += stmts("return {d}", d=cst.Dict([cst.DictElement(literal(k), v) for k, v in result.items()]))
+        return out
+
+    # -- layer stages -------------------------------------------------------------------
+    def layer(self, stage: Stage) -> list[cst.BaseStatement]:
+        (op_name,) = stage.ops
+        op = self.graph.op(op_name)
+        var = self.seq[op.name] = self.local(op.name, ("seq", op.name))
+        if isinstance(op, PopulationOp):
+            charge, late = self.split(op)
+            cur = total([self.seq_operand(o.src, o.delay) for o in charge])
+            lates = [self.seq_operand(o.src, o.delay) for o in late]
+            mem = self.mem[op.name] = self.local(op.name + "_v", ("mem", op.name))
+            return self.code.sequence(op, cur, lates, var, mem)
+        self.helpers.add("per_step")
+        value = total([self.seq_operand(o.src, o.delay) for o in op.operands])
+        return stmts("{v} = per_step({m}, {x})", v=name(var), m=self.module(op), x=value)
+
+    @staticmethod
+    def split(op: PopulationOp):
+        late = op.neuron.late()
+        cut = len(op.operands) - late
+        return op.operands[:cut], op.operands[cut:]
+
+    # -- step stages ----------------------------------------------------------------------
+    def step_stage(self, stage: Stage) -> list[cst.BaseStatement]:
+        g = self.graph
+        absorbed = {n for n in stage.ops if self.code.absorbed(g.op(n))}
+        stage = Stage(stage.mode, tuple(n for n in stage.ops if n not in absorbed))
+        members = set(stage.ops)
+        cur: dict[str, str] = {}  # op -> local holding this step's value
+        prev: dict[str, str] = {}  # op -> local holding last step's value
+        states: dict[str, str] = {}
+        before: list[cst.BaseStatement] = []
+        outside: dict[tuple[str, int], str] = {}  # (src, delay) -> local sequence read at [t]
+        readers_outside = {n for n in stage.ops if any(u.name not in members for u in g.users(n))}
+        collect = [n for n in stage.ops if isinstance(g.op(n), PopulationOp) or n in readers_outside]
+        batch = expr("x.shape[1]")
+        for n in stage.ops:
+            cur[n] = self.local(n + "_t", ("cur", n))
+        for n in stage.ops:
+            op = g.op(n)
+            needs = any(o.src == n and o.delay for m in stage.ops for o in g.op(m).operands)
+            if isinstance(op, PopulationOp) and self.code.needs_prev(op):
+                needs = True
+            if needs:
+                prev[n] = self.local(n + "_prev", ("prev", n))
+                before += stmts("{p} = {z}", p=name(prev[n]), z=self.zeros(op, batch))
+            if isinstance(op, PopulationOp):
+                states[n] = self.local(n + "_state", ("state", n))
+                before += self.code.step_init(op, states[n], self.zeros(op, batch))
+        lists = {n: self.local(n + "_seq", ("list", n)) for n in collect}
+        mems = {n: self.local(n + "_v_seq", ("mlist", n)) for n in collect if isinstance(g.op(n), PopulationOp)}
+        for n in collect:
+            before += stmts("{a} = []", a=name(lists[n]))
+            if n in mems:
+                before += stmts("{a} = []", a=name(mems[n]))
+
+        def operand(src: str, delay: int) -> cst.BaseExpression:
+            if src in members:
+                return name(prev[src] if delay else cur[src])
+            key = (src, delay)
+            if key not in outside:
+                if delay:
+                    self.helpers.add("shifted")
+                    outside[key] = self.local(src + "_prev_seq", ("shifted", src))
+                    before.append(stmts("{v} = shifted({s})", v=name(outside[key]), s=name(self.seq[src]))[0])
+                else:
+                    outside[key] = self.seq[src]
+            return expr("{s}[t]", s=name(outside[key]))
+
+        loop: list[cst.BaseStatement] = []
+        for n in stage.ops:
+            op = g.op(n)
+            if isinstance(op, PopulationOp):
+                charge, late = self.split(op)
+                terms = [operand(o.src, o.delay) for o in late if o.src not in absorbed]
+                code, membrane = self.code.step(op, total([operand(o.src, o.delay) for o in charge]), terms,
+                                                cur[n], states[n], prev.get(n))
+                loop += code
+                loop += stmts("{a}.append({s})\n{m}.append({v})", a=name(lists[n]), s=name(cur[n]),
+                              m=name(mems[n]), v=membrane)
+            else:
+                self.helpers.add("aligned")
+                value = total([operand(o.src, o.delay) for o in op.operands])
+                loop += stmts("{c} = {m}(aligned({v}))", c=name(cur[n]), m=self.module(op), v=value)
+                if n in lists:
+                    loop += stmts("{a}.append({c})", a=name(lists[n]), c=name(cur[n]))
+        for n, p in prev.items():
+            loop += stmts("{p} = {c}", p=name(p), c=name(cur[n]))
+        (for_loop,) = stmts("for t in range(x.shape[0]):\n    pass")
+        for_loop = for_loop.with_changes(body=cst.IndentedBlock(loop))
+        after: list[cst.BaseStatement] = []
+        for n in collect:
+            self.seq[n] = self.local(n, ("seq", n))
+            after += stmts("{v} = torch.stack({a})", v=name(self.seq[n]), a=name(lists[n]))
+            if n in mems:
+                self.mem[n] = self.local(n + "_v", ("mem", n))
+                after += stmts("{v} = torch.stack({a})", v=name(self.mem[n]), a=name(mems[n]))
+        return [*before, for_loop, *after]
+
+    def zeros(self, op: Op, batch: cst.BaseExpression) -> cst.BaseExpression:
+        return expr("x.new_zeros(({b}, *{s}))", b=batch, s=literal(op.shape))
+
+
+def stage_ops(graph: Graph) -> list[Op]:
+    """The ops a model holds a module for, in graph order (every op but the input)."""
+    return [op for op in graph.ops() if not isinstance(op, InputOp)]

@@ -1,0 +1,57 @@
+"""Native-class patterns: when a simulator's own class computes exactly what an op means.
+
+A `Pattern` names an implementation (`impl`, e.g. "snn.Leaky"), the op kinds it
+can implement, and `mismatch(graph, op)`: None when the class is exact for that
+op (same float32 operations in the same order, same gradient), else why not.
+Each simulator's home lists its patterns in preference order (`patterns.py`) and
+renders each impl (`render.py`); `select` picks the first exact one, or the
+generated canonical implementation, and records why; `recheck` is what the
+verifier runs after target lowering, so a wrong choice cannot reach code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ir.graph import Graph
+from ir.ops import Op
+
+CANONICAL = "canonical"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    impl: str
+    kinds: tuple[str, ...]
+    mismatch: Callable[[Graph, Op], str | None]
+    why: str  # why it is exact, for the record
+
+
+def select(patterns: list[Pattern], graph: Graph, op: Op) -> tuple[str, str]:
+    """(impl, reason) for `op`: the first exact pattern, else the canonical code and why."""
+    reasons: dict[str, list[str]] = {}  # why not -> the classes it rules out
+    for pattern in patterns:
+        if op.kind not in pattern.kinds:
+            continue
+        why_not = pattern.mismatch(graph, op)
+        if why_not is None:
+            return pattern.impl, pattern.why
+        reasons.setdefault(why_not, []).append(pattern.impl)
+    return CANONICAL, "; ".join(f"not {' or '.join(impls)}: {why}" for why, impls in reasons.items()) or \
+        "no native class"
+
+
+def recheck(patterns: list[Pattern], graph: Graph, op: Op) -> str | None:
+    """Why `op.impl` is not a valid choice for `op`, or None."""
+    if op.impl == CANONICAL:
+        return None
+    for pattern in patterns:
+        if pattern.impl == op.impl and op.kind in pattern.kinds:
+            why_not = pattern.mismatch(graph, op)
+            return None if why_not is None else f"{op.impl} is not exact here: {why_not}"
+    return f"{op.impl!r} is not a pattern of this target for a {op.kind} op"
+
+
+def always(_graph: Graph, _op: Op) -> str | None:
+    return None

@@ -1,0 +1,52 @@
+"""Helper functions the generated modules share (only those a module uses are written into it).
+
+They carry the two facts exactness rests on: a projection is computed one time step
+at a time on [B, ...] (BLAS and oneDNN round a [T*B, ...] product differently), on
+operands whose storage starts on a 64-byte boundary (MKL rounds differently for
+differently aligned operands, measured); and a feedback operand is the previous
+step's value, zeros at the first step.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .toolkit import stmts
+
+HELPERS = {
+    "aligned": '''
+def aligned(x):
+    """x, or a copy of it whose storage starts on a 64-byte boundary (as every target feeds its layers)."""
+    return x if x.data_ptr() % 64 == 0 else x.clone()
+''',
+    "per_step": '''
+def per_step(layer, x):
+    """`layer` applied to each time step of x [T, B, ...] on its own: exact in every target."""
+    return torch.stack([layer(aligned(x[t])) for t in range(x.shape[0])])
+''',
+    "shifted": '''
+def shifted(x):
+    """x one time step late: zeros at the first step (a feedback operand)."""
+    return torch.cat([torch.zeros_like(x[:1]), x[:-1]])
+''',
+    "run_neuron": '''
+def run_neuron(neuron, cur, *late):
+    """Step `neuron` over currents [T, B, ...] (and late terms): spikes and membranes [T, B, ...]."""
+    state = neuron.initial_state(cur[0])
+    spikes, membranes = [], []
+    for t in range(cur.shape[0]):
+        s, state = neuron(cur[t], state, *[term[t] for term in late])
+        spikes.append(s)
+        membranes.append(state[0])
+    return torch.stack(spikes), torch.stack(membranes)
+''',
+}
+DEPENDS = {"per_step": ("aligned",)}
+
+
+def helpers(names: set[str]) -> list[cst.BaseStatement]:
+    """The helper functions `names` (and what they use), in a fixed order."""
+    wanted = set(names)
+    for n in names:
+        wanted.update(DEPENDS.get(n, ()))
+    return [node for key, text in HELPERS.items() if key in wanted for node in stmts(text)]

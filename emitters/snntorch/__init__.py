@@ -1,0 +1,7 @@
+"""Everything snnc knows about snnTorch 1.0.0: its vocabulary, surrogates, native classes and quirks.
+
+- `vocabulary`: a neuron layer in snnTorch's words -> `ir.SnnTorchNeuron` (snn.Leaky's arithmetic);
+- `neuron`: that arithmetic as generated code, for every target that has no native class for it;
+- `patterns`: the native classes (snn.Leaky, snn.RLeaky), each with when it is exact and how it renders;
+- `render`: the generated module for snnTorch.
+"""

@@ -1,0 +1,60 @@
+"""snn.Leaky's (and snn.RLeaky's) arithmetic as a generated step function, for any target.
+
+The operations and their order are snn.Leaky.forward's (snntorch/_neurons/leaky.py),
+so that autograd builds the same graph and a target without snn.Leaky computes the
+same spikes, membranes and gradients:
+
+    def step(x, state, *late):            state = (m,); late: RLeaky's recurrent terms
+        (m,) = state
+        r = (m - threshold > 0).float()   # the delayed reset, detached (mem_reset)
+        m = (1 - r) * m                   # zero reset (Leaky)
+        u = beta * m + x  (+ late...)     # beta = 1.0 for IF
+        u = u - r * threshold             # subtract reset
+        u = u - r * u                     # zero reset (RLeaky)
+        s = Spike.apply(u - threshold, alpha)
+        u = u - (s - r) * threshold       # subtract, reset_delay=False
+        u = u - (s - r) * u               # zero, reset_delay=False
+        return s, (u,)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ir.neuron import SnnTorchNeuron
+
+from ..toolkit import literal, name, stmts
+
+STRICT = True  # fires on mem - threshold > 0
+
+
+def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
+    return (0.0,)
+
+
+def describe(neuron: SnnTorchNeuron) -> str:
+    cls = "snn.RLeaky" if neuron.late_terms else "snn.Leaky"
+    return (f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, reset_mechanism={neuron.reset!r}, "
+            f"reset_delay={neuron.reset_delay!r})")
+
+
+def step_body(neuron: SnnTorchNeuron, spike: str) -> list[cst.BaseStatement]:
+    th = literal(neuron.threshold)
+    body = stmts("(m,) = state\nr = (m - {th} > 0).float()", th=th)
+    if neuron.reset == "zero" and not neuron.late_terms:
+        body += stmts("m = (1 - r) * m")
+    body += stmts("u = {beta} * m + x", beta=literal(float(neuron.decay)))
+    for k in range(neuron.late_terms):
+        body += stmts("u = u + late[{k}]", k=literal(k))
+    if neuron.reset == "subtract":
+        body += stmts("u = u - r * {th}", th=th)
+    elif neuron.reset == "zero" and neuron.late_terms:
+        body += stmts("u = u - r * u")
+    alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
+    body += stmts("s = {spike}.apply(u - {th}, {alpha})", spike=name(spike), th=th, alpha=alpha)
+    if not neuron.reset_delay and neuron.reset == "subtract":
+        body += stmts("u = u - (s - r) * {th}", th=th)
+    elif not neuron.reset_delay and neuron.reset == "zero":
+        body += stmts("u = u - (s - r) * u")
+    body += stmts("return s, (u,)")
+    return body

@@ -1,0 +1,63 @@
+"""snnTorch's words for a neuron layer (snn.Leaky's arguments) and the canonical neuron they mean.
+
+Quirks respected: `beta` is required (snn.Leaky has no default); neurons rest at 0 and
+start at 0; there is no refractory period and no IF class (Leaky with beta=1.0); the
+default surrogate is atan(alpha=2.0).
+"""
+
+from __future__ import annotations
+
+from ir.neuron import SnnTorchNeuron, Surrogate
+
+NAME = "snnTorch"
+FAMILY = "snntorch"
+KEYS = ("beta", "threshold", "reset_mechanism", "reset_delay")
+PROPERTY = {"beta": "decay", "threshold": "threshold", "reset_mechanism": "reset", "reset_delay": "reset_delay"}
+DEFAULTS = {"threshold": 1.0, "reset_mechanism": "subtract", "reset_delay": True}  # beta: none, Leaky requires it
+DEFAULT_SURROGATE = Surrogate("atan", 2.0, "snntorch")
+# Surrogates snnTorch has, with their default parameter (atan's alpha, the others' slope).
+SURROGATES = {"atan": 2.0, "sigmoid": 25.0, "fast_sigmoid": 25.0}
+MISSING_LIF_KEY = ("beta", "snnTorch's Leaky needs beta: add \"beta\" (the membrane decay per step, e.g. 0.95)")
+
+
+class NoEquivalent(Exception):
+    pass
+
+
+def fact(key: str, value, dt: float):
+    """What the value of one of this vocabulary's keys says, in its property's currency."""
+    if key == "reset_mechanism":
+        return {"subtract": ("subtract",), "zero": ("zero", 0.0), "none": ("none",)}[value]
+    if key == "reset_delay":
+        return value
+    return float(value)
+
+
+def value_for(key: str, said, dt: float):
+    """The value of `key` that says `said`; NoEquivalent if there is none."""
+    if key == "reset_mechanism":
+        names = {("subtract",): "subtract", ("zero", 0.0): "zero", ("none",): "none"}
+        if said in names:
+            return names[said]
+    elif key in ("beta", "threshold"):
+        return said
+    raise NoEquivalent
+
+
+def implied(prop: str, params: dict) -> tuple[object, str] | None:
+    """What snnTorch fixes for a property it has no key for, and why."""
+    if prop == "rest":
+        return 0.0, "snnTorch's neurons rest at 0.0"
+    if prop == "refractory":
+        return 0.0, "snnTorch's neurons have no refractory period"
+    if prop == "input_scaling":
+        return False, "snnTorch does not scale the input by 1/tau"
+    if prop == "detach_reset":
+        return True, "snn.Leaky always detaches its delayed reset from the gradient"
+    raise AssertionError(prop)
+
+
+def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuron:
+    """`p` reads float32 parameters by key (see compiler.vocabulary.Reader)."""
+    return SnnTorchNeuron(kind=kind, beta=p.f32("beta") if kind == "lif" else None, threshold=p.f32("threshold"),
+                          reset=p["reset_mechanism"], reset_delay=p["reset_delay"], surrogate=surrogate)

@@ -1,0 +1,7 @@
+"""Everything snnc knows about SpikingJelly 2.0.0 (activation_based): vocabulary, surrogates, native classes, quirks.
+
+- `vocabulary`: a neuron layer in SpikingJelly's words -> `ir.SpikingJellyNeuron`;
+- `neuron`: LIFNode's and IFNode's arithmetic as generated code, for targets without them;
+- `patterns`: the native classes (neuron.LIFNode, neuron.IFNode) and when each is exact;
+- `render`: the generated module for SpikingJelly.
+"""

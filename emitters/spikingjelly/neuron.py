@@ -1,0 +1,58 @@
+"""SpikingJelly's LIFNode/IFNode arithmetic as a generated step function, for any target.
+
+The operations and their order are SpikingJelly's single step (_ops/lif/reference.py
+`charge`, `step`; _ops/reset.py `voltage`):
+
+    def step(x, state):                   state = (v,), v starting at v_reset (0 if soft)
+        (v,) = state
+        h = v + (x - (v - v_reset)) / tau     # LIF, decay_input
+        h = v - (v - v_reset) / tau + x       # LIF, not decay_input
+        h = v + x                             # IF
+        s = Spike.apply(h - v_threshold, alpha)    # fires on >= 0
+        v = s * v_reset + (1.0 - s) * h       # hard reset (s.detach() with detach_reset)
+        v = h - s * v_threshold               # soft reset (v_reset None)
+        return s, (v,)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ir.neuron import SpikingJellyNeuron
+
+from ..toolkit import literal, name, stmts
+
+STRICT = False
+
+
+def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
+    return (neuron.v_init,)
+
+
+def describe(neuron: SpikingJellyNeuron) -> str:
+    if neuron.kind == "lif":
+        return (f"neuron.LIFNode(tau={neuron.tau!r}, decay_input={neuron.decay_input!r}, "
+                f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, detach_reset={neuron.detach_reset!r})")
+    return (f"neuron.IFNode(v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, "
+            f"detach_reset={neuron.detach_reset!r})")
+
+
+def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]:
+    rest = literal(neuron.v_init)
+    body = stmts("(v,) = state")
+    if neuron.kind == "if":
+        body += stmts("h = v + x")
+    elif neuron.decay_input:
+        body += stmts("h = v + (x - (v - {rest})) / {tau}", rest=rest, tau=literal(neuron.tau))
+    else:
+        body += stmts("h = v - (v - {rest}) / {tau} + x", rest=rest, tau=literal(neuron.tau))
+    alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
+    body += stmts("s = {spike}.apply(h - {th}, {alpha})", spike=name(spike), th=literal(neuron.v_threshold),
+                  alpha=alpha)
+    reset_spike = "s.detach()" if neuron.detach_reset else "s"
+    if neuron.v_reset is None:
+        body += stmts(f"v = h - {reset_spike} * {{th}}", th=literal(neuron.v_threshold))
+    else:
+        body += stmts(f"v = {reset_spike} * {{vr}} + (1.0 - {reset_spike}) * h", vr=literal(neuron.v_reset))
+    body += stmts("return s, (v,)")
+    return body

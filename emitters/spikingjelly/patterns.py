@@ -1,0 +1,75 @@
+"""SpikingJelly's native classes and when each is exact, plus the target lowering for SpikingJelly.
+
+- `neuron.LIFNode` / `neuron.IFNode` are exact for a neuron of the spikingjelly family
+  (its arithmetic is theirs); a surrogate SpikingJelly lacks (fast_sigmoid) is passed
+  to them as a generated callable with the exact formula, never as the closest native;
+- `layer.Linear` (torch's layout), `layer.Conv2d`, `layer.MaxPool2d`, `layer.AvgPool2d`,
+  `layer.Flatten`, applied one time step at a time (single-step mode).
+The model is an `nn.Sequential` in multi-step mode when the graph is a chain (each op
+reads the one before it, no feedback), else a generated `nn.Module` over the schedule.
+"""
+
+from __future__ import annotations
+
+from ir.graph import Graph
+from ir.ops import Op, PopulationOp
+
+from ..patterns import Pattern, always, recheck, select
+
+NATIVE_SURROGATES = {"atan": "ATan", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
+
+
+def _node(kind: str):
+    def mismatch(graph: Graph, op: PopulationOp) -> str | None:
+        n = op.neuron
+        if n.family != "spikingjelly":
+            return f"SpikingJelly's neurons compute SpikingJelly's arithmetic, this is a {n.family} neuron"
+        if n.kind != kind:
+            return f"it is the {kind.upper()} neuron"
+        return None
+    return mismatch
+
+
+def _torch_layout(graph: Graph, op: Op) -> str | None:
+    if op.layout != "out_in":
+        return "layer.Linear keeps W as [out, in] and fuses the bias; this layer is BindsNET's s @ w + b"
+    return None
+
+
+PATTERNS = [
+    Pattern("neuron.LIFNode", ("population",), _node("lif"), "neuron.LIFNode computes exactly this"),
+    Pattern("neuron.IFNode", ("population",), _node("if"), "neuron.IFNode computes exactly this"),
+    Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time"),
+    Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time"),
+    Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time"),
+    Pattern("layer.AvgPool2d", ("avgpool2d",), always, "layer.AvgPool2d, one time step at a time"),
+    Pattern("layer.Flatten", ("flatten",), always, "layer.Flatten"),
+]
+
+
+def is_chain(graph: Graph) -> bool:
+    """Every op reads exactly the op before it, in the same step."""
+    order = graph.order()
+    return all(len(op.operands) == 1 and op.operands[0].src == order[k - 1] and not op.operands[0].delay
+               for k, op in enumerate(graph.ops()) if k)
+
+
+def lower(graph: Graph, pass_name: str) -> None:
+    for op in graph.ops():
+        if op.kind != "input":
+            impl, why = select(PATTERNS, graph, op)
+            graph.replace_op(op.replace(impl=impl), pass_name, f"{impl}: {why}")
+    if is_chain(graph):
+        graph.set_attrs(pass_name, "container: nn.Sequential in multi-step mode (the graph is a chain)",
+                        container="nn.Sequential")
+    else:
+        graph.set_attrs(pass_name, "container: a generated nn.Module with a forward over the schedule "
+                        "(the graph is not a chain)", container="nn.Module")
+
+
+def problems(graph: Graph) -> list[str]:
+    out = [f"{op.name}: {why}" for op in graph.ops() if op.kind != "input" and (why := recheck(PATTERNS, graph, op))]
+    expected = "nn.Sequential" if is_chain(graph) else "nn.Module"
+    if graph.attrs.container != expected:
+        out.append(f"model: container {graph.attrs.container!r}; expected {expected!r}")
+    return out

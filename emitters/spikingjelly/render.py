@@ -1,0 +1,260 @@
+"""The generated module for SpikingJelly 2.0.0 (activation_based).
+
+Rendering follows target lowering (`emitters.spikingjelly.patterns`):
+
+- container `nn.Sequential`: an nn.Sequential of named modules in multi-step mode,
+  as SpikingJelly's examples write it; stateless layers run one time step at a time
+  inside `PerStep` (SpikingJelly's own multi-step layers fold T*B into one product,
+  which BLAS rounds differently), neurons see the whole [T, B, ...] sequence;
+- container `nn.Module`: a generated module whose forward walks the schedule
+  (`emitters.forward`), neurons in multi-step mode in layer stages and in
+  single-step mode inside feedback cycles;
+- `neuron.LIFNode` / `neuron.IFNode` are SpikingJelly's own, with float arguments
+  (ints raise in SpikingJelly); a surrogate it has (ATan, Sigmoid, SoftSign) is its
+  own, any other is passed as a generated callable computing the exact formula;
+- `canonical` neurons are a generated `Neuron` module performing their family's step.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from ir.graph import Graph
+from ir.ops import Op, PopulationOp
+
+from .. import module, runtime
+from ..forward import ForwardWriter, stage_ops
+from ..neurons import StepFunctions, initial_state
+from ..snntorch.render import _IN_OUT_LINEAR, _NEURON_CLASS, _fill_methods
+from ..surrogates import class_name, needs_math, surrogate_classes
+from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
+from . import patterns
+
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "PerStep", "NODES",
+             "OrderedDict", *runtime.HELPERS)
+
+_PER_STEP = '''
+class PerStep(nn.Module):
+    """A single-step layer applied to each time step of [T, B, ...] on its own (exact in every target)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x_seq):
+        return torch.stack([self.layer(aligned(x)) for x in x_seq])
+'''
+
+_SIMULATE_SEQUENTIAL = '''
+def simulate(model, x):
+    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
+    functional.reset_net(model)
+    out = {}
+    for key, module in model.named_children():
+        x = module(x)
+        if key in NODES:
+            out[NODES[key]] = x
+            out[NODES[key] + ".v"] = module.v_seq
+    return out
+'''
+
+
+def _surrogate(op: PopulationOp, ns: Namespace, spikes: list) -> cst.BaseExpression:
+    s = op.neuron.surrogate
+    if s.flavor == "spikingjelly" and s.name in patterns.NATIVE_SURROGATES:
+        return expr("surrogate.{c}(alpha={a})", c=name(patterns.NATIVE_SURROGATES[s.name]), a=literal(float(s.alpha)))
+    spikes.append((s, False))
+    fn = ns.name(f"{s.name}_surrogate", key=("callable", s))
+    return expr("{f}", f=name(fn))
+
+
+def _node_ctor(op: PopulationOp, mode: str, ns: Namespace, spikes: list) -> cst.BaseExpression:
+    n = op.neuron
+    args = []
+    if n.kind == "lif":
+        args += [cst.Arg(literal(n.tau), keyword=name("tau")), cst.Arg(literal(n.decay_input), keyword=name("decay_input"))]
+    args += [cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
+             cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
+             cst.Arg(_surrogate(op, ns, spikes), keyword=name("surrogate_function")),
+             cst.Arg(literal(n.detach_reset), keyword=name("detach_reset")),
+             cst.Arg(literal(mode), keyword=name("step_mode"))]
+    if mode == "m":
+        args.append(cst.Arg(literal(True), keyword=name("store_v_seq")))
+    return cst.Call(expr(op.impl), args)
+
+
+def _stateless_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
+    a = op.attrs()
+    if op.impl == "layer.Linear":
+        return expr("layer.Linear({i}, {o}, bias={b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
+                    b=literal(a["bias"]))
+    if op.impl == "canonical" and op.kind == "linear":
+        helpers.add("in_out")
+        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
+                    b=literal(a["bias"]))
+    if op.impl == "layer.Conv2d":
+        return expr("layer.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", i=literal(a["in_channels"]),
+                    o=literal(a["out_channels"]), k=literal(a["kernel_size"]), s=literal(a["stride"]),
+                    p=literal(a["padding"]), b=literal(a["bias"]))
+    if op.impl in ("layer.MaxPool2d", "layer.AvgPool2d"):
+        return expr(op.impl + "({k}, stride={s}, padding={p})", k=literal(a["kernel_size"]), s=literal(a["stride"]),
+                    p=literal(a["padding"]))
+    if op.impl == "layer.Flatten":
+        return expr("layer.Flatten()")
+    raise ValueError(f"spikingjelly: {op.name}: no rendering for impl {op.impl!r}")
+
+
+class _Populations:
+    """How SpikingJelly populations run in a generated nn.Module (see emitters.forward)."""
+
+    def __init__(self, attrs: dict[str, str], helpers: set[str]):
+        self.attrs, self.helpers = attrs, helpers
+
+    def _m(self, op: Op) -> cst.BaseExpression:
+        return expr("self.{a}", a=name(self.attrs[op.name]))
+
+    def sequence(self, op, cur, late, spikes, membranes):
+        call = cst.Call(self._m(op), [cst.Arg(cur), *[cst.Arg(term) for term in late]])
+        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=self._m(op))
+
+    def step_init(self, op, state, zeros):
+        if op.impl == "canonical":
+            return stmts("{s} = {m}.initial_state({z})", s=name(state), m=self._m(op), z=zeros)
+        return []
+
+    def step(self, op, cur, late, spikes, state, prev):
+        if op.impl == "canonical":
+            terms = cst.List([cst.Element(t) for t in late])
+            code = stmts("{s}, {st} = {m}.step({c}, {st}, {late})", s=name(spikes), st=name(state), m=self._m(op),
+                         c=cur, late=terms)
+            return code, expr("{st}[0]", st=name(state))
+        return stmts("{s} = {m}({c})", s=name(spikes), m=self._m(op), c=cur), expr("{m}.v", m=self._m(op))
+
+    def needs_prev(self, op):
+        return False
+
+    def absorbed(self, op):
+        return False
+
+
+def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
+    ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
+    attr_ns = Namespace(reserved=("forward", "training"))
+    attrs = {op.name: attr_ns.name(op.name, key=op.name) for op in stage_ops(graph)}
+    helpers: set[str] = {"aligned"}
+    steps = StepFunctions(ns)
+    spikes: list = []
+    stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
+    sequential = graph.attrs.container == "nn.Sequential"
+
+    ctors: dict[str, cst.BaseExpression] = {}
+    for op in stage_ops(graph):
+        if isinstance(op, PopulationOp):
+            if op.impl == "canonical":
+                helpers.add("neuron")
+                fn = steps.name_for(op.neuron, f"{op.name}_step")
+                ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
+            else:
+                ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, spikes)
+        else:
+            ctor = _stateless_ctor(op, helpers)
+            if sequential:
+                helpers.add("per_step_module")
+                ctor = expr("PerStep({c})", c=ctor)
+            ctors[op.name] = ctor
+
+    body: list[cst.BaseStatement] = list(stmts(
+        "import math\nfrom collections import OrderedDict\nimport torch\nimport torch.nn as nn\n"
+        "from spikingjelly.activation_based import functional, layer, neuron, surrogate"))
+    used_spikes = steps.spikes + spikes
+    if not needs_math(used_spikes):
+        body = body[1:]
+    if not sequential:
+        body = [s for s in body if "OrderedDict" not in cst.Module([s]).code]
+    body += module.constant_stmts(graph)
+    body += surrogate_classes(used_spikes, ns)
+    for surrogate, strict in spikes:
+        fn = ns.name(f"{surrogate.name}_surrogate", key=("callable", surrogate))
+        body += stmts(f'''
+def {{fn}}(z):
+    """The {surrogate.name} surrogate ({surrogate.flavor}'s formula, alpha={surrogate.alpha!r}); SpikingJelly has none exact."""
+    return {{cls}}.apply(z, {{alpha}})
+''', fn=name(fn), cls=name(class_name(ns, surrogate, strict)), alpha=literal(float(surrogate.alpha)))
+    body += steps.statements
+
+    if sequential:
+        pairs = cst.List([cst.Element(cst.Tuple([cst.Element(literal(attrs[op.name])), cst.Element(ctors[op.name])]))
+                          for op in stage_ops(graph)])
+        build = stmts('''
+def build_model(device=None):
+    """The network as an nn.Sequential of named layers in multi-step mode ([T, B, ...] in and out)."""
+    model = nn.Sequential(OrderedDict({pairs}))
+    return model if device is None else model.to(device)
+''', pairs=pairs)
+        notes = [line for op in stage_ops(graph) for line in module.note_comments(op)]
+        fn = build[0]
+        inner = list(fn.body.body)
+        inner[1] = with_comments(inner[1], notes)
+        build = [fn.with_changes(body=fn.body.with_changes(body=inner))]
+        nodes = {attrs[p.name]: p.name for p in graph.populations()}
+        simulate = stmts("NODES = {d}", d=literal(nodes)) + stmts(_SIMULATE_SEQUENTIAL)
+        cls = None
+    else:
+        forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken()).body()
+        model = ns.name(graph.attrs.model_name, key=("model",))
+        init = list(stmts("super().__init__()"))
+        for op in stage_ops(graph):
+            (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
+            init.append(with_comments(stmt, module.note_comments(op)))
+        (cls,) = stmts(f'''
+class {{cls}}(nn.Module):
+    """The spiking network of this module for SpikingJelly ({len(graph.populations())} populations); see the header."""
+
+    def __init__(self):
+        pass
+
+    def forward(self, x):
+        """Spikes {{population: [T, B, ...]}} and membranes {{population + ".v": [T, B, ...]}} for x [T, B, ...]."""
+        pass
+''', cls=name(model))
+        cls = _fill_methods(cls, {"__init__": init, "forward": forward})
+        build = stmts('''
+def build_model(device=None):
+    """A fresh model with torch's default initialisation, on `device` if given."""
+    model = {cls}()
+    return model if device is None else model.to(device)
+''', cls=name(model))
+        simulate = stmts('''
+def simulate(model, x):
+    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
+    functional.reset_net(model)
+    return model(x)
+''')
+
+    body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
+    if "per_step_module" in helpers:
+        body += stmts(_PER_STEP)
+    if "neuron" in helpers:
+        body += stmts(_NEURON_CLASS)
+    if "in_out" in helpers:
+        body += stmts(_IN_OUT_LINEAR)
+    if cls is not None:
+        body.append(cls)
+    body += build
+    slots = {}
+    for op in graph.parametric():
+        base = expr("model.{a}.layer" if sequential else "model.{a}", a=name(attrs[op.name]))
+        for suffix in op.weights():
+            attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if op.impl == "canonical" \
+                else (suffix, False)
+            slots[f"{op.key}.{suffix}"] = cst.Tuple([cst.Element(expr("{b}.{a}", b=base, a=name(attr))),
+                                                    cst.Element(literal(transposed))])
+    body += stmts('''
+def weight_slots(model):
+    """Each weight key's tensor in the model, and whether it is stored transposed."""
+    return {d}
+''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in slots.items()]))
+    body += simulate
+    body += module.contract_functions(trains=True)
+    body += module.main_block()
+    return module.assemble(graph, pipeline, body)
