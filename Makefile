@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-CONFIGS := C1 C2 C3 C4 C5 C6
+CONFIGS := C1 C2 C3 C4 C5 C6 C7 C8
 
-.PHONY: all-configs test bench table4 check-all clean
+.PHONY: all-configs test demo bench table4 check-all clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[sim,test]"
+	$(PY) -m pip install --quiet -e ".[sim,nir,demo,test]"
 	touch $(STAMP)
 
 ## Compile the six experiment configurations (paper, Table 3) and print one row per build.
@@ -20,6 +20,10 @@ all-configs: $(STAMP)
 ## Run the test suite (generated code is executed in the real simulators).
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+## Train specs/digits.json on scikit-learn's digits in snnTorch, evaluate it in all three (build/demo.png).
+demo: $(STAMP)
+	$(PY) -m compiler.demo
 
 ## Compile every config for all three simulators, run them, and prove their spikes agree.
 check-all: $(STAMP)

@@ -21,6 +21,7 @@ class Lowered:
     graph: Graph  # after the pipeline
     warnings: list  # Diagnostics: the frontend's, then the passes'
     timings: list[tuple[str, float]]  # (stage, seconds): frontend, then each pass
+    front: object = None  # the FrontendResult: the spec's text, for diagnostics about its ops
 
 
 @dataclass
@@ -32,16 +33,21 @@ class Compiled:
 
 
 def lower(path: Path, target: str | None, names: list[str], instr: Instrumentation = Instrumentation(),
-          out: Callable[[str], None] = lambda _text: None) -> Lowered:
-    """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec."""
-    from .frontend import load_spec
-    from .pipeline import run_pipeline
-
+          out: Callable[[str], None] = lambda _text: None, text: str | None = None) -> Lowered:
+    """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec.
+    With `text`, the spec is that text and `path` only names it in messages."""
     from .diagnostics import CompileError
-    from .pipeline import Refused
+    from .pipeline import Refused, run_pipeline
 
     start = time.perf_counter()
-    front = load_spec(path, target=target)
+    if text is None:
+        from .frontend import load_spec
+
+        front = load_spec(path, target=target)
+    else:
+        from .frontend import load_text
+
+        front = load_text(text, str(path), target=target)
     frontend_time = time.perf_counter() - start
     try:
         result = run_pipeline(front.graph, names, instr, out=out)
@@ -49,7 +55,7 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
         raise CompileError([front.diagnostic(refused.loc, refused.message)]) from None
     warnings = list(front.warnings)
     warnings += [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings]
-    return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings])
+    return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings], front)
 
 
 def compile_spec(path: Path, target: str | None = None, passes: str | None = None) -> Compiled:

@@ -5,7 +5,8 @@ same input spikes; the table shows, per population and target, the spike
 agreement with the spec's own simulator, the first differing step and the largest
 membrane difference. Exit 0 only when every target agrees 100%. Weights and
 inputs are seeded random ones unless given (`--weights W`, `--inputs X`: .pt or
-.npz); `--threads N` and `--batch B` set the conditions the promise must hold in.
+.npz); `--threads N` and `--batch B` set the conditions the promise must hold in;
+`--plot OUT.png` draws the spikes and marks every disagreement.
 """
 
 from __future__ import annotations
@@ -27,13 +28,19 @@ TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m compiler check", description=__doc__.splitlines()[0])
     p.add_argument("spec", help="the JSON model spec")
-    p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated targets (default: all three)")
+    p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated targets, any case (default: all three)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights and input (default 0)")
     p.add_argument("--batch", type=int, default=16, help="batch size of the random input (default 16)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's own choice)")
     p.add_argument("--time-steps", type=int, default=None, help="steps to simulate (default: the compiled TIME_STEPS)")
     p.add_argument("--rate", type=float, default=0.2, help="input spike probability per step (default 0.2)")
     p.add_argument("--quantized", action="store_true", help="tie-prone weights (multiples of 1/16) instead of Gaussian")
+    p.add_argument("--weights", metavar="W", help="run with these weights: a .pt (export_weights' dict) or an .npz "
+                                                 "with the same keys (default: seeded random ones)")
+    p.add_argument("--inputs", metavar="X", help="run on these inputs [T, B, *INPUT_SHAPE] (or [T, *INPUT_SHAPE]): "
+                                                "a .pt tensor or an .npz with one array (default: seeded random spikes)")
+    p.add_argument("--plot", metavar="OUT.png", help="draw each population's spikes per target, marking where a "
+                                                    "target differs from the reference")
     return p
 
 
@@ -120,7 +127,7 @@ def compare(reference: dict, other: dict, populations: list[str]) -> dict[str, t
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    targets = [t.strip().lower() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:
         print(f"error: unknown target(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}",
@@ -153,9 +160,22 @@ def main(argv: list[str]) -> int:
     own = first.attrs.source_simulator if first.attrs.source_simulator in targets else targets[0]
     steps = args.time_steps or first.attrs.time_steps
     pops = [p.name for p in first.populations()]
-    weights = random_weights(first, args.seed, args.quantized)
-    gen = torch.Generator().manual_seed(args.seed + 1)
-    inputs = (torch.rand(steps, args.batch, *first.input().shape, generator=gen) < args.rate).float()
+    from .weightfile import WeightFileError, load, load_inputs
+
+    try:
+        if args.weights:
+            weights = {k: torch.from_numpy(v) for k, v in load(Path(args.weights), first.weight_shapes()).items()}
+        else:
+            weights = random_weights(first, args.seed, args.quantized)
+        if args.inputs:
+            inputs = load_inputs(Path(args.inputs), first.input().shape)
+            steps = inputs.shape[0]
+    except WeightFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SPEC_ERROR
+    if not args.inputs:
+        gen = torch.Generator().manual_seed(args.seed + 1)
+        inputs = (torch.rand(steps, args.batch, *first.input().shape, generator=gen) < args.rate).float()
 
     runs = {}
     with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
@@ -164,8 +184,10 @@ def main(argv: list[str]) -> int:
             model = module.load_weights(module.build_model(), weights)
             runs[target] = module.run(model, inputs, membrane=True)
 
-    print(f"{first.attrs.model_name}: T={steps}, batch={args.batch}, threads={torch.get_num_threads()}, "
-          f"seed={args.seed}, {'quantized' if args.quantized else 'Gaussian'} weights; reference: {own}")
+    weights_from = args.weights or f"seed {args.seed}, {'quantized' if args.quantized else 'Gaussian'} weights"
+    inputs_from = args.inputs or f"random spikes at rate {args.rate}"
+    print(f"{first.attrs.model_name}: T={steps}, batch={inputs.shape[1]}, threads={torch.get_num_threads()}, "
+          f"{weights_from}, {inputs_from}; reference: {own}")
     ok = True
     for pop in pops:
         rate = runs[own][pop].mean().item()
@@ -177,4 +199,9 @@ def main(argv: list[str]) -> int:
             ok &= agree == 1.0 and dv == 0.0
             print(f"  {target:<14}{agree:>11.3%}{'-' if step is None else step:>12}{dv:>12.3g}")
     print("\nall targets agree" if ok else "\nTARGETS DISAGREE")
+    if args.plot:
+        from .raster import draw_agreement
+
+        draw_agreement(Path(args.plot), runs, own, pops, f"{first.attrs.model_name}: spikes per target")
+        print(f"picture: {args.plot}")
     return EXIT_OK if ok else EXIT_SPEC_ERROR

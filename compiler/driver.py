@@ -20,11 +20,14 @@ import traceback
 from pathlib import Path
 
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
-from .output import OutputError, SameFileError, check_not_input, write_atomic
+from .nirio import DEFAULT_DT, NirError
+from .output import OutputError, SameFileError, check_not_input, missing_folder, write_atomic
+from .weightfile import WeightFileError
 from .pipeline import Instrumentation, PipelineError, check_emit, check_names, parse_pipeline
 
 REPORT_AT = "the snnc issue tracker"
-_SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png"}
+_SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png",
+           "nir": ".nir"}
 _TO_STDOUT = ("ir", "ir-json", "dot")  # without -o these go to stdout
 
 
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         for diagnostic in exc.diagnostics:
             print(diagnostic.render(), file=sys.stderr)
         return EXIT_SPEC_ERROR
-    except (OutputError, ToolMissing) as exc:
+    except (OutputError, ToolMissing, NirError, WeightFileError) as exc:
         _err(args, f"error: {exc}")
         return EXIT_SPEC_ERROR
     except OSError as exc:
@@ -81,11 +84,16 @@ def _compile(args: argparse.Namespace) -> int:
         dump_dir=Path(args.dump_ir_dir) if args.dump_ir_dir else None,
     )
     spec = Path(args.spec)
+    if args.emit == "nir" and not args.weights:
+        raise UsageError("--emit nir needs --weights W: the model's weights (a .pt of export_weights' dict, or "
+                         "an .npz with the same keys)")
+    if args.emit != "nir" and (args.weights or args.dt is not None):
+        raise UsageError(f"--weights and --dt are for --emit nir, not --emit {args.emit}")
     if args.output not in (None, "-"):
         check_not_input(Path(args.output), spec)
-    if args.emit in ("svg", "png") and shutil.which("dot") is None:
-        raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH; install Graphviz "
-                          "(e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
+    if args.emit in ("svg", "png") and shutil.which("dot") is None and not _have_matplotlib():
+        raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH (or matplotlib); install "
+                          "Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
 
     from .build import lower
 
@@ -94,7 +102,7 @@ def _compile(args: argparse.Namespace) -> int:
     timings = low.timings
 
     start = time.perf_counter()
-    data = _emit(args.emit, low.graph)
+    data = _emit_nir(args, low, spec) if args.emit == "nir" else _emit(args.emit, low.graph)
     timings.append(("emit", time.perf_counter() - start))
     if args.output == "-" or (args.output is None and args.emit in _TO_STDOUT):
         sys.stdout.flush()
@@ -102,8 +110,11 @@ def _compile(args: argparse.Namespace) -> int:
     else:
         path = Path(args.output) if args.output else default_output(low.graph.attrs.model_name,
                                                                      low.graph.attrs.target, args.emit)
+        created = missing_folder(path)
         write_atomic(path, data, spec=spec)
         if not args.quiet:
+            if created is not None:
+                _err(args, f"note: created the folder {str(created)!r}")
             print(path)
     if args.time_passes:
         _timing_report(timings)
@@ -116,7 +127,32 @@ def slug(name: str) -> str:
 
 
 def default_output(model_name: str, target: str, emit: str) -> Path:
+    if emit == "nir":  # one file for every simulator
+        return Path("build") / f"{slug(model_name)}.nir"
     return Path("build") / f"{slug(model_name)}_{target}{_SUFFIX[emit]}"
+
+
+def _emit_nir(args: argparse.Namespace, low, spec: Path) -> bytes:
+    """The NIR file; what NIR cannot say is an error located at the layer, what readers run
+    differently a warning there."""
+    from ir.graph import Refusal
+
+    from .diagnostics import CompileError
+    from .nirio.commands import check_dt, export_bytes
+
+    dt = check_dt(DEFAULT_DT if args.dt is None else args.dt)
+    graph = low.graph
+
+    def at(subject: str, message: str, severity: str):
+        where = graph.op(subject).loc if subject in graph else ""
+        return low.front.diagnostic(where, f"{subject}: {message}" if subject not in graph else message, severity)
+
+    try:
+        data, warnings = export_bytes(graph, low.front.source.text, Path(args.weights), dt)
+    except Refusal as refusal:
+        raise CompileError([at(refusal.subject, f"NIR export: {refusal.message}", "error")]) from None
+    _warn(args, [at(subject, f"NIR export: {message}", "warning") for subject, message in warnings])
+    return data
 
 
 def _emit(kind: str, graph) -> str | bytes:
@@ -136,10 +172,20 @@ def _emit(kind: str, graph) -> str | bytes:
 
     if kind == "dot":
         return to_dot(graph)
+    if shutil.which("dot") is None:  # drawn without Graphviz
+        from .picture import draw
+
+        return draw(graph, kind)
     done = subprocess.run(["dot", f"-T{kind}"], input=to_dot(graph).encode("utf-8"), capture_output=True)
     if done.returncode:
         raise RuntimeError(f"dot -T{kind} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
     return done.stdout
+
+
+def _have_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def _pass_list(text: str | None, option: str) -> list[str]:

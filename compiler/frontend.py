@@ -24,7 +24,7 @@ from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse
 from .topology import build_graph
 from .validate import validate
-from .vocabulary import SIMULATORS, normalize_simulator
+from .vocabulary import SIMULATORS, VOCABULARY_KEYS, normalize_simulator, vocabulary_of
 
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 KNOWN_DEVICES = ("high_performance_gpu", "edge_ai_processor", "cpu", "embedded")
@@ -46,10 +46,8 @@ class FrontendResult:
 
     def diagnostic(self, where: str | Loc, message: str, severity: str = "error") -> Diagnostic:
         """A diagnostic about the spec text at a JSON pointer or an op's `ir.Loc`."""
-        if isinstance(where, Loc) and where.line:
-            return self.source.at(where.line, where.col, message, severity, where.pointer)
-        pointer = where.pointer if isinstance(where, Loc) else where
-        return self.source.diagnostic(pointer, message, severity)
+        loc = where if isinstance(where, Loc) else Loc(pointer=where)
+        return _at(self.source, loc, message, severity)
 
 
 def load_spec(path: str | os.PathLike, *, target: str | None = None) -> FrontendResult:
@@ -83,7 +81,7 @@ def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendR
         raise CompileError([source.diagnostic("/dt", dt_problem)])
     attrs = _attrs(spec, filename, raw, target)
     graph = verify(build_graph(spec, attrs, source), "frontend")
-    return FrontendResult(graph, _warnings(spec, source), spec, source)
+    return FrontendResult(graph, _warnings(spec, source) + _graph_warnings(graph, source), spec, source)
 
 
 def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAttrs:
@@ -133,7 +131,45 @@ def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:
         out.append(source.diagnostic(
             "/hardware_constraints/timestep_scale",
             "timestep_scale only applies when device_type is 'edge_ai_processor'", "warning"))
+    backend, step_mode = spec.get("backend"), spec.get("step_mode")
+    if backend is not None and backend.lower() != "torch":
+        out.append(source.diagnostic("/backend", f"backend {show(backend)} is recorded but not used: every target "
+                                                 "runs on torch (SpikingJelly 2.0.0 has no other backend)", "warning"))
+    if step_mode is not None and step_mode.lower() not in ("multi_step", "m"):
+        out.append(source.diagnostic("/step_mode", f"step_mode {show(step_mode)} is recorded but not used: snnc runs "
+                                                   "each layer over all time steps at once where that is exact, and "
+                                                   "step by step where feedback needs it (same spikes either way)",
+                                     "warning"))
+    simulator = normalize_simulator(spec["target_simulator"])
+    key = "layers" if "layers" in spec else "layer"
+    for index, layer in enumerate(spec.get(key, [])):
+        if layer.get("type") in ("LIFNode", "IFNode") and vocabulary_of(layer, simulator) != simulator:
+            words = vocabulary_of(layer, simulator)
+            own = [k for k in layer if k in VOCABULARY_KEYS[words]]
+            out.append(source.diagnostic(f"/{key}/{index}", (
+                f"written in {SIMULATORS[words]}'s words ({', '.join(own)}), not {SIMULATORS[simulator]}'s (the "
+                f"target_simulator): this layer computes {SIMULATORS[words]}'s {layer['type']} arithmetic"),
+                "warning"))
     return out
+
+
+def _graph_warnings(graph: Graph, source: SourceText) -> list[Diagnostic]:
+    out = []
+    for op in graph.populations():
+        s = op.neuron.surrogate
+        if s is not None and s.name == "sigmoid" and s.flavor == "snntorch":
+            where = dict(op.written).get("surrogate_function", op.loc)
+            out.append(_at(source, where, (
+                f"snnTorch's sigmoid surrogate computes exp(-slope*z) and gives NaN gradients wherever "
+                f"v - threshold < {-88.7 / s.alpha:.3g} (slope {s.alpha!r}); trained with it, such neurons poison "
+                "the weights: consider atan or fast_sigmoid"), "warning"))
+    return out
+
+
+def _at(source: SourceText, loc: Loc, message: str, severity: str) -> Diagnostic:
+    if loc.line:
+        return source.at(loc.line, loc.col, message, severity, loc.pointer)
+    return source.diagnostic(loc.pointer, message, severity)
 
 
 def _read(filename: str) -> bytes:

@@ -28,6 +28,15 @@ def check_not_input(out: Path, spec: Path) -> None:
         raise SameFileError(f"refusing to write the output over the input spec {str(spec)!r}; choose another -o")
 
 
+def missing_folder(path: Path) -> Path | None:
+    """The outermost folder above `path` that does not exist yet (write_atomic will create it), or None."""
+    missing = None
+    parent = Path(os.path.realpath(path)).parent if os.path.islink(path) else Path(path).parent
+    while str(parent) not in ("", ".") and not parent.exists():
+        missing, parent = parent, parent.parent
+    return missing
+
+
 def write_atomic(path: Path, data: str | bytes, *, spec: Path | None = None) -> None:
     """Write `data` (text as UTF-8) to `path` via a temporary file and os.replace."""
     if spec is not None:

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ir import (Conv2dOp, FlattenOp, Graph, InputOp, LinearOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp,
-                Pool2dOp)
+                Pool2dOp, ScaleOp)
+from ir.floats import f32
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
@@ -126,6 +127,16 @@ class _Builder:
                 self.all[name] = layer
                 if is_explicit or spec["type"] in NEURON_TYPES:
                     self.by_name[name] = layer
+
+    def check_values(self) -> None:
+        """Layer values the schema cannot bound: a scale factor must be a float32 number."""
+        for layer in self.layers:
+            if layer.type == "scale":
+                try:
+                    f32(float(layer.spec["scale"]))
+                except OverflowError:
+                    self.error(self.ptr(layer.index, "scale"),
+                               f"{show(layer.spec['scale'])} is outside the float32 range")
 
     def weight_keys(self) -> None:
         owner: dict[str, int] = {}
@@ -299,10 +310,12 @@ class _Builder:
             return Conv2dOp(**common, in_channels=s["in_channels"], out_channels=s["out_channels"],
                             kernel_size=pair(s["kernel_size"]), stride=pair(s.get("stride", 1)),
                             padding=pair(s.get("padding", 0)))
-        if layer.type in ("maxpool2d", "avgpool2d"):
+        if layer.type in ("maxpool2d", "avgpool2d", "sumpool2d"):
             kernel = pair(s["kernel_size"])
             return Pool2dOp(**common, mode=layer.type[:3], kernel_size=kernel,
                             stride=pair(s.get("stride", kernel)), padding=pair(s.get("padding", 0)))
+        if layer.type == "scale":
+            return ScaleOp(**common, factor=f32(float(s["scale"])))
         return FlattenOp(**common)
 
     # -- structure ------------------------------------------------------------------
@@ -414,7 +427,7 @@ def build_graph(spec: dict, attrs: ModelAttrs, source: SourceText) -> Graph:
     b = _Builder(spec, source, attrs)
     b.name_layers()
     if not b.errors:  # wiring needs the names; each later check needs the ones before it
-        for check in (b.weight_keys, b.wire, b.infer_input, b.check_structure, b.infer_shapes):
+        for check in (b.check_values, b.weight_keys, b.wire, b.infer_input, b.check_structure, b.infer_shapes):
             before = len(b.errors)
             check()
             if len(b.errors) > before:

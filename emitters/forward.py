@@ -6,7 +6,7 @@
     step stage (a feedback cycle, one loop over time):
         h_state = ...; h_prev = zeros; h_seq, h_v_seq = [], []
         for t in range(x.shape[0]):
-            rec_t = self.rec(aligned(h_prev))                      # operands: this step, or *_prev
+            rec_t = self.rec(aligned(h_prev))                      # operands: x_steps[t] (unbound once), or *_prev
             h_t, h_state = <the population's step call>
             h_prev = h_t                                           # after every op of the stage
             ...
@@ -125,7 +125,7 @@ class ForwardWriter:
         prev: dict[str, str] = {}  # op -> local holding last step's value
         states: dict[str, str] = {}
         before: list[cst.BaseStatement] = []
-        outside: dict[tuple[str, int], str] = {}  # (src, delay) -> local sequence read at [t]
+        outside: dict[tuple[str, int], str] = {}  # (src, delay) -> local tuple of steps, read at [t]
         readers_outside = {n for n in stage.ops if any(u.name not in members for u in g.users(n))}
         collect = [n for n in stage.ops if isinstance(g.op(n), PopulationOp) or n in readers_outside]
         batch = expr("x.shape[1]")
@@ -153,13 +153,15 @@ class ForwardWriter:
             if src in members:
                 return name(prev[src] if delay else cur[src])
             key = (src, delay)
-            if key not in outside:
+            if key not in outside:  # unbound once: x[t] would cost a gradient node per step
+                seq = self.seq[src]
                 if delay:
                     self.helpers.add("shifted")
-                    outside[key] = self.local(src + "_prev_seq", ("shifted", src))
-                    before.append(stmts("{v} = shifted({s})", v=name(outside[key]), s=name(self.seq[src]))[0])
+                    seq = expr("shifted({s})", s=name(seq))
                 else:
-                    outside[key] = self.seq[src]
+                    seq = name(seq)
+                outside[key] = self.local(f"{src}{'_prev' if delay else ''}_steps", ("steps", src, delay))
+                before.append(stmts("{v} = {s}.unbind(0)", v=name(outside[key]), s=seq)[0])
             return expr("{s}[t]", s=name(outside[key]))
 
         loop: list[cst.BaseStatement] = []

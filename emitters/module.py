@@ -19,6 +19,7 @@ import libcst as cst
 
 from ir.graph import Graph
 
+from .layers import names_text
 from .toolkit import clean_text, comment_lines, literal, name, stmts
 
 TOOL = "snnc"
@@ -26,12 +27,18 @@ TOOL = "snnc"
 # Names every target defines at module level; op-derived names must never collide with them.
 CONTRACT_NAMES = (
     "MODEL_NAME", "TARGET", "TIME_STEPS", "INPUT_SHAPE", "PRECISION", "POPULATIONS", "WEIGHTS",
-    "build_model", "load_weights", "export_weights", "run", "weight_slots", "simulate", "model_device",
+    "build_model", "load_weights", "export_weights", "run", "weight_slots", "simulate", "model_device", "unwrapped",
     "torch", "nn", "F", "math",
     "smoke_model", "smoke_inputs", "smoke_out", "smoke_pop", "smoke_rate",
 )
 
 _CONTRACT = '''
+def unwrapped(model):
+    """The model inside a data-parallel wrapper (DistributedDataParallel, DataParallel), else the model."""
+    parallel = (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)
+    return model.module if isinstance(model, parallel) else model
+
+
 def model_device(model):
     """The device of the model's first parameter or buffer (the CPU if it has none)."""
     for tensor in list(model.parameters()) + list(model.buffers()):
@@ -60,7 +67,7 @@ def load_weights(model, weights):
             )
         values[key] = value
     with torch.no_grad():
-        for key, (tensor, transposed) in weight_slots(model).items():
+        for key, (tensor, transposed) in weight_slots(unwrapped(model)).items():
             value = values[key].t() if transposed else values[key]
             tensor.copy_(value.to(tensor.device))
     return model
@@ -70,7 +77,7 @@ def export_weights(model):
     """The weights as {"<layer>.weight": ..., "<layer>.bias": ...}: float32, CPU, contiguous
     copies in torch's layout; load_weights(model, export_weights(model)) is exact."""
     out = {}
-    for key, (tensor, transposed) in weight_slots(model).items():
+    for key, (tensor, transposed) in weight_slots(unwrapped(model)).items():
         value = tensor.detach().t() if transposed else tensor.detach()
         out[key] = value.to("cpu", torch.float32).contiguous().clone()
     return out
@@ -173,19 +180,41 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
         "target: BLAS and oneDNN round differently for other row counts or alignments.",
         "Populations (canonical neuron: the exact float32 arithmetic of its simulator's class):",
     ]
+    groups: dict[str, list[str]] = {}  # populations that say the same share a line
     for pop in graph.populations():
-        lines.append(f"  {pop.name} {list(pop.shape)}: {describe(pop.neuron)}, surrogate {pop.neuron.surrogate}"
-                     f" -> {pop.impl}")
+        text = f"{list(pop.shape)}: {describe(pop.neuron)}, surrogate {pop.neuron.surrogate} -> {pop.impl}"
+        groups.setdefault(text, []).append(pop.name)
+    lines += [f"  {names_text(members)} {text}" for text, members in groups.items()]
     if graph.schedule:
-        lines.append("Schedule: " + "; ".join(f"{s.mode} {', '.join(s.ops)}" for s in graph.schedule) + ".")
+        lines.append("Schedule: " + _schedule_text(graph) + ".")
     if graph.decisions:
         lines.append("Decisions:")
-        lines += [f"  [{d.pass_name}] {d.subject}: {d.message}" for d in graph.decisions]
+        said: dict[tuple[str, str], list[str]] = {}
+        for d in graph.decisions:
+            said.setdefault((d.pass_name, d.message), []).append(d.subject)
+        lines += [f"  [{p}] {names_text(subjects)}: {message}" for (p, message), subjects in said.items()]
     out: list[cst.EmptyLine] = []
     for line in lines:
         for text in clean_text(line):
             out.append(cst.EmptyLine(comment=cst.Comment(("# " + text).rstrip())))
     return out
+
+
+def _schedule_text(graph: Graph) -> str:
+    """The stages in order; a run of single-op layer stages is said once."""
+    parts, run = [], []
+    for stage in graph.schedule:
+        if stage.mode == "layer" and len(stage.ops) == 1:
+            run.append(stage.ops[0])
+            continue
+        if run:
+            parts.append("layer by layer " + names_text(run))
+            run = []
+        parts.append(f"{'step by step' if stage.mode == 'step' else 'layer'} {', '.join(stage.ops)}")
+    if run:
+        parts.append("layer by layer " + (f"each of the {len(run)} ops in graph order" if len(run) > 6
+                                          else ", ".join(run)))
+    return "; ".join(parts)
 
 
 def note_comments(op) -> list[cst.EmptyLine]:

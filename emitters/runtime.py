@@ -22,7 +22,7 @@ def aligned(x):
     "per_step": '''
 def per_step(layer, x):
     """`layer` applied to each time step of x [T, B, ...] on its own: exact in every target."""
-    return torch.stack([layer(aligned(x[t])) for t in range(x.shape[0])])
+    return torch.stack([layer(aligned(step)) for step in x.unbind(0)])
 ''',
     "shifted": '''
 def shifted(x):
@@ -34,8 +34,9 @@ def run_neuron(neuron, cur, *late):
     """Step `neuron` over currents [T, B, ...] (and late terms): spikes and membranes [T, B, ...]."""
     state = neuron.initial_state(cur[0])
     spikes, membranes = [], []
-    for t in range(cur.shape[0]):
-        s, state = neuron(cur[t], state, *[term[t] for term in late])
+    late = [term.unbind(0) for term in late]  # unbind, not cur[t]: one gradient node, not one per step
+    for t, step in enumerate(cur.unbind(0)):
+        s, state = neuron(step, state, *[term[t] for term in late])
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)

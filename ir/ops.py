@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+from .floats import is_f32
 from .neuron import Neuron
 
 Shape = tuple[int, ...]
@@ -83,6 +84,14 @@ class Op:
     def weights(self) -> dict[str, Shape]:
         """Weight tensors by suffix ("weight", "bias"), in torch layout."""
         return {}
+
+    def keeps_zero(self) -> bool:
+        """Whether zeros in give exactly zeros out (a feedback edge's first-step zeros pass through)."""
+        return not getattr(self, "bias", False)
+
+    def problems(self) -> list[str]:
+        """What is wrong with this op's own attributes (the verifier checks shapes and wiring)."""
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,9 +178,10 @@ def _window(hw: Shape, kernel: Pair, stride: Pair, padding: Pair, what: str) -> 
 
 @dataclass(frozen=True, kw_only=True)
 class Pool2dOp(Op):
-    """Max or average pooling over [C, H, W] (floor mode; average counts the padding, as torch does)."""
+    """Max, average or sum pooling over [C, H, W] (floor mode; average counts the padding, as torch
+    does; sum is torch's average pooling with divisor 1, NIR's SumPool2d)."""
 
-    mode: str  # "max" | "avg"
+    mode: str  # "max" | "avg" | "sum"
     kernel_size: Pair
     stride: Pair
     padding: Pair = (0, 0)
@@ -189,6 +199,25 @@ class Pool2dOp(Op):
             return f"padding {list(self.padding)} must be at most half the kernel {list(self.kernel_size)}"
         hw = _window(shape[1:], self.kernel_size, self.stride, self.padding, "pooling window")
         return hw if isinstance(hw, str) else (shape[0], *hw)
+
+    def problems(self) -> list[str]:
+        return [] if self.mode in ("max", "avg", "sum") else [f"unknown pooling mode {self.mode!r}"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScaleOp(Op):
+    """y = x * factor, elementwise (NIR's Scale with one factor for every element)."""
+
+    factor: float
+
+    kind: ClassVar[str] = "scale"
+
+    def keeps_zero(self) -> bool:
+        return True
+
+    def problems(self) -> list[str]:
+        ok = isinstance(self.factor, float) and is_f32(self.factor)
+        return [] if ok else [f"factor {self.factor!r} is not a finite float32 value"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,5 +245,5 @@ class PopulationOp(Op):
 
 OP_CLASSES: dict[str, type[Op]] = {
     "input": InputOp, "linear": LinearOp, "conv2d": Conv2dOp, "maxpool2d": Pool2dOp,
-    "avgpool2d": Pool2dOp, "flatten": FlattenOp, "population": PopulationOp,
+    "avgpool2d": Pool2dOp, "sumpool2d": Pool2dOp, "scale": ScaleOp, "flatten": FlattenOp, "population": PopulationOp,
 }

@@ -108,6 +108,8 @@ def problems(graph: Graph) -> list[Problem]:
                 elif key in keys:
                     bad(op.name, f"weight key {key!r} is also {keys[key]!r}'s")
                 keys[key] = op.name
+        for message in op.problems():
+            bad(op.name, message)
         if isinstance(op, PopulationOp):
             if not op.name.isidentifier():
                 bad(op.name, "a population name must be a valid Python identifier")

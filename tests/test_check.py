@@ -50,3 +50,34 @@ def test_check_rejects_a_bad_spec_and_unknown_target(tmp_path):
     result = _check(str(ROOT / "specs" / "C1.json"), "--targets", "nest")
     assert result.returncode == 2
     assert "unknown target" in result.stderr
+
+
+def test_check_runs_your_weights_and_inputs_and_draws_them(tmp_path):
+    """Trained weights (.pt from export_weights) and recorded inputs (.npz, [T, *INPUT_SHAPE]) are used as given:
+    with all-zero weights and inputs nothing fires; a picture is written."""
+    import numpy as np
+
+    weights = {"layer_1.weight": torch.zeros(256, 784), "layer_1.bias": torch.full((256,), 0.3),
+               "layer_2.weight": torch.zeros(10, 256), "layer_2.bias": torch.zeros(10)}
+    torch.save(weights, tmp_path / "w.pt")
+    np.savez(tmp_path / "x.npz", spikes=np.zeros((9, 784), np.float32))
+    result = _check(str(ROOT / "specs" / "C1.json"), "--weights", str(tmp_path / "w.pt"), "--inputs",
+                    str(tmp_path / "x.npz"), "--plot", str(tmp_path / "p.png"))
+    assert result.returncode == 0, result.stderr
+    assert "T=9, batch=1" in result.stdout and "w.pt" in result.stdout
+    rates = [line for line in result.stdout.splitlines() if "firing rate" in line]
+    assert "firing rate 0.0000" in rates[1] and "firing rate 0.0000" not in rates[0]  # the bias alone drives layer_1
+    assert (tmp_path / "p.png").stat().st_size > 5000
+    bad = _check(str(ROOT / "specs" / "C1.json"), "--inputs", str(tmp_path / "w.pt"))
+    assert bad.returncode == 1 and "expected one tensor" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_picture_marks_where_targets_differ(tmp_path):
+    from compiler.raster import draw_agreement, first_disagreeing_sample
+
+    a = {"p": torch.zeros(5, 3, 4)}
+    b = {"p": a["p"].clone()}
+    b["p"][2, 1, 3] = 1.0
+    assert first_disagreeing_sample({"x": a, "y": b}, "x", ["p"]) == 1
+    draw_agreement(tmp_path / "d.png", {"x": a, "y": b}, "x", ["p"], "test")
+    assert (tmp_path / "d.png").stat().st_size > 5000

@@ -22,8 +22,8 @@ from emitters.toolkit import format_source
 from support.generated import import_source
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
-CONFIGS = ("C1", "C2", "C3", "C4", "C5", "C6")
-LOW_POWER = {"C2", "C4", "C6"}
+CONFIGS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8")
+LOW_POWER = {"C2", "C4", "C6", "C8"}
 DECAY_KEYWORDS = {"tau", "tc_decay", "decay_input", "rest"}
 
 
@@ -49,6 +49,20 @@ def _kw(call: ast.Call) -> dict:
         except ValueError:
             out[k.arg] = ast.unparse(k.value)
     return out
+
+
+def _population_ctors(tree: ast.Module, pops) -> list[ast.Call]:
+    """The constructor call of each population's module, seen through a factory function."""
+    factories = {f.name: f.body[-1].value for f in tree.body if isinstance(f, ast.FunctionDef)
+                 and isinstance(f.body[-1], ast.Return) and isinstance(f.body[-1].value, ast.Call)}
+    built = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                and isinstance(node.targets[0], ast.Attribute) and isinstance(node.targets[0].value, ast.Name)
+                and node.targets[0].value.id == "self"):
+            call = node.value
+            built[node.targets[0].attr] = factories.get(_name(call), call) if not call.args else call
+    return [built[p.name] for p in pops]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -80,15 +94,15 @@ def test_static_structure_matches_the_ir(config, built):
     pops = g.populations()
     target = g.attrs.target
     if target == "snntorch":
-        projections = [c for c in calls if _name(c) == "Linear"]
-        neurons = [c for c in calls if _name(c) == "Leaky"]
-        assert len(neurons) == len(pops) and all(p.impl == "snn.Leaky" for p in pops)
+        projections = [c for c in calls if _name(c) in ("Linear", "Conv2d")]
+        neurons = _population_ctors(tree, pops)  # through the shared factories (new_<pop>())
+        assert [_name(c) for c in neurons] == ["Leaky"] * len(pops) and all(p.impl == "snn.Leaky" for p in pops)
         for call, pop in zip(neurons, pops):
             n, kw = pop.neuron, _kw(call)
             assert kw["threshold"] == n.threshold and kw["reset_mechanism"] == n.reset
             assert kw["beta"] == (n.beta if n.kind == "lif" else 1.0) and kw["reset_delay"] == n.reset_delay
     elif target == "spikingjelly":
-        projections = [c for c in calls if _name(c) == "Linear"]
+        projections = [c for c in calls if _name(c) in ("Linear", "Conv2d")]
         neurons = [c for c in calls if _name(c) in ("LIFNode", "IFNode")]
         assert [_name(c) for c in neurons] == [("LIFNode" if p.neuron.kind == "lif" else "IFNode") for p in pops]
         for call, pop in zip(neurons, pops):
@@ -98,7 +112,7 @@ def test_static_structure_matches_the_ir(config, built):
             if n.kind == "lif":
                 assert kw["tau"] == n.tau and kw["decay_input"] == n.decay_input
     else:
-        projections = [c for c in calls if _name(c) == "Connection"]
+        projections = [c for c in calls if _name(c) in ("Connection", "Conv2dConnection", "GraphConnection")]
         neurons = [c for c in calls if _name(c) in ("LIFNodes", "IFNodes")]
         assert [_name(c) for c in neurons] == [("LIFNodes" if p.neuron.kind == "lif" else "IFNodes") for p in pops]
         for call, pop in zip(neurons, pops):
@@ -106,11 +120,14 @@ def test_static_structure_matches_the_ir(config, built):
             assert (kw["thresh"], kw["reset"], kw["refrac"], kw["shape"]) == (n.thresh, n.reset, n.refrac, pop.shape)
             if n.kind == "lif":
                 assert (kw["tc_decay"], kw["rest"]) == (n.tc_decay, n.rest)
-    assert len(projections) == len(pops)
-    linears = [op for op in g.ops() if op.kind == "linear"]
-    if target != "bindsnet":
+    if target == "bindsnet":
+        assert len(projections) == len(g.links) == len(pops)
+    else:
+        assert len(projections) == len(g.parametric())
         sizes = [(ast.literal_eval(c.args[0]), ast.literal_eval(c.args[1]), _kw(c).get("bias", True)) for c in projections]
-        assert sizes == [(op.in_features, op.out_features, op.bias) for op in linears]
+        assert sizes == [(op.attrs().get("in_features", op.attrs().get("in_channels")),
+                          op.attrs().get("out_features", op.attrs().get("out_channels")), op.bias)
+                         for op in g.parametric()]
     consts = {t.id: ast.literal_eval(s.value) for s in tree.body if isinstance(s, ast.Assign)
               for t in s.targets if isinstance(t, ast.Name) and t.id.isupper() and isinstance(s.value, ast.Constant)}
     assert consts["TIME_STEPS"] == g.attrs.time_steps and consts["TARGET"] == target
@@ -146,4 +163,4 @@ def test_low_power_builds_really_differ(config, built):
     else:
         assert all(p.neuron.kind == "lif" for p in g.populations())
         assert g.attrs.precision == "fp32"
-    assert g.attrs.time_steps == (40 if config == "C4" else 100)
+    assert g.attrs.time_steps == {"C4": 40, "C7": 25, "C8": 10}.get(config, 100)

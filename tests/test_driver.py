@@ -110,8 +110,9 @@ def test_internal_error_has_no_traceback_unless_debugging(spec, monkeypatch, cap
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_pictures_need_graphviz(spec, monkeypatch, capsys):
+def test_pictures_need_graphviz_or_matplotlib(spec, monkeypatch, capsys):
     monkeypatch.setattr(compiler.driver.shutil, "which", lambda name: None)
+    monkeypatch.setattr(compiler.driver, "_have_matplotlib", lambda: False)
     assert main([str(spec), "--emit", "svg"]) == 1
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert not (spec.parent / "build").exists()

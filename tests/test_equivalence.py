@@ -149,3 +149,67 @@ def test_full_size_with_bias_and_decimal_weights_at_two_threads(layout, tmp_path
                     assert torch.equal(got[pop.name + ".v"], expected[pop.name + ".v"]), (target, pop.name, batch)
     finally:
         torch.set_num_threads(threads)
+
+
+CONV_CASES = [("snntorch", "lif-subtract"), ("spikingjelly", "if-soft"), ("bindsnet", "lif-unit-refrac-2")]
+
+
+@pytest.mark.parametrize("pool_spikes", (False, True), ids=("pooled-currents", "pooled-spikes"))
+@pytest.mark.parametrize("vocab, case", CONV_CASES, ids=[f"{v}-{c}" for v, c in CONV_CASES])
+def test_conv_nets_equal_the_reference(vocab, case, pool_spikes, tmp_path, bindsnet):
+    """conv 3x3 -> max-pool -> neurons (pooled currents) or conv -> neurons -> max-pool (pooled
+    spikes), flatten, linear: every target, any thread count and batch, dyadic and Gaussian weights."""
+    from ir.examples import csnn
+
+    neuron = neuron_from_layer(LAYERS[vocab, case], vocab)
+    graph = csnn(neuron, pool_spikes=pool_spikes, time_steps=12, source=vocab)
+    mods = {t: emit_and_import(graph, t, tmp_path) for t in TARGETS}
+    threads = torch.get_num_threads()
+    try:
+        for quantized in (False, True):
+            w = reference.random_weights(graph, seed=7, quantized=quantized, scale=2)
+            for n_threads, batch in ((1, 1), (2, 3), (2, 16)):
+                torch.set_num_threads(n_threads)
+                inputs = reference.random_spikes(12, batch, (1, 12, 12), seed=batch, p=0.4)
+                expected = reference.run(graph, w, inputs)
+                assert 0 < expected["hidden"].mean() < 1
+                for target, module in mods.items():
+                    got = module.run(module.load_weights(module.build_model(), w), inputs, membrane=True)
+                    for key in expected:
+                        assert torch.equal(got[key], expected[key]), (target, key, n_threads, batch, quantized)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_sum_pooling_and_scale_equal_the_reference(tmp_path, bindsnet):
+    """NIR's SumPool2d and Scale (what NIR files bring in): conv -> sum-pool -> scale -> LIF,
+    flatten, linear -> IF; every target equals the reference at 1 and 2 threads."""
+    from support import specs
+
+    spec = specs.spec([
+        {"type": "conv2d", "in_channels": 2, "out_channels": 4, "kernel_size": 3, "padding": 1},
+        {"type": "sumpool2d", "kernel_size": 2},
+        {"type": "scale", "scale": 0.25},
+        {"type": "LIFNode", "beta": 0.75},
+        {"type": "flatten"},
+        {"type": "linear", "in_features": 64, "out_features": 5},
+        {"type": "scale", "scale": -1.5},
+        {"type": "IFNode", "reset_mechanism": "zero"},
+    ], input_shape=[2, 8, 8], time_steps=10)
+    graph = specs.graph(spec, tmp_path)
+    assert {op.kind for op in graph.ops()} >= {"sumpool2d", "scale"}
+    mods = specs.modules(spec, tmp_path)
+    threads = torch.get_num_threads()
+    try:
+        for n_threads, batch in ((1, 1), (2, 5)):
+            torch.set_num_threads(n_threads)
+            w = reference.random_weights(graph, seed=3, scale=2)
+            inputs = reference.random_spikes(10, batch, (2, 8, 8), seed=batch, p=0.4)
+            expected = reference.run(graph, w, inputs)
+            assert 0 < expected[graph.populations()[0].name].mean() < 1, list(expected)
+            for target, module in mods.items():
+                got = module.run(module.load_weights(module.build_model(), w), inputs, membrane=True)
+                for key in expected:
+                    assert torch.equal(got[key], expected[key]), (target, key, n_threads, batch)
+    finally:
+        torch.set_num_threads(threads)

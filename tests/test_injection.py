@@ -113,7 +113,8 @@ def base_spec(**values: str) -> dict:
 IMPORTS = {
     "snntorch": {"import math", "import torch", "import torch.nn as nn", "import snntorch as snn",
                  "from snntorch import surrogate"},
-    "spikingjelly": {"import math", "import torch", "import torch.nn as nn", "from collections import OrderedDict",
+    "spikingjelly": {"import functools", "import math", "import torch", "import torch.nn as nn",
+                     "from collections import OrderedDict",
                      "from spikingjelly.activation_based import functional",
                      "from spikingjelly.activation_based import layer",
                      "from spikingjelly.activation_based import neuron",
@@ -138,7 +139,8 @@ _COMMON_CALLS = {
     "torch.zeros", "torch.zeros_like", "torch.is_grad_enabled", "torch.set_grad_enabled", "torch.device",
     "torch.abs", "torch.sigmoid", "torch.cat",
     "<expr>.__init__", "<expr>.contiguous", "<expr>.item", "<expr>.items", "<expr>.to", "<expr>.float",
-    "<expr>.clone", "<expr>.detach", "<expr>.join", "<expr>.pow_", "<expr>.t",
+    "<expr>.clone", "<expr>.detach", "<expr>.join", "<expr>.pow_", "<expr>.t", "<expr>.unbind", "cur.unbind",
+    "x.unbind", "x_seq.unbind", "term.unbind", "enumerate",
     "WEIGHTS.items", "ctx.save_for_backward", "model.buffers", "model.parameters", "out[].float",
     "spikes.append", "membranes.append", "tensor.copy_", "tensor.detach", "value.to", "values[].t",
     "x.clone", "x.data_ptr", "x.dim", "x.is_complex", "x.to", "x.new_zeros", "x.masked_fill", "c.masked_fill",
@@ -153,7 +155,8 @@ CALLS = {
     "spikingjelly": _COMMON_CALLS | {
         "OrderedDict", "functional.reset_net", "layer.Linear", "layer.Conv2d", "layer.MaxPool2d", "layer.AvgPool2d",
         "layer.Flatten", "model.named_children", "module", "neuron.IFNode", "neuron.LIFNode", "nn.Sequential",
-        "surrogate.ATan", "surrogate.Sigmoid", "surrogate.SoftSign",
+        "surrogate.ATan", "surrogate.Sigmoid", "surrogate.SoftSign", "functools.partial", "net.get_submodule",
+        "<expr>.register_forward_hook", "hook.remove", "NODES.items",
     },
     "bindsnet": _COMMON_CALLS | {
         "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.update",
@@ -169,7 +172,7 @@ CALLS = {
 # Calls whose name the emitter derives from an op (through a Namespace): submodules of the model,
 # their step functions, BindsNET's per-connection initialisers, and the generated classes' apply.
 _DERIVED = re.compile(r"self\.[A-Za-z_]\w*(\.(step|initial_state))?|[A-Za-z_]\w*_init\.(weight|bias)\.detach"
-                      r"|[A-Za-z_]\w*_(seq|v_seq)\.append")
+                      r"|[A-Za-z_]\w*_(seq|v_seq)\.append|[A-Za-z_]\w*\.unbind")
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 

@@ -5,8 +5,9 @@
    3000 modules), and a further sample goes through the whole `compile_spec`
    (black included) and is black-stable: format_source(src) == src.
 2. A mutated spec (keys deleted/inserted/replaced, wrong types, bytes edited,
-   truncated) ends in success or a clean CompileError, never another exception;
-   through the CLI: exit status 0 or 1, no traceback, and no output file on 1.
+   truncated) ends in success or a clean CompileError, never another exception,
+   within 60 s (no spec can make the compiler run unbounded); through the CLI:
+   exit status 0 or 1, no traceback, and no output file on 1.
 
 Black costs about 0.1 s per module (twice for the stability check), so only the
 second sample pays for it; the first stops right before black, exactly where
@@ -34,6 +35,7 @@ from compiler.pipeline import parse_pipeline, run_pipeline
 from emitters import emit_module
 from emitters.toolkit import format_source
 from support.specgen import mutated_texts, spec_texts
+from support.timelimit import time_limit
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ("snntorch", "spikingjelly", "bindsnet")
@@ -80,7 +82,8 @@ def test_mutated_specs_succeed_or_fail_cleanly(data, target):
         path = Path(tmp) / "spec.json"
         path.write_bytes(data)
         try:
-            compiled = compile_spec(path, target)
+            with time_limit(60, "compiling one mutated spec"):
+                compiled = compile_spec(path, target)
         except CompileError as err:
             event("rejected with a CompileError")
             assert err.diagnostics and all(d.severity == "error" for d in err.diagnostics)

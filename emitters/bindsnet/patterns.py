@@ -16,8 +16,12 @@ Native connections, where exact:
   torch's layout without bias (w is then W's transposed view, and s @ w is
   F.linear's own product); one source, no extra delay;
 - `Conv2dConnection`: one conv2d (F.conv2d(s, w, b) as torch computes it).
+Network.connections holds one connection per (source, target) key but computes with each
+connection's own source: a second connection between the same two layers is filed under
+the key ("<source>~2", target).
 Everything else is a generated connection (a torch-layout bias added inside the
-product as nn.Linear does, pooling, several sources, delays), and BindsNET's
+product as nn.Linear does, pooling, several sources, delays; a feedback edge after a
+layer with bias, whose first-step value is zeros, not the bias), and BindsNET's
 MaxPool2dConnection is never used: it pools by running firing rate, not by value.
 """
 
@@ -97,16 +101,15 @@ def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> li
                     raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {name} in the same step, "
                                             f"but {name} is updated after it")
                 sources.append((name, hold))
-            else:
-                ops.append((name, lag))
+            else:  # a lag only shows at the first steps, where zeros come in: it matters if zeros do not go out
+                ops.append((name, 0 if graph.op(name).keeps_zero() else lag))
         cls = connection_class(graph, tuple(n for n, _ in ops), sources, tuple(lag for _, lag in ops))
-        via = sources[0][0]
-        if (via, pop.name) in taken:  # BindsNET keeps one connection per (source, target)
-            if cls != "generated" or (pop.name, pop.name) in taken:
-                cls, via = "generated", pop.name
-            if (via, pop.name) in taken:
-                raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {sources[0][0]} through two separate "
-                                        "connections, and BindsNET keeps one connection per (source, target)")
+        via, k = sources[0][0], 1
+        while (via, pop.name) in taken:
+            # BindsNET keeps one connection per (source, target) key, and reads the connection's own
+            # source: file a parallel one under "<source>~<k>" (a generated one reads its sources itself)
+            k += 1
+            cls, via = "generated", f"{sources[0][0]}~{k}"
         taken.add((via, pop.name))
         out.append(Link(f"{via}_to_{pop.name}", pop.name, index, tuple(sources), tuple(n for n, _ in ops),
                         tuple(lag for _, lag in ops), cls, via))

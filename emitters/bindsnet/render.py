@@ -31,12 +31,12 @@ from ir.ops import InputOp, Op, PopulationOp
 
 from .. import module, runtime
 from ..neurons import StepFunctions, initial_state
-from ..snntorch.render import _IN_OUT_LINEAR
+from ..layers import generated_classes, module_ctor
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, literal, name, stmts, with_comments
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "LAYER_NAMES",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
              "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
@@ -191,27 +191,6 @@ def simulate(model, x):
 '''
 
 
-def _module_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
-    """The torch module a GraphConnection applies for a stateless op (as the other targets do)."""
-    a = op.attrs()
-    if op.kind == "linear" and op.layout == "in_out":
-        helpers.add("in_out")
-        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if op.kind == "linear":
-        return expr("torch.nn.Linear({i}, {o}, bias={b})", i=literal(a["in_features"]),
-                    o=literal(a["out_features"]), b=literal(a["bias"]))
-    if op.kind == "conv2d":
-        return expr("torch.nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})",
-                    i=literal(a["in_channels"]), o=literal(a["out_channels"]), k=literal(a["kernel_size"]),
-                    s=literal(a["stride"]), p=literal(a["padding"]), b=literal(a["bias"]))
-    if op.kind in ("maxpool2d", "avgpool2d"):
-        cls = "MaxPool2d" if op.kind == "maxpool2d" else "AvgPool2d"
-        return expr(f"torch.nn.{cls}({{k}}, stride={{s}}, padding={{p}})", k=literal(a["kernel_size"]),
-                    s=literal(a["stride"]), p=literal(a["padding"]))
-    return expr("torch.nn.Flatten()")
-
-
 class _Writer:
     def __init__(self, graph: Graph, ns: Namespace):
         self.graph, self.ns = graph, ns
@@ -250,13 +229,19 @@ class _Writer:
                 continue
             op = self.graph.op(op_name)
             var = self.module_vars[op_name] = self.ns.name(op_name, key=("module", op_name))
-            out += stmts("{v} = {c}", v=name(var), c=_module_ctor(op, self.helpers))
+            out += stmts("{v} = {c}", v=name(var), c=module_ctor(op, "torch.nn.", self.helpers))
         return out
+
+    def key(self, link: Link) -> tuple[cst.BaseExpression, cst.BaseExpression]:
+        """The (source, target) key the connection is filed under in Network.connections."""
+        base, _, k = link.via.partition("~")
+        return literal(self.lnames[base] + (f"~{k}" if k else "")), literal(self.lnames[link.target])
 
     def connection(self, link: Link) -> list[cst.BaseStatement]:
         g = self.graph
-        src, tgt = literal(self.lnames[link.via]), literal(self.lnames[link.target])
-        layers = {"s": expr("network.layers[{k}]", k=src), "t": expr("network.layers[{k}]", k=tgt)}
+        src, tgt = self.key(link)
+        first = literal(self.lnames[link.sources[0][0]])
+        layers = {"s": expr("network.layers[{k}]", k=first), "t": expr("network.layers[{k}]", k=tgt)}
         ops = [g.op(n) for n in link.ops]
         if link.cls == "Connection":
             layer = ops[-1]
@@ -324,7 +309,7 @@ class _Writer:
                                     + notes)]
 
     def _slot(self, op: Op, suffix: str, link: Link, attr: str, transposed: bool) -> None:
-        src, tgt = literal(self.lnames[link.via]), literal(self.lnames[link.target])
+        src, tgt = self.key(link)
         self.slots.setdefault(f"{op.key}.{suffix}", cst.Tuple([
             cst.Element(expr("model.connections[({s}, {t})].{a}", s=src, t=tgt, a=name(attr))),
             cst.Element(literal(transposed))]))
@@ -401,8 +386,7 @@ def build_model(device=None):
     body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
     if "canonical" in w.helpers:
         body += stmts(_CANONICAL_NODES)
-    if "in_out" in w.helpers:
-        body += stmts(_IN_OUT_LINEAR.replace("nn.", "torch.nn."))
+    body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += stmts(_GRAPH_CONNECTION)
     body += w.functions

@@ -20,13 +20,14 @@ from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
 from ..forward import ForwardWriter, stage_ops
+from ..layers import generated_classes, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
 from . import patterns
 
 # Module-level names the emitted code uses itself.
-OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "run_leaky", "leaky_step", "rleaky_step",
+OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
              *runtime.HELPERS)
 
 _NEURON_CLASS = '''
@@ -49,26 +50,13 @@ class Neuron(nn.Module):
         """Spikes [T, B, ...] for currents [T, B, ...] (and late terms); membranes go to v_seq."""
         state = self.initial_state(x_seq[0])
         spikes, membranes = [], []
-        for t in range(x_seq.shape[0]):
-            s, state = self.step(x_seq[t], state, [term[t] for term in late])
+        late = [term.unbind(0) for term in late]
+        for t, x in enumerate(x_seq.unbind(0)):
+            s, state = self.step(x, state, [term[t] for term in late])
             spikes.append(s)
             membranes.append(state[0])
         self.v_seq = torch.stack(membranes)
         return torch.stack(spikes)
-'''
-
-_IN_OUT_LINEAR = '''
-class InOutLinear(nn.Module):
-    """BindsNET's Connection arithmetic: s @ w (+ b) with w a contiguous [in, out] matrix."""
-
-    def __init__(self, in_features, out_features, bias):
-        super().__init__()
-        init = nn.Linear(in_features, out_features, bias=bias)
-        self.w = nn.Parameter(init.weight.detach().t().contiguous())
-        self.b = nn.Parameter(init.bias.detach().clone()) if bias else None
-
-    def forward(self, x):
-        return x @ self.w if self.b is None else x @ self.w + self.b
 '''
 
 _LEAKY = '''
@@ -84,8 +72,8 @@ def run_leaky(leaky, step, cur):
     """snn.Leaky over currents [T, B, ...]: spikes and membranes [T, B, ...]."""
     state = (torch.zeros_like(cur[0]),)
     spikes, membranes = [], []
-    for t in range(cur.shape[0]):
-        s, state = leaky_step(leaky, step, cur[t], state)
+    for x in cur.unbind(0):  # unbind, not cur[t]: one gradient node, not one per step
+        s, state = leaky_step(leaky, step, x, state)
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
@@ -165,27 +153,6 @@ def _leaky_ctor(graph: Graph, op: PopulationOp) -> cst.BaseExpression:
     return cst.Call(expr(f"snn.{cls}"), args)
 
 
-def _stateless_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
-    a = op.attrs()
-    if op.impl == "nn.Linear":
-        return expr("nn.Linear({i}, {o}, bias={b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if op.impl == "canonical" and op.kind == "linear":
-        helpers.add("in_out")
-        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if op.impl == "nn.Conv2d":
-        return expr("nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", i=literal(a["in_channels"]),
-                    o=literal(a["out_channels"]), k=literal(a["kernel_size"]), s=literal(a["stride"]),
-                    p=literal(a["padding"]), b=literal(a["bias"]))
-    if op.impl in ("nn.MaxPool2d", "nn.AvgPool2d"):
-        return expr(op.impl + "({k}, stride={s}, padding={p})", k=literal(a["kernel_size"]), s=literal(a["stride"]),
-                    p=literal(a["padding"]))
-    if op.impl == "nn.Flatten":
-        return expr("nn.Flatten()")
-    raise ValueError(f"snntorch: {op.name}: no rendering for impl {op.impl!r}")
-
-
 def weight_slots(graph: Graph, attrs: dict[str, str], owner: dict[str, str]) -> dict[str, cst.BaseExpression]:
     """Each weight key -> (tensor, transposed) expression in `model`."""
     out = {}
@@ -195,7 +162,7 @@ def weight_slots(graph: Graph, attrs: dict[str, str], owner: dict[str, str]) -> 
         else:
             base = expr("model.{a}", a=name(attrs[op.name]))
         for suffix in op.weights():
-            if op.impl == "canonical":  # InOutLinear: w [in, out], b
+            if op.kind == "linear" and op.layout == "in_out":  # InOutLinear: w [in, out], b
                 attr, transposed = ("w", True) if suffix == "weight" else ("b", False)
             else:
                 attr, transposed = suffix, False
@@ -217,19 +184,25 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     owner = {patterns.recurrent_of(graph, p).name: p.name for p in graph.populations() if p.impl == "snn.RLeaky"}
 
     init: list[cst.BaseStatement] = list(stmts("super().__init__()"))
+    ctors, neuron_ctors = {}, {}
     for op in stage_ops(graph):
         if op.impl == patterns.RECURRENT:
             continue
         if isinstance(op, PopulationOp):
             if op.impl in ("snn.Leaky", "snn.RLeaky"):
-                ctor = _leaky_ctor(graph, op)
+                neuron_ctors[op.name] = _leaky_ctor(graph, op)
             else:
                 helpers.add("neuron")
-                ctor = expr("Neuron({f}, {i})", f=name(step_of[op.name]), i=literal(initial_state(op.neuron)))
+                neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
+                                             i=literal(initial_state(op.neuron)))
         else:
-            ctor = _stateless_ctor(op, helpers)
-        (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctor)
-        init.append(with_comments(stmt, module.note_comments(op)))
+            ctors[op.name] = module_ctor(op, "nn.", helpers)
+    factories, neuron_ctors = shared_ctors(neuron_ctors, ns, "neuron layer")
+    ctors.update(neuron_ctors)
+    for op in stage_ops(graph):
+        if op.name in ctors:
+            (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
+            init.append(with_comments(stmt, module.note_comments(op)))
     forward = ForwardWriter(graph, attrs, _Populations(attrs, step_of, helpers), helpers, ns.taken()).body()
     (cls,) = stmts(f'''
 class {{cls}}(nn.Module):
@@ -258,8 +231,8 @@ class {{cls}}(nn.Module):
         body += stmts(_RLEAKY)
     if "neuron" in helpers:
         body += stmts(_NEURON_CLASS)
-    if "in_out" in helpers:
-        body += stmts(_IN_OUT_LINEAR)
+    body += generated_classes(helpers)
+    body += factories
     body.append(cls)
     body += stmts('''
 def build_model(device=None):

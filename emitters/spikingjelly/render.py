@@ -25,13 +25,14 @@ from ir.ops import Op, PopulationOp
 from .. import module, runtime
 from ..forward import ForwardWriter, stage_ops
 from ..neurons import StepFunctions, initial_state
-from ..snntorch.render import _IN_OUT_LINEAR, _NEURON_CLASS, _fill_methods
+from ..layers import generated_classes, module_ctor
+from ..snntorch.render import _NEURON_CLASS, _fill_methods
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
 from . import patterns
 
-OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "PerStep", "NODES",
-             "OrderedDict", *runtime.HELPERS)
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "Scale", "PerStep", "NODES",
+             "OrderedDict", "functools", "record", *runtime.HELPERS)
 
 _PER_STEP = '''
 class PerStep(nn.Module):
@@ -46,15 +47,27 @@ class PerStep(nn.Module):
 '''
 
 _SIMULATE_SEQUENTIAL = '''
+def record(out, population, module, args, spikes):
+    """Forward hook: keep a population's spikes and membranes."""
+    out[population] = spikes
+    out[population + ".v"] = module.v_seq
+
+
 def simulate(model, x):
-    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
-    functional.reset_net(model)
+    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], read by hooks
+    while model(x) runs (so a DistributedDataParallel wrapper synchronises the gradients)."""
+    net = unwrapped(model)
+    functional.reset_net(net)
     out = {}
-    for key, module in model.named_children():
-        x = module(x)
-        if key in NODES:
-            out[NODES[key]] = x
-            out[NODES[key] + ".v"] = module.v_seq
+    hooks = [
+        net.get_submodule(key).register_forward_hook(functools.partial(record, out, population))
+        for key, population in NODES.items()
+    ]
+    try:
+        model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
     return out
 '''
 
@@ -81,27 +94,6 @@ def _node_ctor(op: PopulationOp, mode: str, ns: Namespace, spikes: list) -> cst.
     if mode == "m":
         args.append(cst.Arg(literal(True), keyword=name("store_v_seq")))
     return cst.Call(expr(op.impl), args)
-
-
-def _stateless_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
-    a = op.attrs()
-    if op.impl == "layer.Linear":
-        return expr("layer.Linear({i}, {o}, bias={b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if op.impl == "canonical" and op.kind == "linear":
-        helpers.add("in_out")
-        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if op.impl == "layer.Conv2d":
-        return expr("layer.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", i=literal(a["in_channels"]),
-                    o=literal(a["out_channels"]), k=literal(a["kernel_size"]), s=literal(a["stride"]),
-                    p=literal(a["padding"]), b=literal(a["bias"]))
-    if op.impl in ("layer.MaxPool2d", "layer.AvgPool2d"):
-        return expr(op.impl + "({k}, stride={s}, padding={p})", k=literal(a["kernel_size"]), s=literal(a["stride"]),
-                    p=literal(a["padding"]))
-    if op.impl == "layer.Flatten":
-        return expr("layer.Flatten()")
-    raise ValueError(f"spikingjelly: {op.name}: no rendering for impl {op.impl!r}")
 
 
 class _Populations:
@@ -157,20 +149,20 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             else:
                 ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, spikes)
         else:
-            ctor = _stateless_ctor(op, helpers)
+            ctor = module_ctor(op, "layer.", helpers)
             if sequential:
                 helpers.add("per_step_module")
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
 
     body: list[cst.BaseStatement] = list(stmts(
-        "import math\nfrom collections import OrderedDict\nimport torch\nimport torch.nn as nn\n"
+        "import functools\nimport math\nfrom collections import OrderedDict\nimport torch\nimport torch.nn as nn\n"
         "from spikingjelly.activation_based import functional, layer, neuron, surrogate"))
     used_spikes = steps.spikes + spikes
     if not needs_math(used_spikes):
-        body = body[1:]
+        body = [s for s in body if cst.Module([s]).code.strip() != "import math"]
     if not sequential:
-        body = [s for s in body if "OrderedDict" not in cst.Module([s]).code]
+        body = [s for s in body if "OrderedDict" not in cst.Module([s]).code and "functools" not in cst.Module([s]).code]
     body += module.constant_stmts(graph)
     body += surrogate_classes(used_spikes, ns)
     for surrogate, strict in spikes:
@@ -227,7 +219,7 @@ def build_model(device=None):
         simulate = stmts('''
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
-    functional.reset_net(model)
+    functional.reset_net(unwrapped(model))
     return model(x)
 ''')
 
@@ -236,8 +228,7 @@ def simulate(model, x):
         body += stmts(_PER_STEP)
     if "neuron" in helpers:
         body += stmts(_NEURON_CLASS)
-    if "in_out" in helpers:
-        body += stmts(_IN_OUT_LINEAR)
+    body += generated_classes(helpers)
     if cls is not None:
         body.append(cls)
     body += build
@@ -245,8 +236,8 @@ def simulate(model, x):
     for op in graph.parametric():
         base = expr("model.{a}.layer" if sequential else "model.{a}", a=name(attrs[op.name]))
         for suffix in op.weights():
-            attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if op.impl == "canonical" \
-                else (suffix, False)
+            in_out = op.kind == "linear" and op.layout == "in_out"  # InOutLinear: w [in, out], b
+            attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if in_out else (suffix, False)
             slots[f"{op.key}.{suffix}"] = cst.Tuple([cst.Element(expr("{b}.{a}", b=base, a=name(attr))),
                                                     cst.Element(literal(transposed))])
     body += stmts('''

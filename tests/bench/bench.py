@@ -1,24 +1,28 @@
-"""snnc benchmarks: compile time and inference time on this machine. Prints; asserts nothing.
+"""snnc benchmarks: prints figures side by side with their baselines; asserts nothing.
 
-Run: `python tests/bench/bench.py` (or `make bench`). Options: `--quick` (tiny sizes,
-for a smoke run), `--threads N` (torch threads, default 1), `--only compile|inference`.
+Run: `make bench` (or `python tests/bench/bench.py [--quick] [--threads N] [--only SECTION,...]`).
+Timings interleave the contenders and take the minimum (this machine is shared and noisy).
 
 Sections:
-1. the machine (CPU, cores, torch threads, versions);
-2. compile time of specs C1-C6 for every target: the whole process
-   (`python -m compiler SPEC --target T -o OUT`, median) and in process (median),
-   with the share of each stage (frontend, passes, emit, black);
-3. compile time of generated chain specs of 10, 100 and 1000 layers, and the
-   1000/100 ratio (scaling should be near linear: <= 12x);
-4. cold start of `python -m compiler --help` (median);
-5. inference, generated `run()` vs the hand-written model (tests/bench/handwritten.py),
-   784-256-10, same weights, same input, spike agreement printed; plus the
-   step-by-step snnTorch loop vs the layer-by-layer generated snnTorch.
+  compile    in-process compile time and generated line count, snnc vs a Jinja2+black template
+             pipeline (tests/bench/template.py), on C1-C8 and a 100-layer chain; whole-process time
+  inference  generated run() vs models written by hand the way each simulator's users write them:
+             784-256-10 MLP (T=100, B=32), the snnTorch tutorial CSNN and a SpikingJelly conv
+             Sequential (T=25, B=16), an RLeaky loop; spikes compared
+  exactness  what exact projections cost: one step at a time vs the whole [T*B] batch
+  training   one training step (forward, backward, Adam) of the generated snnTorch and SpikingJelly
+             modules vs the snnTorch tutorial loop and SpikingJelly's multi-step Sequential
+  nir        one NIR file (Affine 16-24, LIF, Affine 24-4, LIF; tau = dt/(1-0.8), r = tau/dt, dt = 1e-4)
+             read by snnc (three targets), by snnTorch's importer and by SpikingJelly's: output spike
+             agreement over 20 seeds, spike and Gaussian-current inputs, T = 30, B = 8
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import statistics
 import sys
 import tempfile
 import time
@@ -28,265 +32,320 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as c  # noqa: E402
 
-STAGES = ("frontend", "passes", "emit", "black")
+SECTIONS = ("compile", "inference", "exactness", "training", "nir")
 
 
 def section(title: str) -> None:
-    print()
-    print(f"== {title} " + "=" * max(0, 74 - len(title)))
+    print(f"\n== {title} " + "=" * max(0, 86 - len(title)), flush=True)
 
 
-# -- compile time -------------------------------------------------------------------
-
-
-def bench_specs(tmp: Path, cli_repeats: int, inproc_repeats: int) -> None:
-    section("compile time of C1-C6 per target")
-    print(f"whole process: `python -m compiler SPEC --target T -o OUT -q`, median of {cli_repeats};")
-    print(f"in process: frontend + passes + emit + black, median of {inproc_repeats} (after 1 warm-up); "
-          "stage shares are of the in-process median run")
-    print(f"{'spec':<5} {'target':<13} {'process':>10} {'in-proc':>10}   " + "  ".join(f"{s:>8}" for s in STAGES))
-    for spec in sorted(c.SPECS.glob("C*.json")):
-        for target in c.TARGETS:
-            out = tmp / f"{spec.stem}_{target}.py"
-            try:
-                procs = [c.compile_cli(spec, target, out) for _ in range(cli_repeats)]
-                runs = []
-                c.compile_in_process(spec, target)  # warm-up: imports, caches
-                for _ in range(inproc_repeats):
-                    stages, _src = c.compile_in_process(spec, target)
-                    runs.append((sum(stages.values()), stages))
-                runs.sort(key=lambda r: r[0])
-                total, stages = runs[len(runs) // 2]
-                shares = "  ".join(f"{stages[s] / total * 100:7.1f}%" for s in STAGES)
-                print(f"{spec.stem:<5} {target:<13} {c.med(procs) * 1e3:8.1f}ms {total * 1e3:8.1f}ms   {shares}")
-            except Exception as exc:  # noqa: BLE001 - report and go on
-                print(f"{spec.stem:<5} {target:<13} error: {c.errline(exc)}")
-
-
-def bench_chains(tmp: Path, sizes: tuple[int, ...], repeats: int) -> None:
-    section("compile time of chain specs (in process; width 16; median)")
-    print(f"{'target':<13} " + " ".join(f"{n:>7} layers" for n in sizes) + "   ratio")
-    for target in c.TARGETS:
-        times = {}
-        try:
-            for n in sizes:
-                path = c.write_spec(c.chain_spec(n), tmp, f"chain{n}")
-                reps = repeats if n <= 100 else max(1, repeats // 2)
-                c.compile_in_process(path, target) if n <= 100 else None  # warm-up for the small ones
-                times[n] = c.med([sum(c.compile_in_process(path, target)[0].values()) for _ in range(reps)])
-            ratio = ""
-            if 100 in times and 1000 in times:
-                r = times[1000] / times[100]
-                ratio = f"1000/100 = {r:.1f}x ({'ok' if r <= 12 else 'ABOVE 12x'})"
-            print(f"{target:<13} " + " ".join(f"{times[n] * 1e3:10.1f} ms" for n in sizes) + f"   {ratio}")
-        except Exception as exc:  # noqa: BLE001
-            print(f"{target:<13} error: {c.errline(exc)}")
-    print(f"(stage shares at {max(sizes)} layers, snntorch: ", end="")
-    try:
-        path = c.write_spec(c.chain_spec(max(sizes)), tmp, f"chain{max(sizes)}")
-        stages, src = c.compile_in_process(path, "snntorch")
-        total = sum(stages.values())
-        print(", ".join(f"{s} {stages[s] / total * 100:.0f}%" for s in STAGES) + f"; {src.count(chr(10))} lines)")
-    except Exception as exc:  # noqa: BLE001
-        print(f"error: {exc})")
-
-
-def bench_cold_start(repeats: int) -> None:
-    section("cold start of `python -m compiler --help`")
-    times = []
+def race(contenders: dict, repeats: int) -> dict[str, float]:
+    """Run each contender `repeats` times, interleaved; the minimum seconds of each."""
+    best = {k: float("inf") for k in contenders}
+    for fn in contenders.values():
+        fn()  # warm-up
     for _ in range(repeats):
-        start = time.perf_counter()
-        c.cli("--help")
-        times.append(time.perf_counter() - start)
-    start = time.perf_counter()
+        for k, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - start)
+    return best
+
+
+# -- compile ---------------------------------------------------------------------------------------------------
+
+
+def bench_compile(tmp: Path, repeats: int) -> None:
+    import template
+    from compiler import compile_spec
+
+    section("compile time in process (min) and generated lines: snnc vs Jinja2+black template")
+    chain = c.write_spec(c.chain_spec(100), tmp, "chain100")
+    specs = sorted(c.SPECS.glob("C*.json")) + [chain]
+    print(f"{'spec':<9}{'target':<14}{'snnc':>9}{'template':>10}{'ratio':>7}{'snnc lines':>12}{'template':>10}"
+          f"{'ratio':>7}")
+    ratios: dict[str, list[float]] = {"C1-C8 time": [], "C1-C8 lines": []}
+    for spec in specs:
+        for target in c.TARGETS:
+            try:
+                template.render(spec, target)
+            except Exception:  # the template does not cover it (BindsNET conv)
+                continue
+            best = race({"snnc": lambda: compile_spec(spec, target=target),
+                         "template": lambda: template.render(spec, target)}, repeats if spec != chain else 2)
+            ours = len(compile_spec(spec, target=target).source.splitlines())
+            theirs = len(template.render(spec, target).splitlines())
+            t_ratio, l_ratio = best["snnc"] / best["template"], ours / theirs
+            if spec != chain:
+                ratios["C1-C8 time"].append(t_ratio)
+                ratios["C1-C8 lines"].append(l_ratio)
+            print(f"{spec.stem:<9}{target:<14}{best['snnc'] * 1e3:7.1f}ms{best['template'] * 1e3:8.1f}ms"
+                  f"{t_ratio:6.1f}x{ours:>12}{theirs:>10}{l_ratio:6.1f}x", flush=True)
+    for what, values in ratios.items():
+        print(f"{what}: median ratio {statistics.median(values):.1f}x (range {min(values):.1f}-{max(values):.1f}x)")
+    procs = [c.compile_cli(c.SPECS / "C1.json", "snntorch", tmp / "c1.py") for _ in range(3)]
+    print(f"whole process, `python -m compiler specs/C1.json` (imports included): {min(procs) * 1e3:.0f} ms")
+
+
+# -- inference -------------------------------------------------------------------------------------------------
+
+
+def bench_inference(tmp: Path, repeats: int, quick: bool) -> None:
+    import torch
+
+    import handwritten as hw
+
+    section("inference: generated run() vs hand-written models (min; same weights and input)")
+    print(f"{'model':<56}{'generated':>11}{'hand-written':>14}{'speed-up':>10}  spikes")
+
+    def row(label: str, gen, hand, same: bool) -> None:
+        best = race({"gen": gen, "hand": hand}, repeats)
+        print(f"{label:<56}{best['gen'] * 1e3:9.2f}ms{best['hand'] * 1e3:12.2f}ms{best['hand'] / best['gen']:9.2f}x"
+              f"  {'identical' if same else 'DIFFER'}", flush=True)
+
+    T, B, H = (20, 8, 64) if quick else (100, 32, 256)
+    mlp = {"C1": ("snntorch", 0.95), "C3": ("spikingjelly", 2.0), "C5": ("bindsnet", None)}
+    weights = c.seeded_weights([784, H, 10], bias=True)
+    x = c.bernoulli_input(T, B, 784)
+    for config, (target, param) in mlp.items():
+        spec = c.write_spec(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T), tmp, config)
+        if H != 256:
+            spec = c.write_spec(_resize(c.load_json(spec), H), tmp, config)
+        mod = c.compile_and_import(spec, target, tmp)
+        w = {k: v for k, v in weights.items() if k in mod.WEIGHTS}  # BindsNET specs have no bias
+        model = mod.load_weights(mod.build_model(), w)
+        gen = lambda: mod.run(model, x)  # noqa: E731
+        if target == "snntorch":
+            net = hw.build_snntorch(weights, beta=param)
+            hand = lambda: hw.run_snntorch(net, x)  # noqa: E731
+            label = f"{config} MLP 784-{H}-10, snnTorch tutorial loop"
+        elif target == "spikingjelly":
+            net = hw.build_spikingjelly(weights, tau=param)
+            hand = lambda: hw.run_spikingjelly(net, x)  # noqa: E731
+            label = f"{config} MLP, SpikingJelly multi-step Sequential"
+        else:
+            net = hw.build_bindsnet(w, batch_size=B, time=T + 2)
+            hand = lambda: hw.run_bindsnet(net, x)  # noqa: E731
+            label = f"{config} MLP, BindsNET Network.run (delayed)"
+        want, got = hand(), gen()
+        row(label, gen, hand, all(torch.equal(got[k], want[k]) for k in want))
+
+    T, B = (10, 4) if quick else (25, 16)
+    csnn = c.SPECS / "C7.json"
+    spec = c.write_spec(c.variant(c.load_json(csnn), time_steps=T), tmp, "C7")
+    xc = c.bernoulli_input(T, B, 784).reshape(T, B, 1, 28, 28)
+    mod = c.compile_and_import(spec, "snntorch", tmp)
+    torch.manual_seed(0)
+    model = mod.build_model()
+    w = mod.export_weights(model)
+    net = hw.build_csnn(w, beta=0.5)
+    gen = lambda: mod.run(model, xc)  # noqa: E731
+    hand = lambda: hw.run_csnn(net, xc)  # noqa: E731
+    want, got = hand(), gen()
+    row(f"C7 CSNN T={T} B={B}, snnTorch tutorial 7 loop", gen, hand, all(torch.equal(got[k], want[k]) for k in want))
+
+    sj_spec = c.write_spec(hw.SJ_CONV_SPEC | {"time_steps": T}, tmp, "sjconv")
+    mod = c.compile_and_import(sj_spec, "spikingjelly", tmp)
+    torch.manual_seed(0)
+    model = mod.build_model()
+    w = mod.export_weights(model)
+    net = hw.build_sj_conv(w)
+    gen = lambda: mod.run(model, xc)  # noqa: E731
+    hand = lambda: hw.run_sj_conv(net, xc)  # noqa: E731
+    want, got = hand(), gen()
+    row(f"conv IF T={T} B={B}, SpikingJelly multi-step Sequential", gen, hand,
+        all(torch.equal(got[k], want[k]) for k in want))
+
+    T, B, H = (20, 8, 32) if quick else (100, 32, 128)
+    rspec = c.write_spec(hw.rleaky_spec(100, H, T), tmp, "rleaky")
+    mod = c.compile_and_import(rspec, "snntorch", tmp)
+    torch.manual_seed(0)
+    model = mod.build_model()
+    w = mod.export_weights(model)
+    net = hw.build_rleaky(w, 100, H)
+    xr = c.bernoulli_input(T, B, 100)
+    gen = lambda: mod.run(model, xr)  # noqa: E731
+    hand = lambda: hw.run_rleaky(net, xr)  # noqa: E731
+    want, got = hand(), gen()
+    row(f"RLeaky 100-{H}(rec)-10 T={T} B={B}, snn.RLeaky loop", gen, hand,
+        all(torch.equal(got[k], want[k]) for k in want))
+
+
+def _resize(spec: dict, hidden: int) -> dict:
+    layers = [dict(layer) for layer in spec["layers"]]
+    layers[0]["out_features"] = hidden
+    layers[2]["in_features"] = hidden
+    return {**spec, "layers": layers}
+
+
+# -- exactness -------------------------------------------------------------------------------------------------
+
+
+def bench_exactness(repeats: int, quick: bool) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    section("what exactness costs: projections one time step at a time vs over all T*B rows at once")
+    print(f"{'projection':<42}{'per step':>11}{'batched':>11}{'cost':>8}  equal bits")
+    T = 20 if quick else 100
+    for n_in, n_out, B in ((784, 256, 32), (784, 256, 1), (256, 10, 32)):
+        x = (torch.rand(T, B, n_in) < 0.2).float()
+        w, b = torch.randn(n_out, n_in) * 0.05, torch.randn(n_out) * 0.1
+        per = lambda: torch.stack([F.linear(x[t], w, b) for t in range(T)])  # noqa: E731
+        whole = lambda: F.linear(x, w, b)  # noqa: E731
+        best = race({"per": per, "whole": whole}, repeats)
+        print(f"{f'linear {n_in}->{n_out}, T={T}, B={B}':<42}{best['per'] * 1e3:9.2f}ms{best['whole'] * 1e3:9.2f}ms"
+              f"{best['per'] / best['whole']:7.2f}x  {torch.equal(per(), whole())}", flush=True)
+    Tc = 10 if quick else 25
+    for c_in, c_out, hw_, B in ((1, 12, 28, 16), (12, 64, 12, 16)):
+        x = (torch.rand(Tc, B, c_in, hw_, hw_) < 0.3).float()
+        w, b = torch.randn(c_out, c_in, 5, 5) * 0.1, torch.randn(c_out) * 0.1
+        per = lambda: torch.stack([F.conv2d(x[t], w, b) for t in range(Tc)])  # noqa: E731
+        whole = lambda: F.conv2d(x.flatten(0, 1), w, b).unflatten(0, (Tc, B))  # noqa: E731
+        best = race({"per": per, "whole": whole}, repeats)
+        label = f"conv {c_in}->{c_out} 5x5 on {hw_}x{hw_}, T={Tc}, B={B}"
+        print(f"{label:<42}{best['per'] * 1e3:9.2f}ms{best['whole'] * 1e3:9.2f}ms{best['per'] / best['whole']:7.2f}x"
+              f"  {torch.equal(per(), whole())}", flush=True)
+
+
+# -- training --------------------------------------------------------------------------------------------------
+
+
+def bench_training(tmp: Path, repeats: int, quick: bool) -> None:
+    import torch
+
+    import handwritten as hw
+
+    section("training: one step (forward, backward, Adam), generated vs hand-written (min)")
+    T, B, H = (10, 16, 64) if quick else (25, 64, 256)
+    x = c.bernoulli_input(T, B, 784)
+    labels = torch.randint(0, 10, (B,), generator=torch.Generator().manual_seed(3))
+    weights = c.seeded_weights([784, H, 10], bias=True)
+    print(f"{'model (784-' + str(H) + '-10, T=' + str(T) + ', B=' + str(B) + ')':<44}{'generated':>11}"
+          f"{'hand-written':>14}{'speed-up':>10}")
+    for config, target in (("C1", "snntorch"), ("C3", "spikingjelly")):
+        spec = c.write_spec(_resize(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T), H), tmp,
+                            f"train_{config}")
+        mod = c.compile_and_import(spec, target, tmp)
+        model = mod.load_weights(mod.build_model(), weights)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+        def gen_step():
+            counts = mod.run(model, x, grad=True)["layer_2"].sum(0)
+            loss = torch.nn.functional.cross_entropy(counts, labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        if target == "snntorch":
+            net = hw.build_snntorch(weights, beta=0.95).train()
+            forward = lambda: net(x)[1]  # noqa: E731
+            label = "C1 snnTorch vs the tutorial training loop"
+        else:
+            net = hw.build_spikingjelly(weights, tau=2.0).train()
+            forward = lambda: hw.forward_spikingjelly_grad(net, x)  # noqa: E731
+            label = "C3 SpikingJelly vs its multi-step Sequential"
+        hand_opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+        def hand_step():
+            loss = torch.nn.functional.cross_entropy(forward().sum(0), labels)
+            hand_opt.zero_grad()
+            loss.backward()
+            hand_opt.step()
+
+        best = race({"gen": gen_step, "hand": hand_step}, repeats)
+        print(f"{label:<44}{best['gen'] * 1e3:9.1f}ms{best['hand'] * 1e3:12.1f}ms{best['hand'] / best['gen']:9.2f}x",
+              flush=True)
+
+
+def bench_nir(tmp: Path, quick: bool) -> None:
     import subprocess
 
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
-    bare = time.perf_counter() - start
-    print(f"median of {repeats}: {c.med(times) * 1e3:.1f} ms (min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}); "
-          f"a bare `python -c pass` takes {bare * 1e3:.1f} ms")
-
-
-# -- inference ----------------------------------------------------------------------
-
-
-def _gen_runner(mod, inputs):
+    import nir
+    import numpy as np
     import torch
+    from snntorch.import_nir import import_from_nir as snntorch_import
+    from spikingjelly.activation_based.nir_exchange import import_from_nir as sj_import
 
-    model = mod.build_model()
+    section("NIR: one file, three importers (output spike agreement, mean over seeds)")
+    dt, T, B = 1e-4, 30, 8
+    tau = np.float32(dt / (1 - 0.8))
 
-    def go():
-        with torch.no_grad():
-            return mod.run(model, inputs)
+    def lif(n):
+        return nir.LIF(tau=np.full(n, tau, np.float32), r=np.full(n, tau / np.float32(dt), np.float32),
+                       v_leak=np.zeros(n, np.float32), v_threshold=np.ones(n, np.float32),
+                       v_reset=np.zeros(n, np.float32))
 
-    return model, go
+    pairs = {"snnc = snnTorch's importer": [], "snnc = SpikingJelly's importer": [],
+             "snnTorch's importer = SpikingJelly's": [], "snnc's three targets agree": []}
+    for seed in range(4 if quick else 20):
+        rng = np.random.default_rng(seed)
+        nodes = {"input": nir.Input(input_type={"input": np.array([16])}),
+                 "fc1": nir.Affine(weight=rng.normal(0, 0.6, (24, 16)).astype(np.float32),
+                                   bias=rng.normal(0, 0.1, 24).astype(np.float32)), "lif1": lif(24),
+                 "fc2": nir.Affine(weight=rng.normal(0, 0.6, (4, 24)).astype(np.float32),
+                                   bias=rng.normal(0, 0.1, 4).astype(np.float32)), "lif2": lif(4),
+                 "output": nir.Output(output_type={"output": np.array([4])})}
+        edges = [("input", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "lif2"), ("lif2", "output")]
+        path = tmp / f"nir_{seed}.nir"
+        nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges))
+        spec = tmp / f"nir_{seed}.json"
+        subprocess.run([sys.executable, "-m", "compiler", "import-nir", str(path), "-o", str(spec), "-q"],
+                       check=True, cwd=c.ROOT)
+        w = {k: torch.from_numpy(v) for k, v in np.load(spec.with_name(spec.stem + ".weights.npz")).items()}
+        gen = torch.Generator().manual_seed(seed)
+        for x in ((torch.rand(T, B, 16, generator=gen) < 0.3).float(), torch.randn(T, B, 16, generator=gen)):
+            ours = {}
+            for target in c.TARGETS:
+                mod = c.compile_and_import(spec, target, tmp)
+                ours[target] = mod.run(mod.load_weights(mod.build_model(), w), x)["lif2"]
+            pairs["snnc's three targets agree"].append(
+                float(all(torch.equal(ours[t], ours["snntorch"]) for t in c.TARGETS)))
+            with contextlib.redirect_stdout(io.StringIO()):  # the importer prints its progress
+                net = snntorch_import(nir.read(path))
+            import snntorch.utils
 
-
-def bench_inference(tmp: Path, T: int, B: int, hidden: int, repeats: int) -> None:
-    import torch
-
-    import handwritten as hw
-
-    section(f"inference: generated run() vs hand-written, 784-{hidden}-10, T={T}, B={B}")
-    print(f"torch threads {torch.get_num_threads()}; CPU, fp32; median of {repeats} after 1 warm-up; "
-          "Bernoulli(0.2) input, seeded; seeded Gaussian weights (scales chosen per simulator so that both layers fire)")
-    x = c.bernoulli_input(T, B, 784, seed=1)
-
-    def spec_for(name: str, **changes) -> Path:
-        spec = c.load_json(c.SPECS / f"{name}.json")
-        spec["time_steps"] = T
-        spec["layers"][0]["out_features"] = hidden
-        spec["layers"][2]["in_features"] = hidden
-        spec.update(changes)
-        return c.write_spec(spec, tmp, f"{name}_bench")
-
-    rows = []
-
-    # snnTorch: C1 (beta=0.95, atan, subtract reset) vs the tutorial loop
-    try:
-        mod = c.compile_and_import(spec_for("C1"), "snntorch", tmp)
-        w = c.seeded_weights([784, hidden, 10], bias=True, w_std=(0.05, 0.3), seed=0)
-        model, gen = _gen_runner(mod, x)
-        mod.load_weights(model, w)
-        step = hw.build_snntorch(w)
-        layer = hw.build_snntorch(w, layer_by_layer=True)
-        out_gen = gen()
-        out_step = hw.run_snntorch(step, x)
-        out_layer = hw.run_snntorch(layer, x)
-        t_gen = c.med(c.timed(gen, repeats))
-        t_step = c.med(c.timed(lambda: hw.run_snntorch(step, x), repeats))
-        t_layer = c.med(c.timed(lambda: hw.run_snntorch(layer, x), repeats))
-        rows.append(("snntorch", "C1", "tutorial time loop (step by step)", t_gen, t_step,
-                     c.agreement(out_gen, out_step)))
-        print(f"snntorch   generated (C1) {c.ms(t_gen)} | hand, step by step {c.ms(t_step)} | "
-              f"hand, layer by layer {c.ms(t_layer)}")
-        print(f"           agreement generated vs step-by-step: {c.agreement_text(c.agreement(out_gen, out_step))}")
-        print(f"           agreement generated vs layer-by-layer: {c.agreement_text(c.agreement(out_gen, out_layer))}")
-        print(f"           step-by-step / layer-by-layer generated = {t_step / t_gen:.2f}x "
-              f"(claim: >= 2x; {'holds' if t_step / t_gen >= 2 else 'NOT reached'} here); "
-              f"hand layer-by-layer / generated = {t_layer / t_gen:.2f}x")
-        rates = {k: round(v.float().mean().item(), 3) for k, v in out_gen.items()}
-        print(f"           firing rates {rates}")
-    except Exception as exc:  # noqa: BLE001
-        print(f"snntorch   error: {c.errline(exc)}")
-
-    # SpikingJelly: C3 (LIFNode tau=2.0, ATan, v_reset 0.0) vs multi-step nn.Sequential
-    try:
-        mod = c.compile_and_import(spec_for("C3"), "spikingjelly", tmp)
-        w = c.seeded_weights([784, hidden, 10], bias=True, w_std=(0.1, 0.5), seed=0)
-        model, gen = _gen_runner(mod, x)
-        mod.load_weights(model, w)
-        net = hw.build_spikingjelly(w, tau=2.0)
-        out_gen = gen()
-        out_hand = hw.run_spikingjelly(net, x)
-        t_gen = c.med(c.timed(gen, repeats))
-        t_hand = c.med(c.timed(lambda: hw.forward_spikingjelly(net, x), repeats))
-        agree = c.agreement(out_gen, out_hand)
-        rows.append(("spikingjelly", "C3", "nn.Sequential, step_mode 'm'", t_gen, t_hand, agree))
-        print(f"spikingjelly generated (C3) {c.ms(t_gen)} | hand multi-step Sequential {c.ms(t_hand)} | "
-              f"hand/generated {t_hand / t_gen:.2f}x")
-        print(f"           agreement: {c.agreement_text(agree)}")
-        rates = {k: round(v.float().mean().item(), 3) for k, v in out_gen.items()}
-        print(f"           firing rates {rates}")
-    except Exception as exc:  # noqa: BLE001
-        print(f"spikingjelly error: {c.errline(exc)}")
-
-    # BindsNET: C5 (biological LIF defaults written out, no bias) vs Network + Monitors
-    try:
-        mod = c.compile_and_import(spec_for("C5"), "bindsnet", tmp)
-        w = c.seeded_weights([784, hidden, 10], bias=False, w_mean=(0.05, 0.5), w_std=(1.0, 4.0), seed=0)
-        model, gen = _gen_runner(mod, x)
-        mod.load_weights(model, w)
-        net = hw.build_bindsnet(w, batch_size=B, time=T + 2)
-        out_gen = gen()
-        out_hand = hw.run_bindsnet(net, x)
-        t_gen = c.med(c.timed(gen, repeats))
-        t_hand = c.med(c.timed(lambda: hw.run_bindsnet(net, x), repeats))
-        agree = c.agreement(out_gen, out_hand)
-        rows.append(("bindsnet", "C5", "Network.run default mode, shifted", t_gen, t_hand, agree))
-        print(f"bindsnet   generated (C5) {c.ms(t_gen)} | hand Network.run (T+2 steps, shifted back) {c.ms(t_hand)} | "
-              f"hand/generated {t_hand / t_gen:.2f}x")
-        print(f"           agreement after the shift (hidden by 1, output by 2): {c.agreement_text(agree)}")
-        raw = hw.run_bindsnet(net, x, align=False)
-        raw = {k: v[:T] for k, v in raw.items()}
-        print(f"           without the shift: {c.agreement_text(c.agreement(out_gen, raw))}")
-        rates = {k: round(v.float().mean().item(), 3) for k, v in out_gen.items()}
-        print(f"           firing rates {rates}")
-    except Exception as exc:  # noqa: BLE001
-        print(f"bindsnet   error: {c.errline(exc)}")
-
-    if rows:
-        print()
-        print(f"{'target':<13} {'spec':<4} {'generated':>12} {'hand-written':>12} {'hand/gen':>9}  agreement (all populations)")
-        for target, spec, what, tg, th, agree in rows:
-            allp = min(frac for frac, _a, _b in agree.values()) * 100
-            print(f"{target:<13} {spec:<4} {c.ms(tg):>12} {c.ms(th):>12} {th / tg:8.2f}x  {allp:.3f}%   ({what})")
-
-
-def bench_step_sweep(tmp: Path, T: int, hidden: int, batches: tuple[int, ...], repeats: int) -> None:
-    """snnTorch step-by-step (tutorial loop) vs generated layer-by-layer, over batch sizes and thread counts."""
-    import os
-
-    import torch
-
-    import handwritten as hw
-
-    section(f"snnTorch step by step vs generated layer by layer (784-{hidden}-10, T={T}; median of {repeats})")
-    try:
-        spec = c.load_json(c.SPECS / "C1.json")
-        spec["time_steps"] = T
-        spec["layers"][0]["out_features"] = hidden
-        spec["layers"][2]["in_features"] = hidden
-        mod = c.compile_and_import(c.write_spec(spec, tmp, "C1_sweep"), "snntorch", tmp)
-        w = c.seeded_weights([784, hidden, 10], bias=True, w_std=(0.05, 0.3), seed=0)
-        model = mod.build_model()
-        mod.load_weights(model, w)
-        step = hw.build_snntorch(w)
-    except Exception as exc:  # noqa: BLE001
-        print(f"error: {c.errline(exc)}")
-        return
-    before = torch.get_num_threads()
-    threads = sorted({1, os.cpu_count() or 1})
-    print(f"{'threads':>7} {'batch':>6} {'step by step':>13} {'generated':>12} {'ratio':>7}")
-    for n in threads:
-        torch.set_num_threads(n)
-        for B in batches:
-            x = c.bernoulli_input(T, B, 784, seed=3)
+            snntorch.utils.reset(net)
             with torch.no_grad():
-                t_gen = c.med(c.timed(lambda: mod.run(model, x), repeats))
-            t_step = c.med(c.timed(lambda: hw.run_snntorch(step, x), repeats))
-            print(f"{n:>7} {B:>6} {c.ms(t_step):>13} {c.ms(t_gen):>12} {t_step / t_gen:6.2f}x")
-    torch.set_num_threads(before)
+                st = torch.stack([net(x[t])[0] for t in range(T)])
+                sj, state, outs = sj_import(nir.read(path), dt=dt), None, []
+                for t in range(T):
+                    y, state = sj(x[t], state)
+                    outs.append(y)
+                sj_out = torch.stack(outs)
+            agree = lambda a, b: float((a == b).float().mean())  # noqa: E731
+            pairs["snnc = snnTorch's importer"].append(agree(ours["snntorch"], st))
+            pairs["snnc = SpikingJelly's importer"].append(agree(ours["snntorch"], sj_out))
+            pairs["snnTorch's importer = SpikingJelly's"].append(agree(st, sj_out))
+    for what, values in pairs.items():
+        print(f"{what:<40}{100 * sum(values) / len(values):9.3f} %   (worst run {100 * min(values):.3f} %)")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes and few repeats (a smoke run)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the machine is shared, "
-                   "and one thread makes whole-sequence and per-step matmuls bit-identical)")
-    p.add_argument("--only", choices=("compile", "inference"))
+    p.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke run)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
     args = p.parse_args(argv)
-
     import torch
 
     torch.set_num_threads(args.threads)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     section("machine")
-    for line in c.machine_lines():
-        print(line)
-    q = args.quick
+    print("\n".join(c.machine_lines()))
+    repeats = 2 if args.quick else 7
     with tempfile.TemporaryDirectory(prefix="snnc-bench-") as d:
         tmp = Path(d)
-        if args.only in (None, "compile"):
-            bench_specs(tmp, cli_repeats=1 if q else 3, inproc_repeats=1 if q else 5)
-            bench_chains(tmp, (10, 100) if q else (10, 100, 1000), repeats=1 if q else 3)
-            bench_cold_start(5 if q else 7)
-        if args.only in (None, "inference"):
-            if q:
-                bench_inference(tmp, T=20, B=4, hidden=64, repeats=2)
-            else:
-                bench_inference(tmp, T=100, B=32, hidden=256, repeats=5)
-            bench_step_sweep(tmp, T=20 if q else 100, hidden=64 if q else 256,
-                             batches=(1, 4) if q else (1, 32, 128), repeats=2 if q else 5)
+        if "compile" in wanted:
+            bench_compile(tmp, repeats)
+        if "inference" in wanted:
+            bench_inference(tmp, repeats, args.quick)
+        if "exactness" in wanted:
+            bench_exactness(repeats, args.quick)
+        if "training" in wanted:
+            bench_training(tmp, repeats, args.quick)
+        if "nir" in wanted:
+            bench_nir(tmp, args.quick)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Run the generated modules of C1-C6, for every target, on CUDA, and say what happened.
+"""Run the generated modules of C1-C8, for every target, on CUDA, and say what happened.
 
 Usage: python tests/bench/gpu_check.py   (needs a CUDA device; prints, asserts nothing)
 
@@ -29,9 +29,10 @@ TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 def _projection_dtypes(model) -> tuple[list, list]:
     """Hooks that record the dtype of every projection's output while the model runs."""
     seen, handles = [], []
-    if isinstance(model, torch.nn.Module) and any(isinstance(m, torch.nn.Linear) for m in model.modules()):
+    projections = (torch.nn.Linear, torch.nn.Conv2d)
+    if isinstance(model, torch.nn.Module) and any(isinstance(m, projections) for m in model.modules()):
         for m in model.modules():
-            if isinstance(m, torch.nn.Linear):
+            if isinstance(m, projections):
                 handles.append(m.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype)))
     else:  # a bindsnet Network: wrap each connection's compute
         for conn in model.connections.values():
@@ -56,7 +57,7 @@ def main() -> int:
           f"{'vs CPU':>10}{'vs ' + TARGETS[0]:>14}")
     status = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for config in ("C1", "C2", "C3", "C4", "C5", "C6"):
+        for config in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8"):
             runs = {}
             for target in TARGETS:
                 built = compile_spec(ROOT / "specs" / f"{config}.json", target=target)
@@ -64,7 +65,7 @@ def main() -> int:
                 graph = built.graph
                 weights = random_weights(graph, seed=0)
                 gen = torch.Generator().manual_seed(1)
-                x = (torch.rand(mod.TIME_STEPS, 16, mod.INPUT_SIZE, generator=gen) < 0.2).float()
+                x = (torch.rand(mod.TIME_STEPS, 16, *mod.INPUT_SHAPE, generator=gen) < 0.2).float()
                 cpu = mod.run(mod.load_weights(mod.build_model(), weights), x)
                 model = mod.load_weights(mod.build_model(device="cuda"), weights)
                 dtypes, handles = _projection_dtypes(model)

@@ -202,3 +202,157 @@ def run_bindsnet(net, inputs: torch.Tensor, align: bool = True) -> dict:
     if align:
         return {"layer_1": s1[1:T + 1], "layer_2": s2[2:T + 2]}
     return {"layer_1": s1, "layer_2": s2}
+
+
+@torch.no_grad()
+def _copy(module: nn.Module, weights: dict, key: str) -> None:
+    module.weight.copy_(_t(weights[f"{key}.weight"]))
+    if module.bias is not None:
+        module.bias.copy_(_t(weights[f"{key}.bias"]))
+
+
+def forward_spikingjelly_grad(net: nn.Sequential, inputs: torch.Tensor) -> torch.Tensor:
+    """A SpikingJelly training forward: reset, then one multi-step call (autograd on)."""
+    from spikingjelly.activation_based import functional
+
+    functional.reset_net(net)
+    return net(inputs)
+
+
+# -- convolutional nets -----------------------------------------------------------
+
+
+class TutorialCSNN(nn.Module):
+    """snnTorch tutorial 7: conv 5x5 -> maxpool -> Leaky, twice, flatten -> linear -> Leaky, stepped in time."""
+
+    def __init__(self, beta: float):
+        super().__init__()
+        import snntorch as snn
+
+        self.conv1, self.lif1 = nn.Conv2d(1, 12, 5), snn.Leaky(beta=beta)
+        self.conv2, self.lif2 = nn.Conv2d(12, 64, 5), snn.Leaky(beta=beta)
+        self.fc1, self.lif3 = nn.Linear(64 * 4 * 4, 10), snn.Leaky(beta=beta)
+
+    def forward(self, x):
+        import torch.nn.functional as F
+
+        mem1, mem2, mem3 = self.lif1.init_leaky(), self.lif2.init_leaky(), self.lif3.init_leaky()
+        rec = {"layer_1": [], "layer_2": [], "layer_3": []}
+        for step in range(x.shape[0]):
+            spk1, mem1 = self.lif1(F.max_pool2d(self.conv1(x[step]), 2), mem1)
+            spk2, mem2 = self.lif2(F.max_pool2d(self.conv2(spk1), 2), mem2)
+            spk3, mem3 = self.lif3(self.fc1(spk2.flatten(1)), mem3)
+            for key, value in zip(rec, (spk1, spk2, spk3)):
+                rec[key].append(value)
+        return {key: torch.stack(values) for key, values in rec.items()}
+
+
+def build_csnn(weights: dict, beta: float = 0.5) -> TutorialCSNN:
+    net = TutorialCSNN(beta)
+    for module, key in ((net.conv1, "layer_1"), (net.conv2, "layer_2"), (net.fc1, "layer_3")):
+        _copy(module, weights, key)
+    return net.eval()
+
+
+@torch.no_grad()
+def run_csnn(net: TutorialCSNN, inputs: torch.Tensor) -> dict:
+    return net(inputs)
+
+
+SJ_CONV_SPEC = {
+    "model_name": "SJConv", "target_simulator": "SpikingJelly", "time_steps": 25, "input_shape": [1, 28, 28],
+    "layers": [
+        {"type": "conv2d", "in_channels": 1, "out_channels": 8, "kernel_size": 3, "padding": 1},
+        {"type": "IFNode"},
+        {"type": "maxpool2d", "kernel_size": 2},
+        {"type": "conv2d", "in_channels": 8, "out_channels": 16, "kernel_size": 3, "padding": 1},
+        {"type": "IFNode"},
+        {"type": "maxpool2d", "kernel_size": 2},
+        {"type": "flatten"},
+        {"type": "linear", "in_features": 784, "out_features": 10},
+        {"type": "IFNode"},
+    ],
+}
+
+
+def build_sj_conv(weights: dict) -> nn.Sequential:
+    """SpikingJelly's example style: multi-step Sequential of layer.* and IFNode, max-pooled spikes."""
+    from spikingjelly.activation_based import functional, layer, neuron
+
+    net = nn.Sequential(
+        layer.Conv2d(1, 8, 3, padding=1), neuron.IFNode(), layer.MaxPool2d(2),
+        layer.Conv2d(8, 16, 3, padding=1), neuron.IFNode(), layer.MaxPool2d(2),
+        layer.Flatten(), layer.Linear(784, 10), neuron.IFNode(),
+    )
+    functional.set_step_mode(net, "m")
+    for index, key in ((0, "layer_1"), (3, "layer_2"), (7, "layer_3")):
+        _copy(net[index], weights, key)
+    return net.eval()
+
+
+@torch.no_grad()
+def run_sj_conv(net: nn.Sequential, inputs: torch.Tensor) -> dict:
+    from spikingjelly.activation_based import functional
+
+    seen = {}
+    hooks = [net[i].register_forward_hook(lambda m, a, o, k=k: seen.__setitem__(k, o))
+             for i, k in ((1, "layer_1"), (4, "layer_2"))]
+    try:
+        functional.reset_net(net)
+        seen["layer_3"] = net(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen
+
+
+# -- recurrent ------------------------------------------------------------------
+
+
+def rleaky_spec(n_in: int, hidden: int, time_steps: int) -> dict:
+    return {
+        "model_name": "RLeakyNet", "target_simulator": "snnTorch", "time_steps": time_steps,
+        "layers": [
+            {"type": "linear", "in_features": n_in, "out_features": hidden, "name": "fc1"},
+            {"type": "linear", "in_features": hidden, "out_features": hidden, "name": "rec"},
+            {"type": "LIFNode", "beta": 0.9, "name": "h"},
+            {"type": "linear", "in_features": hidden, "out_features": 10, "name": "fc2"},
+            {"type": "LIFNode", "beta": 0.9, "name": "out"},
+        ],
+        "connections": [{"source": "fc1", "target": "h"}, {"source": "rec", "target": "h"},
+                        {"source": "h", "target": "rec"}, {"source": "h", "target": "fc2"}],
+    }
+
+
+class RLeakyNet(nn.Module):
+    """snnTorch's RLeaky tutorial style: Linear -> RLeaky(linear_features) -> Linear -> Leaky, stepped in time."""
+
+    def __init__(self, n_in: int, hidden: int):
+        super().__init__()
+        import snntorch as snn
+
+        self.fc1, self.rlif = nn.Linear(n_in, hidden), snn.RLeaky(beta=0.9, linear_features=hidden)
+        self.fc2, self.lif = nn.Linear(hidden, 10), snn.Leaky(beta=0.9)
+
+    def forward(self, x):
+        spk1, mem1 = self.rlif.init_rleaky()
+        mem2 = self.lif.init_leaky()
+        rec = {"h": [], "out": []}
+        for step in range(x.shape[0]):
+            spk1, mem1 = self.rlif(self.fc1(x[step]), spk1, mem1)
+            spk2, mem2 = self.lif(self.fc2(spk1), mem2)
+            rec["h"].append(spk1)
+            rec["out"].append(spk2)
+        return {key: torch.stack(values) for key, values in rec.items()}
+
+
+def build_rleaky(weights: dict, n_in: int, hidden: int) -> RLeakyNet:
+    net = RLeakyNet(n_in, hidden)
+    for module, key in ((net.fc1, "fc1"), (net.rlif.recurrent, "rec"), (net.fc2, "fc2")):
+        _copy(module, weights, key)
+    return net.eval()
+
+
+@torch.no_grad()
+def run_rleaky(net: RLeakyNet, inputs: torch.Tensor) -> dict:
+    return net(inputs)

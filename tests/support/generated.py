@@ -39,3 +39,14 @@ def compile_and_import(spec_path: Path, target: str, tmp_dir: Path) -> types.Mod
     from compiler.build import compile_spec
 
     return import_source(compile_spec(spec_path, target=target).source, tmp_dir, f"{Path(spec_path).stem}_{target}")
+
+
+def assert_targets_equal(want: dict, mods: dict, weights: dict, inputs) -> None:
+    """Every module in `mods` (target -> module), loaded with `weights` and run on `inputs`, gives
+    exactly the spikes and membranes in `want` (keys "<population>" and "<population>.v")."""
+    import torch
+
+    for target, mod in mods.items():
+        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
+        for key in want:
+            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"

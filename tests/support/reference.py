@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from ir.graph import Graph
-from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, PopulationOp, Pool2dOp
+from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, PopulationOp, Pool2dOp, ScaleOp
 
 
 def _aligned(x: torch.Tensor) -> torch.Tensor:
@@ -90,8 +90,12 @@ def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
         b = weights.get(f"{op.key}.bias") if op.bias else None
         return F.conv2d(x, weights[f"{op.key}.weight"], b, stride=op.stride, padding=op.padding)
     if isinstance(op, Pool2dOp):
-        pool = F.max_pool2d if op.mode == "max" else F.avg_pool2d
-        return pool(x, op.kernel_size, stride=op.stride, padding=op.padding)
+        if op.mode == "max":
+            return F.max_pool2d(x, op.kernel_size, stride=op.stride, padding=op.padding)
+        divisor = 1 if op.mode == "sum" else None
+        return F.avg_pool2d(x, op.kernel_size, stride=op.stride, padding=op.padding, divisor_override=divisor)
+    if isinstance(op, ScaleOp):
+        return x * op.factor
     if isinstance(op, FlattenOp):
         return x.flatten(1)
     raise TypeError(op)

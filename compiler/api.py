@@ -1,0 +1,60 @@
+"""The Python API: `compiler.compile_spec(spec, target=None)` for sweeps and notebooks.
+
+    from compiler import compile_spec, CompileError
+    result = compile_spec({"model_name": "Net", "target_simulator": "snnTorch", ...}, target="spikingjelly")
+    result.source       # the generated module, as `snnc` writes it
+    result.ir           # the IR after the passes, in its text form (result.graph: the ir.Graph itself)
+    result.warnings     # the diagnostics the CLI prints as warnings
+
+`spec` is a path, a JSON string or a dict. A bad spec raises CompileError, whose
+`.diagnostics` are the CLI's (`str(error)` renders them with file, line and column).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ir.graph import Graph
+
+
+@dataclass
+class Result:
+    source: str  # the generated Python module
+    ir: str  # the IR after the passes, as `--emit ir` prints it
+    graph: Graph
+    target: str
+    pipeline: list[str]
+    warnings: list = field(default_factory=list)  # compiler.diagnostics.Diagnostic
+
+
+def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, passes: str | None = None) -> Result:
+    """Compile one spec (a path, a JSON string or a dict) for `target` (default: its target_simulator;
+    any case). Raises CompileError for a bad spec, ValueError for a bad `target` or `passes`."""
+    from emitters import emit_python
+    from ir.printer import print_graph
+
+    from .build import lower
+    from .pipeline import PipelineError, check_emit, parse_pipeline
+
+    path, text = _source(spec)
+    try:
+        names = parse_pipeline(passes)
+        check_emit(names, "python")
+    except PipelineError as exc:
+        raise ValueError(str(exc)) from None
+    low = lower(path, None if target is None else target.lower(), names, text=text)
+    return Result(emit_python(low.graph, pipeline=names), print_graph(low.graph), low.graph, low.graph.attrs.target,
+                  names, low.warnings)
+
+
+def _source(spec) -> tuple[Path, str | None]:
+    if isinstance(spec, dict):
+        return Path("<spec>"), json.dumps(spec, indent=2)
+    if isinstance(spec, str) and spec.lstrip().startswith("{"):
+        return Path("<spec>"), spec
+    if isinstance(spec, (str, os.PathLike)):
+        return Path(spec), None
+    raise TypeError(f"spec must be a path, a JSON string or a dict, not {type(spec).__name__}")

@@ -1,0 +1,48 @@
+"""NIR in and out: snnc's exact bridge to the Neuromorphic Intermediate Representation.
+
+`import-nir` (compiler.nirio.importer) reads a NIR graph into an snnc spec plus its
+weights; `--emit nir` (compiler.nirio.exporter) writes the IR after the passes as a
+NIR graph. Only these two commands import `nir` (an optional extra: `snnc[nir]`).
+
+NIR is an ODE format: it stores no time step, fires on `v > v_threshold` and resets
+to a value. snnc reads it with ONE float32 discretisation per node, the one
+snnTorch's importer uses (so both agree spike for spike), and records it in the
+canonical neuron (the snnTorch family), so every target runs the same arithmetic:
+
+    NIR node                        snnc layer (snnTorch vocabulary)            per step, float32
+    LIF(tau, r, v_leak=0,           LIFNode beta = 1 - dt/tau,                  v = beta*v + x (+ delayed inputs)
+        v_threshold, v_reset=0)     threshold = v_threshold / (r*dt/tau)        s = v > threshold; v = 0 where s
+                                    (unscaled when r*dt/tau is 1 to 1e-5),
+                                    reset_mechanism zero, reset_delay false
+    IF(r, v_threshold, v_reset=0)   IFNode threshold = v_threshold / (r*dt)     v = v + x; s = v > threshold; ...
+    Affine / Linear                 linear (bias true / false)                  W x (+ b)
+    Conv2d (groups 1, dilation 1)   conv2d (bias true)
+    SumPool2d / AvgPool2d           sumpool2d / avgpool2d
+    Scale (one factor)              scale
+    Flatten (all dims)              flatten
+    Input / Output                  input_shape / the populations read
+
+beta, threshold and the input scale are computed with numpy in the file's own
+dtype, exactly as snnTorch's importer does, then rounded to float32. Parameters
+must be equal across a layer (snnc's layers take one value). A cycle is cut on the
+edges out of its neurons: they carry the previous step (zeros first), and inputs
+that arrive through the cut are added after the charge, as snnTorch's `RLeaky`
+adds its recurrent term. Not representable, hence refused with the node named:
+CubaLIF and the other neuron models, v_leak or v_reset other than 0, tau <= dt,
+grouped or dilated convolution, partial flattening, per-neuron parameters.
+
+Export writes each neuron family in its own simulator's convention (snnTorch:
+tau = dt/(1-beta), r = tau/dt; SpikingJelly: tau = tau_sj*dt, r = 1 or tau_sj,
+v_leak = v_reset; BindsNET: tau = dt/(1-decay), v_leak = rest), choosing the
+stored tau so that the importer's own formula gives the parameter back bit for
+bit. It refuses what NIR cannot say (subtract and soft resets, no reset, max
+pooling) and warns, naming the layer and the parameter, where NIR readers will
+differ (`>=` ties, delayed reset, refractory periods). Every export carries the
+spec in its metadata, so snnc re-imports its own files exactly.
+"""
+
+DEFAULT_DT = 1e-4  # what snnTorch's and SpikingJelly's exporters assume
+
+
+class NirError(Exception):
+    """A NIR file snnc cannot read or write exactly; the message names the node."""

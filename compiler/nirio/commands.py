@@ -1,0 +1,151 @@
+"""The two NIR commands: `SPEC --emit nir --weights W` (export) and `import-nir IN.nir` (import).
+
+Both write nothing until everything has been read and checked, then write
+atomically; every user mistake is one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import sys
+from pathlib import Path
+
+from . import DEFAULT_DT, NirError
+
+
+def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[bytes, list[tuple[str, str]]]:
+    """The NIR file of `graph` (the IR after the passes) with the weights in `weights_path`;
+    raises WeightFileError (the weights) or ir.graph.Refusal (what NIR cannot say)."""
+    _need_nir()
+    import nir
+
+    from .exporter import export_graph
+    from .metadata import metadata
+    from compiler.weightfile import load
+
+    weights = load(weights_path, graph.weight_shapes())
+    meta = metadata(spec_text, list(graph.pipeline), dt, graph.attrs.model_name)
+    nir_graph, warnings = export_graph(graph, weights, dt, meta)
+    buf = io.BytesIO()
+    nir.write(buf, nir_graph)
+    return buf.getvalue(), warnings
+
+
+def check_dt(dt: float) -> float:
+    if not (dt > 0.0 and dt < float("inf")):
+        raise NirError(f"--dt must be a positive number of seconds, not {dt!r}")
+    return dt
+
+
+def _need_nir() -> None:
+    try:
+        import nir  # noqa: F401
+    except ImportError:
+        raise NirError("the NIR commands need the 'nir' package: pip install 'snnc[nir]'") from None
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=f"{prog} import-nir",
+        description="Read a NIR graph (e.g. from snnTorch's or SpikingJelly's exporter) into an snnc spec and its "
+                    "weights; the spec then compiles for any target, with the same spikes in each.",
+        epilog="Exit status: 0 ok, 1 the NIR file cannot be read exactly (the message names the node), 2 usage error.",
+    )
+    p.add_argument("nir_file", metavar="IN.nir", help="the NIR graph (HDF5, as nir.write writes it)")
+    p.add_argument("-o", "--output", metavar="SPEC.json", help="the spec to write (default: IN.json beside IN.nir)")
+    p.add_argument("--weights-out", metavar="W.npz",
+                   help="where the weights go (default: <spec stem>.weights.npz beside the spec)")
+    p.add_argument("--dt", type=float, default=DEFAULT_DT,
+                   help=f"the time step the exporter assumed, in seconds (default {DEFAULT_DT}, as snnTorch's and "
+                        "SpikingJelly's exporters); recorded in the spec")
+    p.add_argument("--time-steps", type=int, default=25, help="time_steps of the spec (NIR stores none; default 25)")
+    p.add_argument("--model-name", help="model_name of the spec (default: the one snnc stored in the file, else "
+                                        "from the file name)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print neither warnings nor the output paths")
+    return p
+
+
+def import_main(argv: list[str], prog: str) -> int:
+    args = _parser(prog).parse_args(argv)
+    source = Path(args.nir_file)
+    spec_path = Path(args.output) if args.output else source.with_suffix(".json")
+    weights_path = Path(args.weights_out) if args.weights_out else spec_path.with_name(
+        spec_path.stem + ".weights.npz")
+    try:
+        if args.time_steps < 1:
+            raise NirError(f"--time-steps must be at least 1, not {args.time_steps}")
+        check_dt(args.dt)
+        if not source.is_file():
+            raise NirError("no such file" if not source.exists() else "not a file")
+        for out in (spec_path, weights_path):
+            if os.path.realpath(out) == os.path.realpath(source):
+                raise NirError(f"refusing to write {str(out)!r} over the input NIR file")
+        if os.path.abspath(spec_path) == os.path.abspath(weights_path):
+            raise NirError("the spec and the weights cannot go to the same file")
+        imported = _import(source, args)
+    except NirError as exc:
+        _say(f"{source}: error: {exc}")
+        return 1
+    if not args.quiet:
+        for warning in imported.warnings:
+            _say(f"{source}: warning: {warning}")
+    from compiler.output import OutputError, missing_folder, write_atomic
+    from compiler.weightfile import npz_bytes
+
+    created = {folder for folder in (missing_folder(weights_path), missing_folder(spec_path)) if folder is not None}
+    existed = weights_path.exists()
+    try:
+        write_atomic(weights_path, npz_bytes(imported.weights))
+        try:
+            write_atomic(spec_path, imported.spec_text)
+        except OutputError:
+            if not existed:
+                weights_path.unlink(missing_ok=True)
+            raise
+    except OutputError as exc:
+        _say(f"{prog}: error: {exc}")
+        return 1
+    if not args.quiet:
+        for folder in sorted(created):
+            _say(f"{prog}: note: created the folder {str(folder)!r}")
+        print(spec_path)
+        print(weights_path)
+    return 0
+
+
+def _import(source: Path, args):
+    _need_nir()
+    from compiler.diagnostics import CompileError
+    from compiler.frontend import load_text
+
+    from .graphfile import flatten, read
+    from .importer import import_graph
+
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise NirError(f"cannot read the file: {exc.strerror or exc}") from None
+    flat = flatten(read(data))
+    stored = flat.metadata.get("snnc.model_name", "")
+    name = args.model_name or (stored if 0 < len(stored) <= 100 and stored.isprintable() else _model_name(source))
+    imported = import_graph(flat, dt=args.dt, time_steps=args.time_steps, model_name=name)
+    try:  # the spec must compile: anything the frontend refuses is reported against the NIR file
+        load_text(imported.spec_text, str(args.output or source.with_suffix(".json")))
+    except CompileError as exc:
+        first = exc.diagnostics[0]
+        raise NirError(f"the spec read from it does not compile: {first.pointer or ''} {first.message}") from None
+    return imported
+
+
+def _model_name(source: Path) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", source.stem) if w]
+    return "".join(w[:1].upper() + w[1:] for w in words)[:100] or "NirModel"
+
+
+def _say(message: str) -> None:
+    from compiler.diagnostics import printable
+
+    print(printable(message), file=sys.stderr)

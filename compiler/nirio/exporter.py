@@ -1,0 +1,183 @@
+"""The IR after the passes, with weights -> a NIR graph.
+
+Each op becomes one node named after it, each operand one edge (in operand order,
+so fan-in sums keep their order in the file). Neurons are written in their
+family's own exporter convention, with tau chosen so that the matching importer's
+formula returns the family's parameter bit for bit:
+
+    snnTorch LIF   tau = dt/(1-beta) (the float32 nearest it whose 1 - dt/tau is beta), r = tau/dt,
+                   v_leak = 0, v_reset = 0            (reset 'zero' only)
+    snnTorch IF    IF(r = 1/dt, v_reset = 0)          (reset 'zero' only)
+    SpikingJelly   LIF(tau = tau_sj*dt (the float64 whose /dt is tau_sj), r = 1 if decay_input else tau_sj,
+                   v_leak = v_reset), IF(r = 1/dt)    (hard reset only)
+    BindsNET       LIF(tau = dt/(1-decay), r = tau/dt, v_leak = rest, v_reset = reset), IF(r = 1/dt)
+
+What NIR cannot say is refused (subtract/soft/no reset, max pooling); what NIR
+readers will run differently gets a warning naming the layer and the parameter.
+"""
+
+from __future__ import annotations
+
+from ir.graph import Graph, Refusal
+from ir.neuron import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron
+from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, Op, Pool2dOp, PopulationOp, ScaleOp
+
+
+def nir_nodes(graph: Graph, weights: dict, dt: float) -> tuple[dict, list, list[tuple[str, str]]]:
+    """(nodes, edges, warnings as (op name, message)) of `graph`; Refusal for what NIR cannot say."""
+    import nir
+    import numpy as np
+
+    nodes, edges, warnings = {}, [], []
+    for op in graph.ops():
+        nodes[op.name] = _node(op, graph, weights, dt, warnings)
+        edges += [(operand.src, op.name) for operand in op.operands]
+    _check_delays(graph, warnings)
+    read = {operand.src for op in graph.ops() for operand in op.operands}
+    outputs = [p for p in graph.populations() if p.name not in read] or graph.populations()[-1:]
+    for pop in outputs:
+        out = "output" if len(outputs) == 1 else f"output_{pop.name}"
+        while out in nodes:
+            out += "_"
+        nodes[out] = nir.Output(output_type={"output": np.array(pop.shape)})
+        edges.append((pop.name, out))
+    return nodes, edges, warnings
+
+
+def export_graph(graph: Graph, weights: dict, dt: float, metadata: dict[str, str]):
+    """The NIRGraph of `graph` and the warnings, as (op name, message)."""
+    import nir
+
+    nodes, edges, warnings = nir_nodes(graph, weights, dt)
+    if graph.attrs.precision != "fp32":
+        warnings.append(("model", f"precision {graph.attrs.precision} is not recorded in NIR; the graph holds "
+                                  "float32 weights and NIR readers run float32"))
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True), warnings
+
+
+def _node(op: Op, graph: Graph, weights: dict, dt: float, warnings: list):
+    import nir
+    import numpy as np
+
+    in_shape = graph.op(op.operands[0].src).shape if op.operands else op.shape
+    if isinstance(op, InputOp):
+        return nir.Input(input_type={"input": np.array(op.shape)})
+    if isinstance(op, LinearOp):
+        w = weights[f"{op.key}.weight"]
+        if op.bias:
+            return nir.Affine(weight=w, bias=weights[f"{op.key}.bias"])
+        return nir.Linear(weight=w)
+    if isinstance(op, Conv2dOp):
+        w = weights[f"{op.key}.weight"]
+        bias = weights[f"{op.key}.bias"] if op.bias else np.zeros(w.shape[0], dtype=np.float32)
+        return nir.Conv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=np.array(op.stride),
+                          padding=np.array(op.padding), dilation=np.array((1, 1)), groups=1, bias=bias)
+    if isinstance(op, Pool2dOp):
+        if op.mode == "max":
+            raise Refusal(op.name, "NIR has no max pooling (only SumPool2d and AvgPool2d); use avgpool2d to export")
+        cls = nir.SumPool2d if op.mode == "sum" else nir.AvgPool2d
+        return cls(kernel_size=np.array(op.kernel_size), stride=np.array(op.stride), padding=np.array(op.padding))
+    if isinstance(op, ScaleOp):
+        return nir.Scale(scale=np.full(op.shape, op.factor, dtype=np.float32))
+    if isinstance(op, FlattenOp):
+        return nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0, end_dim=-1)
+    if isinstance(op, PopulationOp):
+        return _neuron(op, dt, warnings)
+    raise Refusal(op.name, f"a {op.kind} op has no NIR node")
+
+
+def _neuron(op: PopulationOp, dt: float, warnings: list):
+    import nir
+    import numpy as np
+
+    n = op.neuron
+    full = lambda value, dtype=np.float32: np.full(op.shape, value, dtype=dtype)  # noqa: E731
+    if isinstance(n, SnnTorchNeuron):
+        if n.reset != "zero":
+            raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "
+                                   "value, v_reset); only reset_mechanism 'zero' can be exported")
+        if n.reset_delay:
+            warnings.append((op.name, "reset_delay=True: the spikes are the same, but NIR readers report the "
+                                      "membrane after the reset, not before it"))
+        if n.kind == "if":
+            return nir.IF(r=full(1.0 / dt), v_threshold=full(n.threshold), v_reset=full(0.0))
+        tau = snntorch_tau(n.beta, dt)
+        return nir.LIF(tau=full(tau), r=full(np.float32(tau) / np.float32(dt)), v_leak=full(0.0),
+                       v_threshold=full(n.threshold), v_reset=full(0.0))
+    if isinstance(n, SpikingJellyNeuron):
+        if n.v_reset is None:
+            raise Refusal(op.name, "v_reset None (the soft reset, subtracting v_threshold) has no NIR form; "
+                                   "only a hard reset to v_reset can be exported")
+        warnings.append((op.name, "SpikingJelly fires on v >= v_threshold, NIR on v > v_threshold: readers other "
+                                  "than SpikingJelly's importer differ where v equals v_threshold exactly"))
+        f64 = lambda value: full(value, np.float64)  # noqa: E731  (SpikingJelly's exporter writes float64)
+        if n.kind == "if":
+            return nir.IF(r=f64(1.0 / dt), v_threshold=f64(n.v_threshold), v_reset=f64(n.v_reset))
+        tau = spikingjelly_tau(n.tau, dt)
+        return nir.LIF(tau=f64(tau), r=f64(1.0 if n.decay_input else n.tau), v_leak=f64(n.v_reset),
+                       v_threshold=f64(n.v_threshold), v_reset=f64(n.v_reset))
+    if isinstance(n, BindsnetNeuron):
+        warnings.append((op.name, "BindsNET fires on v >= thresh, NIR on v > v_threshold: NIR readers differ "
+                                  "where v equals thresh exactly"))
+        if n.refrac > 0:
+            warnings.append((op.name, f"refrac={n.refrac!r}: NIR has no refractory period, so NIR readers let the "
+                                      "neuron integrate and fire again right after a spike"))
+        if n.kind == "if":
+            return nir.IF(r=full(1.0 / dt), v_threshold=full(n.thresh), v_reset=full(n.reset))
+        decay = float(np.exp(-np.float64(n.dt) / np.float64(n.tc_decay)))
+        tau = dt / (1.0 - decay)
+        return nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(n.rest), v_threshold=full(n.thresh),
+                       v_reset=full(n.reset))
+    raise Refusal(op.name, f"a {n.family} neuron has no NIR form")
+
+
+def snntorch_tau(beta: float, dt: float) -> float:
+    """The float32 tau nearest dt/(1-beta) whose `1 - dt/tau` (snnTorch's import, float32) is beta."""
+    import numpy as np
+
+    if beta >= 1.0:
+        return float("inf")
+    start = np.float32(dt / (1.0 - beta))
+    candidates = [start]
+    up = down = start
+    for _ in range(64):
+        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(0))
+        candidates += [down, up]
+    for tau in candidates:
+        tau_arr = np.array([tau], dtype=np.float32)
+        if np.float32((1 - (dt / tau_arr))[0]) == np.float32(beta):
+            return float(tau)
+    return float(start)
+
+
+def spikingjelly_tau(tau_sj: float, dt: float) -> float:
+    """The float64 tau nearest tau_sj*dt whose `tau/dt` (SpikingJelly's import) is tau_sj."""
+    import numpy as np
+
+    start = tau_sj * dt
+    up = down = start
+    for _ in range(64):
+        for value in (down, up):
+            if value / dt == tau_sj:
+                return float(value)
+        up, down = np.nextafter(up, np.inf), np.nextafter(down, 0.0)
+    return start
+
+
+def _check_delays(graph: Graph, warnings: list) -> None:
+    """NIR has no delay marks: readers cut a cycle on the edges out of its neurons. Warn where the IR's
+    feedback sits elsewhere and the first step tells them apart (a biased layer between)."""
+    from .importer import cut_edges
+
+    delayed = {(o.src, op.name) for op in graph.ops() for o in op.operands if o.delay}
+    edges = [(o.src, op.name) for op in graph.ops() for o in op.operands]
+    neurons = {p.name for p in graph.populations()}
+    cut = cut_edges(edges, neurons)
+    if delayed == cut:
+        return
+    if len(delayed) == len(cut) and all(graph.op(d).keeps_zero() for s, d in cut | delayed if d not in neurons):
+        return
+    for src, dst in sorted(delayed - cut):
+        warnings.append((dst, f"the feedback edge {src} -> {dst} is delayed where NIR readers do not delay it "
+                              "(they delay the edges out of a cycle's neurons), and a layer with a bias lies "
+                              "between: their first step differs"))

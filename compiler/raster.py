@@ -1,0 +1,55 @@
+"""Spike rasters of several targets, with every disagreement with the reference marked (`check --plot`).
+
+Imports matplotlib (Agg, no display needed) and torch; used only by `check`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def first_disagreeing_sample(runs: dict, reference: str, pops: list[str]) -> int:
+    """The first batch sample where some target's spikes differ from the reference (0 if none)."""
+    for pop in pops:
+        ref = runs[reference][pop]
+        for out in runs.values():
+            diff = (out[pop] != ref).flatten(2).any(2).any(0).nonzero()
+            if len(diff):
+                return int(diff[0])
+    return 0
+
+
+def draw_agreement(path: Path, runs: dict, reference: str, pops: list[str], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sample = first_disagreeing_sample(runs, reference, pops)
+    targets = list(runs)
+    fig, axes = plt.subplots(len(pops), len(targets), figsize=(4.2 * len(targets), 2.6 * len(pops)), squeeze=False)
+    for row, pop in enumerate(pops):
+        ref = runs[reference][pop][:, sample].reshape(runs[reference][pop].shape[0], -1)
+        for col, target in enumerate(targets):
+            ax = axes[row][col]
+            got = runs[target][pop][:, sample].reshape(ref.shape)
+            same = got == ref
+            t, n = (got.bool() & same).nonzero(as_tuple=True)
+            ax.scatter(t.numpy(), n.numpy(), s=4, marker="|", color="black")
+            t, n = (got.bool() & ~same).nonzero(as_tuple=True)
+            ax.scatter(t.numpy(), n.numpy(), s=14, marker="x", color="red", label="extra spike")
+            t, n = (~got.bool() & ~same).nonzero(as_tuple=True)
+            ax.scatter(t.numpy(), n.numpy(), s=14, marker="o", facecolors="none", edgecolors="blue",
+                       label="missing spike")
+            agree = (runs[target][pop] == runs[reference][pop]).float().mean().item()
+            ax.set_title(f"{pop} in {target}: {agree:.3%} agree", fontsize=9)
+            ax.set_xlim(-0.5, ref.shape[0] - 0.5)
+            if row == len(pops) - 1:
+                ax.set_xlabel("time step")
+            if col == 0:
+                ax.set_ylabel("neuron")
+    fig.suptitle(f"{title} (batch sample {sample}; reference {reference}; red x extra, blue o missing)", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

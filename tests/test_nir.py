@@ -1,0 +1,440 @@
+"""NIR in and out, through the real `nir` package and the simulators' own exporters and importers.
+
+Import: graphs written by snnTorch's and SpikingJelly's exporters (an MLP, a recurrent
+RLeaky net, conv nets) become specs whose three targets agree 100 %, and equal the
+original snnTorch network and snnTorch's own importer spike for spike. Export: a
+zero-reset spec read back by snnTorch's importer gives snnc's spikes; export then
+import is exact for every family. What NIR cannot say is refused, broken files get
+one-line errors and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from compiler.cli import main as snnc
+from support import reference, specs
+from support.generated import compile_and_import
+
+nir = pytest.importorskip("nir", reason="the NIR tests need the 'nir' extra (installed by the test set-up)")
+TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+T, B = 40, 16
+
+
+def spikes(shape, seed=0, p=0.3) -> torch.Tensor:
+    return reference.random_spikes(T, B, shape, seed=seed, p=p)
+
+
+def boosted(net: torch.nn.Module, factor: float) -> torch.nn.Module:
+    """Exported nets with default init barely fire on sparse input: scale the weights so they do."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+                m.weight.normal_(0, factor / m.weight[0].numel() ** 0.5)
+    return net
+
+
+def import_nir(path: Path, tmp: Path, *args: str) -> tuple[Path, dict]:
+    spec = tmp / f"{path.stem}.json"
+    assert snnc(["import-nir", str(path), "-o", str(spec), "-q", *args]) == 0
+    weights = {k: torch.from_numpy(v) for k, v in np.load(spec.with_name(spec.stem + ".weights.npz")).items()}
+    return spec, weights
+
+
+def run_targets(spec: Path, weights: dict, x: torch.Tensor, tmp: Path) -> dict:
+    """Every target's spikes and membranes; asserts they are identical, returns snnTorch's."""
+    results = {}
+    for target in TARGETS:
+        module = compile_and_import(spec, target, tmp)
+        results[target] = module.run(module.load_weights(module.build_model(), weights), x, membrane=True)
+    first = results["snntorch"]
+    for target, got in results.items():
+        assert got.keys() == first.keys()
+        for key in first:
+            assert torch.equal(got[key], first[key]), (target, key)
+    return first
+
+
+def last_population(spec: Path) -> str:
+    return [layer["name"] for layer in json.loads(spec.read_text())["layers"] if layer["type"].endswith("Node")][-1]
+
+
+def run_stateful(net, x: torch.Tensor) -> torch.Tensor:
+    """A snnTorch net with init_hidden (or nirtorch's executor) fed one step at a time."""
+    import snntorch.utils
+
+    snntorch.utils.reset(net)
+    out = []
+    with torch.no_grad():
+        for t in range(x.shape[0]):
+            y = net(x[t])
+            out.append(y[0] if isinstance(y, tuple) else y)
+    return torch.stack(out)
+
+
+def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a == b).float().mean()) * 100
+
+
+# --- import: graphs from the simulators' own exporters ---------------------------------------------------------
+
+
+def _leaky(n, **kw):
+    import snntorch as snn
+
+    return snn.Leaky(beta=torch.full(n, 0.8), threshold=torch.ones(n), init_hidden=True, reset_mechanism="zero",
+                     reset_delay=False, **kw)
+
+
+def test_snntorch_mlp_equals_the_original_and_snntorchs_importer(tmp_path):
+    from snntorch.export_nir import export_to_nir
+    from snntorch.import_nir import import_from_nir
+
+    net = boosted(torch.nn.Sequential(torch.nn.Linear(16, 24), _leaky((24,)), torch.nn.Linear(24, 4),
+                                      _leaky((4,), output=True)), 3.0)
+    path = tmp_path / "mlp.nir"
+    nir.write(path, export_to_nir(net, torch.randn(16)))
+    spec, w = import_nir(path, tmp_path)
+    x = spikes(16)
+    ours = run_targets(spec, w, x, tmp_path)[last_population(spec)]
+    assert 0.05 < ours.mean() < 0.95
+    assert torch.equal(ours, run_stateful(net, x))
+    assert torch.equal(ours, run_stateful(import_from_nir(nir.read(path)), x))
+
+
+def test_snntorch_rleaky_equals_the_original(tmp_path):
+    """snnTorch's exporter writes RLeaky as a LIF <-> Affine cycle in a sub-graph; snnc cuts it on the edge out
+    of the LIF and adds the recurrent term after the charge, as RLeaky does (its bias enters at t = 0)."""
+    import snntorch as snn
+    from snntorch.export_nir import export_to_nir
+
+    rleaky = snn.RLeaky(beta=torch.full((12,), 0.9), threshold=torch.ones(12), linear_features=12, init_hidden=True,
+                        reset_mechanism="zero", reset_delay=False, output=True)
+    net = boosted(torch.nn.Sequential(torch.nn.Linear(8, 12), rleaky), 2.0)
+    with torch.no_grad():
+        rleaky.recurrent.bias.fill_(0.05)
+    path = tmp_path / "rleaky.nir"
+    nir.write(path, export_to_nir(net, torch.randn(8)))
+    spec, w = import_nir(path, tmp_path)
+    text = json.loads(spec.read_text())
+    assert "connections" in text
+    x = spikes(8, p=0.4)
+    ours = run_targets(spec, w, x, tmp_path)[last_population(spec)]
+    assert 0.05 < ours.mean() < 0.95
+    assert torch.equal(ours, run_stateful(net, x))
+
+
+def test_snntorch_conv_net_equals_the_original(tmp_path):
+    from snntorch.export_nir import export_to_nir
+
+    net = boosted(torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3), torch.nn.AvgPool2d(2), _leaky((4, 5, 5)),
+        torch.nn.Flatten(0), torch.nn.Linear(100, 3), _leaky((3,), output=True)), 4.0)
+    path = tmp_path / "conv.nir"
+    nir.write(path, export_to_nir(net, torch.randn(1, 12, 12)))  # snnTorch exports unbatched samples only
+    spec, w = import_nir(path, tmp_path)
+    x = spikes((1, 12, 12), p=0.4)
+    result = run_targets(spec, w, x, tmp_path)
+    ours = result[last_population(spec)]
+    assert 0.05 < ours.mean() < 0.95
+    expected = torch.stack([run_stateful(net, x[:, b]) for b in range(B)], 1)  # Flatten(0): one sample at a time
+    assert torch.equal(ours, expected)
+
+
+@pytest.mark.parametrize("kind", ("mlp", "conv"))
+def test_spikingjelly_exports_agree_in_all_targets(kind, tmp_path):
+    """SpikingJelly writes LIF as tau = tau_sj*dt with r = 1 (decay_input) or tau_sj, IF with r = 1/dt. snnc reads
+    them as snnTorch's importer would (beta = 1 - dt/tau, threshold / (r*dt/tau), fires on >); SpikingJelly's own
+    importer runs v + (x - v)/tau and fires on >=, so the two differ on rounding and ties (figure printed)."""
+    from spikingjelly.activation_based import layer, neuron
+    from spikingjelly.activation_based.nir_exchange import export_to_nir, import_from_nir
+
+    if kind == "mlp":
+        net = torch.nn.Sequential(layer.Linear(16, 24), neuron.LIFNode(tau=2.0), layer.Linear(24, 12),
+                                  neuron.LIFNode(tau=4.0, decay_input=False), layer.Linear(12, 4), neuron.IFNode())
+        shape = (16,)
+    else:
+        net = torch.nn.Sequential(layer.Conv2d(1, 4, 3, padding=1), neuron.IFNode(), layer.AvgPool2d(2),
+                                  layer.Flatten(), layer.Linear(144, 3), neuron.LIFNode(tau=3.0, decay_input=False))
+        shape = (1, 12, 12)
+    boosted(net, 3.0)
+    path = tmp_path / f"sj_{kind}.nir"
+    nir.write(path, export_to_nir(net, torch.randn(1, *shape)))
+    spec, w = import_nir(path, tmp_path)
+    x = spikes(shape, p=0.4)
+    ours = run_targets(spec, w, x, tmp_path)[last_population(spec)]
+    assert 0.02 < ours.mean() < 0.98
+    theirs, state = [], None
+    sj = import_from_nir(nir.read(path), dt=1e-4)
+    with torch.no_grad():
+        for t in range(T):
+            y, state = sj(x[t], state)
+            theirs.append(y)
+    figure = agreement(ours, torch.stack(theirs))
+    print(f"\n{kind}: snnc vs SpikingJelly's importer: {figure:.2f} % of output spikes equal")
+    assert figure > 80.0
+
+
+def test_a_direct_nir_graph_with_fan_in_skip_and_identity_edges(tmp_path):
+    """A graph written with `nir` directly: a skip connection summed into a LIF, a LIF feeding a LIF (an identity
+    edge), Scale and SumPool-free parts; three targets agree and the reference interpreter agrees."""
+    rng = np.random.default_rng(0)
+    f32 = lambda *s: rng.normal(0, 0.8, s).astype(np.float32)  # noqa: E731
+    lif = lambda n, tau=5e-4: nir.LIF(tau=np.full(n, tau, np.float32), r=np.full(n, tau / 1e-4, np.float32),  # noqa
+                                      v_leak=np.zeros(n, np.float32), v_threshold=np.ones(n, np.float32),
+                                      v_reset=np.zeros(n, np.float32))
+    nodes = {
+        "in": nir.Input(input_type={"input": np.array([10])}),
+        "a": nir.Affine(weight=f32(8, 10), bias=f32(8)), "l1": lif(8),
+        "b": nir.Linear(weight=f32(8, 8)), "skip": nir.Linear(weight=f32(8, 10)), "l2": lif(8, 2e-4),
+        "l3": nir.IF(r=np.full(8, 1e4, np.float32), v_threshold=np.full(8, 0.5, np.float32),
+                     v_reset=np.zeros(8, np.float32)),
+        "s": nir.Scale(scale=np.full(8, 0.5, np.float32)),
+        "out": nir.Output(output_type={"output": np.array([8])}),
+    }
+    edges = [("in", "a"), ("a", "l1"), ("l1", "b"), ("b", "l2"), ("in", "skip"), ("skip", "l2"), ("l2", "l3"),
+             ("l3", "s"), ("s", "l1"), ("l3", "out")]
+    path = tmp_path / "direct.nir"
+    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges))
+    spec, w = import_nir(path, tmp_path)
+    text = json.loads(spec.read_text())
+    kinds = [layer["type"] for layer in text["layers"]]
+    assert kinds.count("scale") == 2  # NIR's Scale, and the identity on the l2 -> l3 edge
+    x = spikes(10, p=0.4)
+    result = run_targets(spec, w, x, tmp_path)
+    graph = specs.graph(text, tmp_path)
+    expected = reference.run(graph, w, x)
+    for key in expected:
+        assert torch.equal(result[key], expected[key]), key
+    assert 0.02 < result["l3"].mean() < 0.98
+
+
+# --- export -----------------------------------------------------------------------------------------------------
+
+
+def compile_with_weights(spec_dict: dict, tmp: Path, seed: int = 0):
+    path = specs.save(spec_dict, tmp)
+    module = compile_and_import(path, "snntorch", tmp)
+    graph = specs.graph(spec_dict, tmp)
+    w = reference.random_weights(graph, seed=seed, scale=2.5)
+    torch.save(w, tmp / "w.pt")
+    return path, module, w
+
+
+ZERO_RESET = specs.spec([
+    {"type": "linear", "in_features": 16, "out_features": 24},
+    {"type": "LIFNode", "beta": 0.8, "reset_mechanism": "zero", "reset_delay": False},
+    {"type": "linear", "in_features": 24, "out_features": 6},
+    {"type": "LIFNode", "beta": 0.95, "threshold": 0.75, "reset_mechanism": "zero", "reset_delay": False},
+], time_steps=T)
+
+
+def test_export_is_read_back_by_snntorchs_importer(tmp_path):
+    from snntorch.import_nir import import_from_nir
+
+    path, module, w = compile_with_weights(ZERO_RESET, tmp_path)
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    x = spikes(16)
+    ours = module.run(module.load_weights(module.build_model(), w), x)["layer_2"]
+    assert 0.05 < ours.mean() < 0.95
+    theirs = run_stateful(import_from_nir(nir.read(out)), x)
+    assert torch.equal(ours, theirs)  # the exported tau gives beta back bit for bit
+
+
+RECURRENT = specs.spec([
+    {"type": "conv2d", "in_channels": 1, "out_channels": 3, "kernel_size": 3, "name": "conv"},
+    {"type": "avgpool2d", "kernel_size": 2},
+    {"type": "IFNode", "name": "p1", "reset_mechanism": "zero", "reset_delay": False},
+    {"type": "flatten"},
+    {"type": "linear", "in_features": 48, "out_features": 10, "name": "fc"},
+    {"type": "linear", "in_features": 10, "out_features": 10, "name": "rec"},
+    {"type": "LIFNode", "beta": 0.9, "name": "h", "reset_mechanism": "zero", "reset_delay": False},
+    {"type": "linear", "in_features": 10, "out_features": 4, "name": "head"},
+    {"type": "LIFNode", "beta": 0.7, "name": "out", "reset_mechanism": "zero", "reset_delay": False},
+], time_steps=T, input_shape=[1, 10, 10], connections=[
+    {"source": "fc", "target": "h"}, {"source": "rec", "target": "h"}, {"source": "h", "target": "rec"},
+    {"source": "h", "target": "head"}])
+SPIKINGJELLY = specs.spec([
+    {"type": "linear", "in_features": 16, "out_features": 12},
+    {"type": "LIFNode", "tau": 3.0, "decay_input": False},
+    {"type": "linear", "in_features": 12, "out_features": 4},
+    {"type": "IFNode", "v_reset": 0.0},
+], "SpikingJelly", time_steps=T)
+BINDSNET = specs.spec([
+    {"type": "linear", "in_features": 16, "out_features": 12},
+    {"type": "LIFNode", "thresh": 1.0, "rest": 0.0, "reset": 0.0, "refrac": 2, "tc_decay": 5.0},
+], "BindsNET", time_steps=T)
+
+
+@pytest.mark.parametrize("spec_dict, shape", [(ZERO_RESET, (16,)), (RECURRENT, (1, 10, 10)), (SPIKINGJELLY, (16,)),
+                                              (BINDSNET, (16,))], ids=("snntorch", "conv-recurrent", "spikingjelly",
+                                                                       "bindsnet"))
+def test_export_then_import_is_exact(spec_dict, shape, tmp_path):
+    path, module, w = compile_with_weights(spec_dict, tmp_path)
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    back, w2 = import_nir(out, tmp_path)
+    assert back.read_text() == path.read_text()  # snnc's metadata: the spec itself comes back
+    x = spikes(shape, p=0.4)
+    expected = module.run(module.load_weights(module.build_model(), w), x, membrane=True)
+    got = run_targets(back, w2, x, tmp_path)
+    for key in expected:
+        assert torch.equal(got[key], expected[key]), key
+
+
+@pytest.mark.parametrize("spec_dict, shape", [(ZERO_RESET, (16,)), (RECURRENT, (1, 10, 10))],
+                         ids=("mlp", "conv-recurrent"))
+def test_export_then_import_without_metadata_is_exact(spec_dict, shape, tmp_path):
+    """Without snnc's metadata (another tool rewrote the file), NIR semantics alone bring back the same spikes
+    and membranes for zero-reset snnTorch-family models: the exported tau round-trips beta exactly."""
+    path, module, w = compile_with_weights(spec_dict, tmp_path)
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    graph = nir.read(out)
+    graph.metadata = {}
+    nir.write(out, graph)
+    back, w2 = import_nir(out, tmp_path)
+    assert back.read_text() != path.read_text()
+    x = spikes(shape, p=0.4)
+    expected = module.run(module.load_weights(module.build_model(), w), x, membrane=True)
+    got = run_targets(back, w2, x, tmp_path)
+    for key in expected:  # NIR nodes carry the ops' names, so the populations keep theirs
+        assert torch.equal(got[key], expected[key]), key
+
+
+def test_export_is_deterministic(tmp_path):
+    path, _, _ = compile_with_weights(RECURRENT, tmp_path)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"m{k}.nir"
+        assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    graph = nir.read(tmp_path / "m0.nir")
+    assert {"snnc.spec", "snnc.passes", "snnc.dt"} <= set(graph.metadata)
+
+
+def test_c1_subtract_reset_is_refused_naming_the_reset(tmp_path, capsys):
+    spec = Path(__file__).parents[1] / "specs" / "C1.json"
+    graph = specs.graph(json.loads(spec.read_text()), tmp_path)
+    np.savez(tmp_path / "w.npz", **{k: np.zeros(s, np.float32) for k, s in graph.weight_shapes().items()})
+    out = tmp_path / "c1.nir"
+    assert snnc([str(spec), "--emit", "nir", "--weights", str(tmp_path / "w.npz"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "reset_mechanism 'subtract' has no NIR form" in err and "C1.json:" in err
+    assert not out.exists()
+
+
+def test_export_warns_where_nir_readers_differ(tmp_path, capsys):
+    for spec_dict, words in ((SPIKINGJELLY, "v >= v_threshold"), (BINDSNET, "refrac=2.0")):
+        path, _, _ = compile_with_weights(spec_dict, tmp_path)
+        out = tmp_path / "m.nir"
+        assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert "warning: " in err and words in err, err
+
+
+def test_export_weights_are_checked(tmp_path, capsys):
+    path = specs.save(ZERO_RESET, tmp_path)
+    np.savez(tmp_path / "w.npz", **{"layer_1.weight": np.zeros((24, 16), np.float32)})
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.npz"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "missing 'layer_1.bias'" in err and len(err.splitlines()) == 1
+    assert not out.exists()
+    assert snnc([str(path), "--emit", "nir", "-o", str(out)]) == 2
+    assert "--emit nir needs --weights" in capsys.readouterr().err
+
+
+# --- broken files ---------------------------------------------------------------------------------------------
+
+
+def _write(path: Path, nodes: dict, edges: list) -> Path:
+    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    return path
+
+
+def _lif(n: int):
+    return nir.LIF(tau=np.full(n, 5e-4, np.float32), r=np.full(n, 5.0, np.float32), v_leak=np.zeros(n, np.float32),
+                   v_threshold=np.ones(n, np.float32), v_reset=np.zeros(n, np.float32))
+
+
+def _broken(tmp: Path) -> dict[str, tuple[Path, str]]:
+    io_nodes = {"input": nir.Input(input_type={"input": np.array([4])}),
+                "output": nir.Output(output_type={"output": np.array([3])})}
+    affine = nir.Affine(weight=np.ones((3, 4), np.float32), bias=np.zeros(3, np.float32))
+    garbage = tmp / "garbage.nir"
+    garbage.write_bytes(b"not an HDF5 file at all")
+    good = _write(tmp / "good.nir", {**io_nodes, "a": affine, "l": _lif(3)},
+                  [("input", "a"), ("a", "l"), ("l", "output")])
+    truncated = tmp / "truncated.nir"
+    truncated.write_bytes(good.read_bytes()[:700])
+    cuba = nir.CubaLIF(tau_syn=np.full(3, 1e-3), tau_mem=np.full(3, 1e-3), r=np.full(3, 10.0),
+                       v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3))
+    mixed = _lif(3)
+    mixed.v_threshold = np.array([1.0, 2.0, 1.0], np.float32)
+    return {
+        "not-hdf5": (garbage, "not a NIR file"),
+        "truncated": (truncated, "cannot read this NIR graph"),
+        "missing-node": (_write(tmp / "missing.nir", {**io_nodes, "a": affine},
+                                [("input", "a"), ("a", "l"), ("l", "output")]), "'l', which the graph does not have"),
+        "shape-mismatch": (_write(tmp / "shape.nir", {**io_nodes, "a": affine,
+                                                       "b": nir.Linear(weight=np.ones((3, 5), np.float32)),
+                                                       "l": _lif(3)},
+                                  [("input", "a"), ("a", "b"), ("b", "l"), ("l", "output")]),
+                           "node 'b' (Linear): its weight takes [5] but it receives [3]"),
+        "cuba-lif": (_write(tmp / "cuba.nir", {**io_nodes, "a": affine, "c": cuba},
+                            [("input", "a"), ("a", "c"), ("c", "output")]), "node 'c' (CubaLIF): a current-based"),
+        "per-neuron": (_write(tmp / "mixed.nir", {**io_nodes, "a": affine, "l": mixed},
+                              [("input", "a"), ("a", "l"), ("l", "output")]), "v_threshold differs across neurons"),
+        "no-input": (_write(tmp / "noinput.nir", {"output": io_nodes["output"], "a": affine, "l": _lif(3)},
+                            [("a", "l"), ("l", "output")]), "0 Input nodes"),
+        "ends-in-affine": (_write(tmp / "affine_out.nir", {**io_nodes, "a": affine}, [("input", "a"), ("a", "output")]),
+                           "a graph must end in one"),
+        "cycle-without-neuron": (_write(tmp / "cycle.nir", {**io_nodes, "a": affine, "s": nir.Linear(
+            weight=np.eye(3, dtype=np.float32)), "t": nir.Scale(scale=np.full(3, 0.5, np.float32)), "l": _lif(3)},
+            [("input", "a"), ("a", "s"), ("s", "t"), ("t", "s"), ("s", "l"), ("l", "output")]),
+            "has no LIF or IF node"),
+        "dangling": (_write(tmp / "dangling.nir", {**io_nodes, "a": affine, "l": _lif(3),
+                                                   "x": nir.Linear(weight=np.ones((2, 3), np.float32))},
+                            [("input", "a"), ("a", "l"), ("l", "output"), ("l", "x")]), "'x' (Linear) feeds nothing"),
+        "tau-below-dt": (_write(tmp / "fast.nir", {**io_nodes, "a": affine, "l": nir.LIF(
+            tau=np.full(3, 5e-5, np.float32), r=np.full(3, 0.5, np.float32), v_leak=np.zeros(3, np.float32),
+            v_threshold=np.ones(3, np.float32), v_reset=np.zeros(3, np.float32))},
+            [("input", "a"), ("a", "l"), ("l", "output")]), "give the exporter's time step with --dt"),
+    }
+
+
+def test_broken_nir_files_get_one_line_errors_and_nothing_written(tmp_path, capsys):
+    cases = _broken(tmp_path)
+    for name, (path, words) in cases.items():
+        out = tmp_path / f"{name}.json"
+        code = snnc(["import-nir", str(path), "-o", str(out)])
+        err = capsys.readouterr().err.strip()
+        assert code == 1, (name, err)
+        assert len(err.splitlines()) == 1 and err.startswith(f"{path}: error: "), (name, err)
+        assert words in err, (name, err)
+        assert not out.exists() and not out.with_name(f"{name}.weights.npz").exists(), name
+
+
+def test_import_is_deterministic_and_never_writes_over_its_input(tmp_path, capsys):
+    path = _write(tmp_path / "good.nir", {"input": nir.Input(input_type={"input": np.array([4])}),
+                                          "a": nir.Affine(weight=np.ones((3, 4), np.float32),
+                                                          bias=np.zeros(3, np.float32)),
+                                          "l": _lif(3), "output": nir.Output(output_type={"output": np.array([3])})},
+                  [("input", "a"), ("a", "l"), ("l", "output")])
+    outs = []
+    for k in range(2):
+        assert snnc(["import-nir", str(path), "-o", str(tmp_path / f"s{k}.json"), "-q"]) == 0
+        outs.append(((tmp_path / f"s{k}.json").read_bytes(), (tmp_path / f"s{k}.weights.npz").read_bytes()))
+    assert outs[0] == outs[1]
+    before = path.read_bytes()
+    assert snnc(["import-nir", str(path), "-o", str(path)]) == 1
+    assert "over the input" in capsys.readouterr().err and path.read_bytes() == before

@@ -1,0 +1,161 @@
+"""What a new user meets first: CLI habits, the Python API, warnings for silent changes,
+pictures without Graphviz, a quiet install."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main as snnc
+from support import specs
+
+ROOT = Path(__file__).resolve().parents[1]
+C1 = ROOT / "specs" / "C1.json"
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        snnc(["--version"])
+    assert done.value.code == 0
+    from compiler import __version__
+
+    assert capsys.readouterr().out.strip() == f"snnc {__version__}"
+
+
+def test_targets_are_accepted_as_the_spec_writes_them(tmp_path, capsys):
+    for spelling in ("SpikingJelly", "spikingjelly", "SPIKINGJELLY"):
+        assert snnc([str(C1), "--target", spelling, "-o", str(tmp_path / f"{spelling}.py"), "-q"]) == 0
+    sources = {(tmp_path / f"{s}.py").read_bytes() for s in ("SpikingJelly", "spikingjelly", "SPIKINGJELLY")}
+    assert len(sources) == 1
+
+
+def test_a_mistyped_command_gets_a_suggestion(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert snnc(["chek", str(C1)]) == 2
+    assert "did you mean 'check'" in capsys.readouterr().err
+    assert snnc(["import-nri", "x.nir"]) == 2
+    assert "did you mean 'import-nir'" in capsys.readouterr().err
+
+
+def test_output_into_a_new_folder_says_so(tmp_path, capsys):
+    out = tmp_path / "new" / "deeper" / "model.py"
+    assert snnc([str(C1), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert out.exists() and f"created the folder {str(tmp_path / 'new')!r}" in err
+    assert snnc([str(C1), "-o", str(out)]) == 0
+    assert "created" not in capsys.readouterr().err
+
+
+def test_the_console_script_is_installed():
+    script = Path(sys.executable).with_name("snnc")
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("snnc ")
+
+
+# --- the Python API ---------------------------------------------------------------------------------------------
+
+
+def test_compile_spec_takes_a_path_a_json_string_or_a_dict():
+    from compiler import compile_spec
+
+    text = C1.read_text(encoding="utf-8")
+    by_path = compile_spec(C1, target="BindsNET")
+    by_text = compile_spec(text, target="bindsnet")
+    by_dict = compile_spec(json.loads(text), target="bindsnet")
+    assert by_path.target == by_text.target == by_dict.target == "bindsnet"
+    strip = lambda source: "\n".join(line for line in source.splitlines() if "sha256" not in line)  # noqa: E731
+    assert strip(by_path.source) == strip(by_text.source)
+    assert by_path.ir.startswith("// model:") and "population" in by_path.ir
+    assert by_path.graph.populations()[0].name == "layer_1"
+
+
+def test_compile_spec_raises_the_clis_diagnostics():
+    from compiler import CompileError, compile_spec
+
+    spec = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3}, {"type": "LIFNode", "beta": 1.5}])
+    with pytest.raises(CompileError) as caught:
+        compile_spec(spec)
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.pointer == "/layers/1/beta" and diagnostic.line > 0
+    with pytest.raises(ValueError):
+        compile_spec(spec, target="nest")
+    with pytest.raises(ValueError):
+        compile_spec(C1, passes="bogus")
+
+
+def test_the_api_imports_no_torch():
+    code = "import sys, compiler; compiler.compile_spec(sys.argv[1]); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code, str(C1)], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+# --- warnings for what would change silently ------------------------------------------------------------------
+
+
+def _warnings(spec: dict) -> list[str]:
+    from compiler import compile_spec
+
+    return [w.headline() for w in compile_spec(spec).warnings if w.severity == "warning"]
+
+
+def test_a_layer_in_another_vocabulary_is_named():
+    spec = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3}, {"type": "LIFNode", "tau": 2.0}])
+    (warning,) = _warnings(spec)
+    assert "layers/1: written in SpikingJelly's words (tau), not snnTorch's" in warning
+
+
+def test_backend_and_step_mode_that_are_not_honoured_are_named():
+    spec = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3}, {"type": "LIFNode", "beta": 0.9}],
+                      backend="cupy", step_mode="single_step")
+    warnings = _warnings(spec)
+    assert any("backend 'cupy' is recorded but not used" in w for w in warnings)
+    assert any("step_mode 'single_step' is recorded but not used" in w for w in warnings)
+    assert not _warnings({**spec, "backend": "torch", "step_mode": "multi_step"})
+
+
+def test_timestep_scaling_to_very_few_steps_is_named():
+    spec = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3}, {"type": "LIFNode", "beta": 0.9}],
+                      time_steps=7, hardware_constraints={"device_type": "edge_ai_processor", "timestep_scale": 0.1})
+    assert any("time_steps 7 -> 1" in w for w in _warnings(spec))
+
+
+def test_snntorchs_sigmoid_surrogate_warns_of_its_nan_gradients():
+    spec = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3},
+                       {"type": "LIFNode", "beta": 0.9, "surrogate_function": "sigmoid"}])
+    (warning,) = _warnings(spec)
+    assert "NaN gradients" in warning and "layers/1/surrogate_function" in warning
+    sj = specs.spec([{"type": "linear", "in_features": 4, "out_features": 3},
+                     {"type": "LIFNode", "tau": 2.0, "surrogate_function": "sigmoid"}], "SpikingJelly")
+    assert not _warnings(sj)
+
+
+# --- pictures without Graphviz; a quiet install --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, magic", (("svg", b"<?xml"), ("png", b"\x89PNG")))
+def test_pictures_are_drawn_without_graphviz(kind, magic, tmp_path, monkeypatch):
+    import compiler.driver as driver
+
+    monkeypatch.setattr(driver.shutil, "which", lambda _name: None)
+    spec = ROOT / "tests" / "valid" / "recurrent_rleaky.json"
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"g{k}.{kind}"
+        assert snnc([str(spec), "--emit", kind, "-o", str(out), "-q"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0].startswith(magic) and len(outs[0]) > 5000
+    assert outs[0] == outs[1]  # deterministic
+
+
+@pytest.mark.slow
+def test_building_the_package_prints_no_warnings(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = done.stdout + done.stderr
+    assert "Warning" not in text and "deprecated" not in text.lower(), text[-3000:]
