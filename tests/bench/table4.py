@@ -76,7 +76,7 @@ class Case:
         self.mod = c.compile_and_import(spec_path, "spikingjelly", tmp)
         self.device = device
         self.T = self.mod.TIME_STEPS
-        self.H = self.mod.POPULATIONS["layer_1"]
+        (self.H,) = self.mod.POPULATIONS["layer_1"]  # populations have shapes now
         self.model = self.mod.build_model(device=device)
         self.mod.load_weights(self.model, c.subset_weights(master, self.H))
         self.autocast = autocast_fp16 and device.type == "cuda"
