@@ -39,6 +39,8 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
     from .build import lower
     from .pipeline import PipelineError, check_emit, parse_pipeline
 
+    if target is not None and not isinstance(target, str):
+        raise TypeError(f"target must be a string such as 'snnTorch', not {type(target).__name__}")
     path, text = _source(spec)
     try:
         names = parse_pipeline(passes)
@@ -52,8 +54,12 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
 
 def _source(spec) -> tuple[Path, str | None]:
     if isinstance(spec, dict):
-        return Path("<spec>"), json.dumps(spec, indent=2)
-    if isinstance(spec, str) and spec.lstrip().startswith("{"):
+        try:
+            return Path("<spec>"), json.dumps(spec, indent=2, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"the spec dict must hold only JSON values (str, numbers, bool, None, lists, dicts): "
+                            f"{exc}") from None
+    if isinstance(spec, str) and spec.lstrip("\ufeff \t\r\n").startswith("{"):
         return Path("<spec>"), spec
     if isinstance(spec, (str, os.PathLike)):
         return Path(spec), None

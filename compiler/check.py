@@ -26,7 +26,9 @@ TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m compiler check", description=__doc__.splitlines()[0])
+    from .cli import program
+
+    p = argparse.ArgumentParser(prog=f"{program()} check", description=__doc__.splitlines()[0])
     p.add_argument("spec", help="the JSON model spec")
     p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated targets, any case (default: all three)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights and input (default 0)")
@@ -137,6 +139,11 @@ def main(argv: list[str]) -> int:
         if value is not None and value < 1:
             print(f"error: {option} must be at least 1", file=sys.stderr)
             return EXIT_USAGE
+    if args.plot is not None:
+        plot = Path(args.plot)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf") or plot.is_dir():
+            print(f"error: --plot {args.plot!r}: give a .png, .svg or .pdf file name", file=sys.stderr)
+            return EXIT_USAGE
     try:
         import torch
     except ImportError:
@@ -170,6 +177,8 @@ def main(argv: list[str]) -> int:
         if args.inputs:
             inputs = load_inputs(Path(args.inputs), first.input().shape)
             steps = inputs.shape[0]
+            if args.time_steps is not None or args.batch != 16:
+                print("note: --time-steps and --batch apply to random inputs; --inputs sets both", file=sys.stderr)
     except WeightFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_SPEC_ERROR
@@ -200,8 +209,14 @@ def main(argv: list[str]) -> int:
             print(f"  {target:<14}{agree:>11.3%}{'-' if step is None else step:>12}{dv:>12.3g}")
     print("\nall targets agree" if ok else "\nTARGETS DISAGREE")
     if args.plot:
+        from .output import OutputError, write_atomic
         from .raster import draw_agreement
 
-        draw_agreement(Path(args.plot), runs, own, pops, f"{first.attrs.model_name}: spikes per target")
+        try:
+            write_atomic(Path(args.plot), draw_agreement(runs, own, pops, f"{first.attrs.model_name}: spikes per "
+                                                         "target", Path(args.plot).suffix.lower()[1:]))
+        except OutputError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_SPEC_ERROR
         print(f"picture: {args.plot}")
     return EXIT_OK if ok else EXIT_SPEC_ERROR

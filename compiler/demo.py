@@ -69,13 +69,15 @@ def compile_targets(spec: Path, directory: Path) -> dict:
     return {t: load_module(compile_spec(spec, target=t).source, directory, f"demo_{t}") for t in TARGETS}
 
 
-def train(module, x, y, args, rank: int, world: int, log) -> tuple[object, list[float]]:
-    """Train a fresh model of `module`; returns it (unwrapped) and the loss of every global batch."""
+def train(module, x, y, args, rank: int, world: int, log, device=None) -> tuple[object, list[float]]:
+    """Train a fresh model of `module` (on `device`: a GPU per process under torchrun with CUDA);
+    returns it (unwrapped) and the loss of every global batch."""
     import torch
     import torch.nn.functional as F
 
     torch.manual_seed(args.seed)
-    model = module.build_model()
+    model = module.build_model(device=device)
+    y = y.to(device) if device is not None else y
     net = model
     if world > 1:
         # Neuron state buffers are per-process simulation state, not model parameters: not broadcast.
@@ -95,8 +97,8 @@ def train(module, x, y, args, rank: int, world: int, log) -> tuple[object, list[
             if share == 0:
                 continue
             mine = torch.arange(rank * share, (rank + 1) * share)
-            counts = module.run(net, spikes[:, mine], grad=True)[out_pop].sum(0)
-            loss = F.cross_entropy(counts, y[idx][mine])
+            counts = module.run(net, spikes[:, mine], grad=True)[out_pop].sum(0)  # run() moves them to the model
+            loss = F.cross_entropy(counts, y[idx.to(y.device)][mine.to(y.device)])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -125,7 +127,7 @@ def evaluate(modules: dict, weights: dict, x, y, seed: int) -> dict:
     return results
 
 
-def draw(path: Path, losses: list[float], results: dict, sample: int, train_in: str) -> None:
+def draw(path: Path, losses: list[float], results: dict, sample: int, train_in: str, identical: bool) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -133,17 +135,20 @@ def draw(path: Path, losses: list[float], results: dict, sample: int, train_in: 
 
     fig, axes = plt.subplots(1, 4, figsize=(17, 4), gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
     axes[0].plot(losses, lw=1)
-    axes[0].set(title=f"training loss ({train_in})", xlabel="step", ylabel="cross-entropy on spike counts")
+    axes[0].set(xlabel="step", ylabel="cross-entropy on spike counts")
+    axes[0].set_title(f"training loss ({train_in})", parse_math=False)
     for ax, (target, (acc, out, _)) in zip(axes[1:], results.items()):
         offset = 0
         for pop, spikes in out.items():
             s = spikes[:, sample].reshape(spikes.shape[0], -1)
             t, n = s.nonzero(as_tuple=True)
-            ax.scatter(t.numpy(), (n + offset).numpy(), s=3, marker="|", label=pop)
+            ax.scatter(t.numpy(), (n + offset).numpy(), s=3, marker="|", label=pop.replace("$", r"\$"))
             offset += s.shape[1] + 4
-        ax.set(title=f"{target}: accuracy {acc:.2%}", xlabel="time step", ylabel="neuron (all populations)")
+        ax.set(xlabel="time step", ylabel="neuron (all populations)")
+        ax.set_title(f"{target}: accuracy {acc:.2%}", parse_math=False)
     axes[1].legend(loc="upper right", fontsize=7)
-    fig.suptitle("One spec, three simulators: test sample 0, identical spikes", fontsize=11)
+    same = "identical spikes" if identical else "spikes DIFFER between targets"
+    fig.suptitle(f"One spec, three simulators: test sample {sample}, {same}", fontsize=11)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -157,19 +162,35 @@ def main(argv: list[str] | None = None) -> int:
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
+    for option, value in (("--epochs", args.epochs), ("--batch", args.batch)):
+        if value < 1:
+            raise SystemExit(f"error: {option} must be at least 1")
+    if args.batch < world:
+        raise SystemExit("error: --batch must be at least the number of processes")
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = None
     if world > 1:
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-        if args.batch < world:
-            raise SystemExit("--batch must be at least the number of processes")
+        if torch.cuda.is_available():  # one GPU per process
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device is not None else "gloo")
     log = (lambda text: print(text, flush=True)) if rank == 0 else (lambda text: None)
     begin = time.perf_counter()
-    modules = compile_targets(Path(args.spec), Path(args.out).parent / "demo_modules" / f"rank{rank}")
+    from .diagnostics import CompileError
+
+    try:
+        modules = compile_targets(Path(args.spec), Path(args.out).parent / "demo_modules" / f"rank{rank}")
+    except CompileError as exc:
+        raise SystemExit(str(exc)) from None
+    first = modules["snntorch"]
+    if first.INPUT_SHAPE != (64,) or list(first.POPULATIONS.values())[-1] != (10,):
+        raise SystemExit(f"error: {args.spec}: the demo needs 64 inputs (8x8 digits) and a last population of 10 "
+                         f"neurons, not {list(first.INPUT_SHAPE)} and {list(list(first.POPULATIONS.values())[-1])}")
     x_tr, y_tr, x_te, y_te = load_digits_split(args.seed)
     log(f"{Path(args.spec).name}: {len(x_tr)} training and {len(x_te)} test digits, T={modules['snntorch'].TIME_STEPS},"
         f" {world} process(es), {torch.get_num_threads()} thread(s) each")
-    model, losses = train(modules[args.train_in], x_tr, y_tr, args, rank, world, log)
+    model, losses = train(modules[args.train_in], x_tr, y_tr, args, rank, world, log, device)
     weights = modules[args.train_in].export_weights(model)
     if world > 1:
         same = _same_across_ranks(weights)
@@ -183,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     for target, (acc, out, seconds) in results.items():
         same = all(torch.equal(out[k], reference[k]) for k in reference)
         print(f"{target:<14}{acc:>10.2%}{str(same):>34}{seconds:>9.2f}")
-    draw(Path(args.out), losses, results, 0, args.train_in)
+    identical = all(torch.equal(out[k], reference[k]) for _, out, _ in results.values() for k in reference)
+    draw(Path(args.out), losses, results, 0, args.train_in, identical)
     print(f"\npicture: {args.out}   total time {time.perf_counter() - begin:.1f} s")
     return 0
 

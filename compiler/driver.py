@@ -89,8 +89,12 @@ def _compile(args: argparse.Namespace) -> int:
                          "an .npz with the same keys)")
     if args.emit != "nir" and (args.weights or args.dt is not None):
         raise UsageError(f"--weights and --dt are for --emit nir, not --emit {args.emit}")
+    if args.output == "" or (args.output not in (None, "-") and args.output.endswith(("/", os.sep))):
+        raise UsageError(f"-o {args.output!r} names no file; give the output file's name")
     if args.output not in (None, "-"):
         check_not_input(Path(args.output), spec)
+        if args.weights:
+            check_not_input(Path(args.output), Path(args.weights), "the --weights file")
     if args.emit in ("svg", "png") and shutil.which("dot") is None and not _have_matplotlib():
         raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH (or matplotlib); install "
                           "Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
@@ -115,7 +119,7 @@ def _compile(args: argparse.Namespace) -> int:
         if not args.quiet:
             if created is not None:
                 _err(args, f"note: created the folder {str(created)!r}")
-            print(path)
+            print(printable(str(path)))
     if args.time_passes:
         _timing_report(timings)
     return EXIT_OK

@@ -122,7 +122,7 @@ def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:
     hardware = spec.get("hardware_constraints", {})
     device = hardware.get("device_type")
     hint = did_you_mean(device, KNOWN_DEVICES) if device not in (None, *KNOWN_DEVICES) else ""
-    if hint:
+    if hint:  # an open vocabulary: only a near miss of a known device is likely a mistake
         out.append(source.diagnostic(
             "/hardware_constraints/device_type",
             f"unknown device_type {show(device)}{hint} (kept as written: "
@@ -176,8 +176,8 @@ def _read(filename: str) -> bytes:
     try:
         with open(filename, "rb") as f:
             data = f.read(MAX_SPEC_BYTES + 1)
-    except OSError as err:
-        reason = err.strerror or err.__class__.__name__
+    except (OSError, ValueError) as err:  # ValueError: a NUL byte in the path
+        reason = getattr(err, "strerror", None) or str(err) or err.__class__.__name__
         raise CompileError([Diagnostic("error", f"cannot read the spec: {reason}", filename)]) from None
     if len(data) > MAX_SPEC_BYTES:
         raise CompileError([_too_large(filename)])

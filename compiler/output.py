@@ -22,10 +22,10 @@ class SameFileError(OutputError):
     """The output path is the input spec: a usage error."""
 
 
-def check_not_input(out: Path, spec: Path) -> None:
-    """Refuse an output path that is the input spec itself (same real path)."""
-    if os.path.realpath(out) == os.path.realpath(spec):
-        raise SameFileError(f"refusing to write the output over the input spec {str(spec)!r}; choose another -o")
+def check_not_input(out: Path, source: Path, what: str = "the input spec") -> None:
+    """Refuse an output path that is an input (the spec, a weights file) itself (same real path)."""
+    if os.path.realpath(out) == os.path.realpath(source):
+        raise SameFileError(f"refusing to write the output over {what} {str(source)!r}; choose another -o")
 
 
 def missing_folder(path: Path) -> Path | None:

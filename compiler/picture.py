@@ -32,23 +32,28 @@ def draw(graph: Graph, kind: str) -> bytes:
     fig, ax = plt.subplots(figsize=(max(6.0, 3.6 * width), max(4.0, 1.6 * layers)))
     ax.set_xlim(-width / 2 - 0.2, width / 2 + 0.2)
     ax.set_ylim(-layers + 0.4, 0.6)
-    for op in graph.ops():
-        for o in op.operands:
-            (x0, y0), (x1, y1) = pos[o.src], pos[op.name]
-            style = dict(arrowstyle="-|>", color="royalblue" if o.delay else "black", lw=1.0,
-                         linestyle="--" if o.delay else "-",
-                         connectionstyle="arc3,rad=0.35" if o.delay else "arc3")
-            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops=style)
-            if o.delay:
-                ax.text((x0 + x1) / 2 + 0.05, (y0 + y1) / 2, "t-1", color="royalblue", fontsize=8)
-    for op in graph.ops():
+    boxes = {}
+    for op in graph.ops():  # boxes first: the arrows then start and end on their edges
         x, y = pos[op.name]
         changed = op.name in graph.changed_by
-        ax.text(x, y, "\n".join(_text(op)), ha="center", va="center", fontsize=7,
-                bbox=dict(boxstyle="round,pad=0.4", fc="white", ec="firebrick" if changed else "black",
-                          lw=2 if changed else 1))
+        boxes[op.name] = ax.text(x, y, "\n".join(_text(op)), ha="center", va="center", fontsize=7, parse_math=False,
+                                 zorder=2, bbox=dict(boxstyle="round,pad=0.4", fc="white",
+                                                     ec="firebrick" if changed else "black", lw=2 if changed else 1))
+    for op in graph.ops():
+        for o in op.operands:
+            src, dst = boxes[o.src], boxes[op.name]
+            if o.delay:  # back up the picture, along the right-hand sides, labelled with its delay
+                ax.annotate("", xy=(1.0, 0.5), xycoords=dst, xytext=(1.0, 0.5), textcoords=src, zorder=1,
+                            arrowprops=dict(arrowstyle="-|>", color="royalblue", lw=1.0, linestyle="--",
+                                            connectionstyle="arc3,rad=0.4"))
+                ax.annotate("t-1", xy=(1.0, 0.5), xycoords=dst, xytext=(6, 6), textcoords="offset points",
+                            color="royalblue", fontsize=8)
+            else:
+                ax.annotate("", xy=(0.5, 1.0), xycoords=dst, xytext=(0.5, 0.0), textcoords=src, zorder=1,
+                            arrowprops=dict(arrowstyle="-|>", color="black", lw=1.0))
     a = graph.attrs
-    ax.set_title(f"{a.model_name}: target {a.target}, {a.time_steps} steps, {a.precision}", fontsize=10)
+    ax.set_title(f"{a.model_name}: target {a.target}, {a.time_steps} steps, {a.precision}", fontsize=10,
+                 parse_math=False)
     ax.axis("off")
     buf = io.BytesIO()
     metadata = {"Date": None} if kind == "svg" else {"Software": None}

@@ -5,7 +5,7 @@ Imports matplotlib (Agg, no display needed) and torch; used only by `check`.
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 
 def first_disagreeing_sample(runs: dict, reference: str, pops: list[str]) -> int:
@@ -19,7 +19,7 @@ def first_disagreeing_sample(runs: dict, reference: str, pops: list[str]) -> int
     return 0
 
 
-def draw_agreement(path: Path, runs: dict, reference: str, pops: list[str], title: str) -> None:
+def draw_agreement(runs: dict, reference: str, pops: list[str], title: str, kind: str = "png") -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,14 +42,16 @@ def draw_agreement(path: Path, runs: dict, reference: str, pops: list[str], titl
             ax.scatter(t.numpy(), n.numpy(), s=14, marker="o", facecolors="none", edgecolors="blue",
                        label="missing spike")
             agree = (runs[target][pop] == runs[reference][pop]).float().mean().item()
-            ax.set_title(f"{pop} in {target}: {agree:.3%} agree", fontsize=9)
+            ax.set_title(f"{pop} in {target}: {agree:.3%} agree", fontsize=9, parse_math=False)
             ax.set_xlim(-0.5, ref.shape[0] - 0.5)
             if row == len(pops) - 1:
                 ax.set_xlabel("time step")
             if col == 0:
                 ax.set_ylabel("neuron")
-    fig.suptitle(f"{title} (batch sample {sample}; reference {reference}; red x extra, blue o missing)", fontsize=10)
+    fig.suptitle(f"{title} (batch sample {sample}; reference {reference}; red x extra, blue o missing)", fontsize=10,
+                 parse_math=False)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=kind, dpi=100, metadata={"Date": None} if kind == "svg" else {"Software": None})
     plt.close(fig)
+    return buf.getvalue()

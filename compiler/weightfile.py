@@ -28,7 +28,8 @@ def load(path: Path, expected: dict[str, tuple[int, ...]]) -> dict:
         arr = np.asarray(value)
         if arr.dtype.kind not in "fiu":
             raise WeightFileError(f"{path}: {key!r} holds {arr.dtype} values, not numbers")
-        got[str(key)] = np.ascontiguousarray(arr.astype(np.float32))
+        with np.errstate(over="ignore"):  # overflow shows as inf, refused below
+            got[str(key)] = np.ascontiguousarray(arr.astype(np.float32))
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
     if missing or unexpected:
@@ -51,7 +52,7 @@ def load_inputs(path: Path, input_shape: tuple[int, ...]):
 
     if path.suffix in (".pt", ".pth"):
         if not path.is_file():
-            raise WeightFileError(f"{path}: no such inputs file")
+            raise WeightFileError(f"{path}: no such inputs file" if not path.exists() else f"{path}: not a file")
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
@@ -60,12 +61,17 @@ def load_inputs(path: Path, input_shape: tuple[int, ...]):
             data = next(iter(data.values()))
         if not isinstance(data, torch.Tensor):
             raise WeightFileError(f"{path}: expected one tensor [T, B, {', '.join(map(str, input_shape))}]")
+        if data.layout != torch.strided:
+            raise WeightFileError(f"{path}: inputs must be a dense tensor, not {data.layout}")
         x = data
     else:
-        arrays = _read(path)
+        arrays = _read(path, "inputs")
         if len(arrays) != 1:
             raise WeightFileError(f"{path}: expected one array, found {len(arrays)} ({', '.join(sorted(arrays))})")
-        x = torch.as_tensor(next(iter(arrays.values())))
+        array = next(iter(arrays.values()))
+        if array.dtype.kind not in "biuf":
+            raise WeightFileError(f"{path}: inputs must be real numbers, not {array.dtype}")
+        x = torch.as_tensor(array)
     if x.is_complex() or not (x.is_floating_point() or x.dtype in (torch.bool, torch.uint8, torch.int8, torch.int16,
                                                                     torch.int32, torch.int64)):
         raise WeightFileError(f"{path}: inputs must be real numbers, not {x.dtype}")
@@ -80,9 +86,9 @@ def load_inputs(path: Path, input_shape: tuple[int, ...]):
     return x
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path, what: str = "weights") -> dict:
     if not path.is_file():
-        raise WeightFileError(f"{path}: no such weights file")
+        raise WeightFileError(f"{path}: no such {what} file" if not path.exists() else f"{path}: not a file")
     if path.suffix == ".npz":
         import numpy as np
 
@@ -100,7 +106,13 @@ def _read(path: Path) -> dict:
             raise WeightFileError(f"{path}: not a readable torch file ({type(exc).__name__}: {_short(exc)})") from None
         if not isinstance(data, dict) or not all(isinstance(v, torch.Tensor) for v in data.values()):
             raise WeightFileError(f"{path}: expected a dict of tensors (the module contract's export_weights)")
-        return {key: value.detach().cpu().float().numpy() for key, value in data.items()}
+        out = {}
+        for key, value in data.items():
+            if value.layout != torch.strided or value.is_complex() or value.dtype == torch.bool:
+                raise WeightFileError(f"{path}: {key!r} is a {value.layout} {value.dtype} tensor; weights are dense "
+                                      "real numbers")
+            out[key] = value.detach().cpu().float().numpy()
+        return out
     raise WeightFileError(f"{path}: weights must be a .npz or a .pt file")
 
 

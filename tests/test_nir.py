@@ -405,6 +405,19 @@ def _broken(tmp: Path) -> dict[str, tuple[Path, str]]:
         "dangling": (_write(tmp / "dangling.nir", {**io_nodes, "a": affine, "l": _lif(3),
                                                    "x": nir.Linear(weight=np.ones((2, 3), np.float32))},
                             [("input", "a"), ("a", "l"), ("l", "output"), ("l", "x")]), "'x' (Linear) feeds nothing"),
+        "negative-r": (_write(tmp / "negr.nir", {**io_nodes, "a": affine, "l": nir.LIF(
+            tau=np.full(3, 5e-4, np.float32), r=np.full(3, -5.0, np.float32), v_leak=np.zeros(3, np.float32),
+            v_threshold=np.ones(3, np.float32), v_reset=np.zeros(3, np.float32))},
+            [("input", "a"), ("a", "l"), ("l", "output")]), "makes the input weight r*dt/tau non-positive"),
+        "float32-overflow": (_write(tmp / "big.nir", {**io_nodes, "a": nir.Affine(weight=np.full((3, 4), 1e300),
+                                                                                   bias=np.zeros(3)), "l": _lif(3)},
+                                    [("input", "a"), ("a", "l"), ("l", "output")]), "outside the float32 range"),
+        "names-collide-when-inlined": (_write(tmp / "collide.nir", {
+            **io_nodes, "a": affine, "g.l": _lif(3),
+            "g": nir.NIRGraph(nodes={"i": nir.Input(input_type={"input": np.array([3])}), "l": _lif(3),
+                                     "o": nir.Output(output_type={"output": np.array([3])})},
+                              edges=[("i", "l"), ("l", "o")], type_check=False)},
+            [("input", "a"), ("a", "g"), ("g", "g.l"), ("g.l", "output")]), "two nodes are called 'g.l'"),
         "tau-below-dt": (_write(tmp / "fast.nir", {**io_nodes, "a": affine, "l": nir.LIF(
             tau=np.full(3, 5e-5, np.float32), r=np.full(3, 0.5, np.float32), v_leak=np.zeros(3, np.float32),
             v_threshold=np.ones(3, np.float32), v_reset=np.zeros(3, np.float32))},

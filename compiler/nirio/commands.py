@@ -35,8 +35,9 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
 
 
 def check_dt(dt: float) -> float:
-    if not (dt > 0.0 and dt < float("inf")):
-        raise NirError(f"--dt must be a positive number of seconds, not {dt!r}")
+    """dt must be a positive normal float32 (NIR files hold float32 time constants)."""
+    if not (2.0**-126 <= dt <= 3.0e38):
+        raise NirError(f"--dt must be a positive number of seconds within the float32 range, not {dt!r}")
     return dt
 
 
@@ -58,10 +59,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="SPEC.json", help="the spec to write (default: IN.json beside IN.nir)")
     p.add_argument("--weights-out", metavar="W.npz",
                    help="where the weights go (default: <spec stem>.weights.npz beside the spec)")
-    p.add_argument("--dt", type=float, default=DEFAULT_DT,
+    p.add_argument("--dt", type=float, default=None,
                    help=f"the time step the exporter assumed, in seconds (default {DEFAULT_DT}, as snnTorch's and "
                         "SpikingJelly's exporters); recorded in the spec")
-    p.add_argument("--time-steps", type=int, default=25, help="time_steps of the spec (NIR stores none; default 25)")
+    p.add_argument("--time-steps", type=int, default=None,
+                   help="time_steps of the spec (NIR stores none; default 25)")
     p.add_argument("--model-name", help="model_name of the spec (default: the one snnc stored in the file, else "
                                         "from the file name)")
     p.add_argument("-q", "--quiet", action="store_true", help="print neither warnings nor the output paths")
@@ -71,20 +73,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 def import_main(argv: list[str], prog: str) -> int:
     args = _parser(prog).parse_args(argv)
     source = Path(args.nir_file)
-    spec_path = Path(args.output) if args.output else source.with_suffix(".json")
-    weights_path = Path(args.weights_out) if args.weights_out else spec_path.with_name(
-        spec_path.stem + ".weights.npz")
     try:
-        if args.time_steps < 1:
-            raise NirError(f"--time-steps must be at least 1, not {args.time_steps}")
-        check_dt(args.dt)
-        if not source.is_file():
-            raise NirError("no such file" if not source.exists() else "not a file")
-        for out in (spec_path, weights_path):
-            if os.path.realpath(out) == os.path.realpath(source):
-                raise NirError(f"refusing to write {str(out)!r} over the input NIR file")
-        if os.path.abspath(spec_path) == os.path.abspath(weights_path):
-            raise NirError("the spec and the weights cannot go to the same file")
+        spec_path, weights_path = _outputs(source, args)
         imported = _import(source, args)
     except NirError as exc:
         _say(f"{source}: error: {exc}")
@@ -96,14 +86,16 @@ def import_main(argv: list[str], prog: str) -> int:
     from compiler.weightfile import npz_bytes
 
     created = {folder for folder in (missing_folder(weights_path), missing_folder(spec_path)) if folder is not None}
-    existed = weights_path.exists()
+    old_weights = weights_path.read_bytes() if weights_path.is_file() else None
     try:
         write_atomic(weights_path, npz_bytes(imported.weights))
         try:
             write_atomic(spec_path, imported.spec_text)
-        except OutputError:
-            if not existed:
+        except OutputError:  # leave the weights file as it was
+            if old_weights is None:
                 weights_path.unlink(missing_ok=True)
+            else:
+                write_atomic(weights_path, old_weights)
             raise
     except OutputError as exc:
         _say(f"{prog}: error: {exc}")
@@ -114,6 +106,29 @@ def import_main(argv: list[str], prog: str) -> int:
         print(spec_path)
         print(weights_path)
     return 0
+
+
+def _outputs(source: Path, args) -> tuple[Path, Path]:
+    """The spec and weights paths, checked before anything is read or written."""
+    if args.time_steps is not None and args.time_steps < 1:
+        raise NirError(f"--time-steps must be at least 1, not {args.time_steps}")
+    if args.dt is not None:
+        check_dt(args.dt)
+    if not source.is_file():
+        raise NirError("no such file" if not source.exists() else "not a file")
+    spec_path = Path(args.output) if args.output else source.with_suffix(".json")
+    if not spec_path.name or spec_path.is_dir():
+        raise NirError(f"-o {str(spec_path)!r} is a folder; give the spec's file name")
+    weights_path = Path(args.weights_out) if args.weights_out else spec_path.with_name(
+        spec_path.stem + ".weights.npz")
+    if not weights_path.name or weights_path.is_dir():
+        raise NirError(f"--weights-out {str(weights_path)!r} is a folder; give the weights' file name")
+    for out in (spec_path, weights_path):
+        if os.path.realpath(out) == os.path.realpath(source):
+            raise NirError(f"refusing to write {str(out)!r} over the input NIR file")
+    if os.path.realpath(spec_path) == os.path.realpath(weights_path):
+        raise NirError("the spec and the weights cannot go to the same file")
+    return spec_path, weights_path
 
 
 def _import(source: Path, args):
@@ -131,13 +146,32 @@ def _import(source: Path, args):
     flat = flatten(read(data))
     stored = flat.metadata.get("snnc.model_name", "")
     name = args.model_name or (stored if 0 < len(stored) <= 100 and stored.isprintable() else _model_name(source))
-    imported = import_graph(flat, dt=args.dt, time_steps=args.time_steps, model_name=name)
+    imported = import_graph(flat, dt=DEFAULT_DT if args.dt is None else args.dt,
+                            time_steps=25 if args.time_steps is None else args.time_steps, model_name=name)
+    if imported.exact_reimport:
+        given = [option for option, value in (("--model-name", args.model_name), ("--dt", args.dt),
+                                              ("--time-steps", args.time_steps)) if value is not None]
+        if given:
+            imported.warnings.append(f"{', '.join(given)} ignored: snnc wrote this file, and its own spec comes back "
+                                     "unchanged (edit the spec to change them)")
     try:  # the spec must compile: anything the frontend refuses is reported against the NIR file
         load_text(imported.spec_text, str(args.output or source.with_suffix(".json")))
     except CompileError as exc:
         first = exc.diagnostics[0]
-        raise NirError(f"the spec read from it does not compile: {first.pointer or ''} {first.message}") from None
+        raise NirError(f"the spec read from it does not compile: {_node_of(imported.spec_text, first.pointer)}"
+                       f"{first.message}") from None
     return imported
+
+
+def _node_of(spec_text: str, pointer: str | None) -> str:
+    """'layer 'x' (NIR node 'y'): ' for a pointer into the imported spec's layers, else the pointer."""
+    import json
+
+    m = re.match(r"/layers/(\d+)", pointer or "")
+    if not m:
+        return f"{pointer}: " if pointer else ""
+    layer = json.loads(spec_text)["layers"][int(m.group(1))]
+    return f"layer {layer.get('name')!r} ({layer.get('note', 'an identity layer')}), {pointer}: "
 
 
 def _model_name(source: Path) -> str:

@@ -52,7 +52,16 @@ def export_graph(graph: Graph, weights: dict, dt: float, metadata: dict[str, str
     if graph.attrs.precision != "fp32":
         warnings.append(("model", f"precision {graph.attrs.precision} is not recorded in NIR; the graph holds "
                                   "float32 weights and NIR readers run float32"))
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True), warnings
+    try:
+        return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=True), warnings
+    except Exception as exc:  # nir 1.0.8 infers a Conv2d's output from weight.shape[2] for both dimensions
+        rect = [op.name for op in graph.ops() if isinstance(op, Conv2dOp) and op.kernel_size[0] != op.kernel_size[1]]
+        if not rect:
+            raise
+        warnings.append((rect[0], f"nir cannot type-check a non-square kernel (it takes the kernel's height for "
+                                  f"both sides: {' '.join(str(exc).split())[:120]}); written without its type "
+                                  "check, so readers that type-check the file will refuse it"))
+        return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False), warnings
 
 
 def _node(op: Op, graph: Graph, weights: dict, dt: float, warnings: list):
@@ -99,7 +108,7 @@ def _neuron(op: PopulationOp, dt: float, warnings: list):
         if n.reset_delay:
             warnings.append((op.name, "reset_delay=True: the spikes are the same, but NIR readers report the "
                                       "membrane after the reset, not before it"))
-        if n.kind == "if":
+        if n.kind == "if" or n.beta == 1.0:  # beta 1: 1.0*m + x is m + x exactly, an IF
             return nir.IF(r=full(1.0 / dt), v_threshold=full(n.threshold), v_reset=full(0.0))
         tau = snntorch_tau(n.beta, dt)
         return nir.LIF(tau=full(tau), r=full(np.float32(tau) / np.float32(dt)), v_leak=full(0.0),

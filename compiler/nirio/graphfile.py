@@ -32,12 +32,35 @@ def read(data: bytes):
     """The NIRGraph in `data` (an HDF5 file's bytes), without nir's own type check."""
     import nir
 
+    if data[:8] != b"\x89HDF\r\n\x1a\n":
+        raise NirError("not a NIR file (NIR files are HDF5; this one does not start with the HDF5 signature)")
     try:
         return nir.read(io.BytesIO(data), type_check=False)
     except Exception as exc:  # h5py, nir and numpy raise many kinds for a broken file
-        if data[:8] != b"\x89HDF\r\n\x1a\n":
-            raise NirError("not a NIR file (NIR files are HDF5; this one does not start with the HDF5 signature)")
-        raise NirError(f"cannot read this NIR graph: {_one_line(exc)}") from None
+        raise NirError(f"cannot read this NIR graph: {_unknown_type(data) or _one_line(exc)}") from None
+
+
+def _unknown_type(data: bytes) -> str | None:
+    """'node 'x' has the unknown type 'Foo'' when the file names a node type nir does not know."""
+    import h5py
+    import nir
+
+    known = {name for name in dir(nir) if isinstance(getattr(nir, name), type)}
+    found = []
+
+    def visit(path, item):
+        if isinstance(item, h5py.Group) and "type" in item and isinstance(item["type"], h5py.Dataset):
+            value = item["type"][()]
+            kind = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            if kind not in known:
+                found.append(f"node {path.removeprefix('node/nodes/')!r} has the unknown type {kind!r}")
+
+    try:
+        with h5py.File(io.BytesIO(data), "r") as f:
+            f.visititems(visit)
+    except Exception:  # the caller reports the original error
+        return None
+    return found[0] if found else None
 
 
 def flatten(graph) -> FlatGraph:
@@ -67,6 +90,9 @@ def _inline(graph, prefix: str, nodes: dict, edges: list) -> None:
         if isinstance(node, nir.NIRGraph):
             subgraphs[str(name)] = node
             _inline(node, full + ".", nodes, edges)
+        elif full in nodes:
+            raise NirError(f"two nodes are called {full!r} once sub-graphs are inlined (a node and a sub-graph's "
+                           "node); rename one")
         else:
             nodes[full] = node
     seen = set()
@@ -95,8 +121,10 @@ def _endpoint(end: str, graph, subgraphs: dict, prefix: str, out: bool) -> str:
                            f"{'from' if out else 'to'} it needs exactly one")
         return f"{prefix}{end}.{ends[0]}"
     head, _, rest = end.partition(".")
-    if head in subgraphs and rest in subgraphs[head].nodes:
-        return f"{prefix}{end}"
+    if head in subgraphs and rest:  # a node inside a sub-graph, named through it ("g.lif", "g.h.lif")
+        inner = subgraphs[head]
+        nested = {str(n): v for n, v in inner.nodes.items() if isinstance(v, nir.NIRGraph)}
+        return _endpoint(rest, inner, nested, f"{prefix}{head}.", out)
     raise NirError(f"an edge names node {prefix + end!r}, which the graph does not have")
 
 
@@ -106,6 +134,8 @@ def _remove_pass_throughs(flat: FlatGraph) -> None:
 
     top = set(flat.inputs) | set(flat.outputs)
     for name in [n for n, v in flat.nodes.items() if isinstance(v, (nir.Input, nir.Output)) and n not in top]:
+        if (name, name) in flat.edges:
+            raise NirError(f"sub-graph {type(flat.nodes[name]).__name__} node {name!r} is joined to itself")
         sources = [s for s, d in flat.edges if d == name]
         targets = [d for s, d in flat.edges if s == name]
         rebuilt = []

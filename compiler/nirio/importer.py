@@ -105,7 +105,10 @@ class _Builder:
         declared = (getattr(node, "input_type", None) or {}).get("input")
         if declared is None:
             raise NirError(f"{describe(self.input, node)} has no shape")
-        shape = tuple(int(n) for n in np.asarray(declared).ravel())
+        arr = np.asarray(declared).ravel()
+        if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+            raise NirError(f"{describe(self.input, node)}: its shape {declared!r} is not a list of whole numbers")
+        shape = tuple(int(n) for n in arr)
         if not shape or min(shape) < 1 or len(shape) > 4:
             raise NirError(f"{describe(self.input, node)}: shape {list(shape)} is not [n] or [C, H, W]")
         if len(shape) in (2, 4) and shape[0] == 1:

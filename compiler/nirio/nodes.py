@@ -81,8 +81,14 @@ def _uniform(name: str, node, attr: str, arr, shape: Shape) -> float:
     return float(values[0])
 
 
-def _f32(value) -> float:
-    return float(_np().float32(value))
+def _f32(value, name: str = "", node=None, what: str = "a value") -> float:
+    np = _np()
+    with np.errstate(over="ignore"):
+        out = float(np.float32(value))
+    if not np.isfinite(out):
+        where = f"{describe(name, node)}: " if node is not None else ""
+        raise NirError(f"{where}{what} {float(value)!r} is outside the float32 range")
+    return out
 
 
 def _weight(name: str, node, attr: str, shape: tuple[int, ...] | None = None):
@@ -90,7 +96,10 @@ def _weight(name: str, node, attr: str, shape: tuple[int, ...] | None = None):
     arr = _array(name, node, attr)
     if shape is not None and tuple(arr.shape) != shape:
         raise NirError(f"{describe(name, node)}: {attr} has shape {list(arr.shape)}, expected {list(shape)}")
-    out = arr.astype(np.float32)
+    with np.errstate(over="ignore"):
+        out = arr.astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise NirError(f"{describe(name, node)}: {attr} has values outside the float32 range")
     warn = []
     if arr.dtype != np.float32 and not np.array_equal(out.astype(arr.dtype), arr):
         warn.append(f"{describe(name, node)}: {attr} is {arr.dtype}; rounded to float32 (as every importer does)")
@@ -159,8 +168,11 @@ def _conv2d(name: str, node, shape: Shape, dt: float) -> Layer:
     c_out, c_in, kh, kw = (int(n) for n in weight.shape)
     if shape[0] != c_in:
         raise NirError(f"{describe(name, node)}: its weight takes {c_in} channels but it receives {shape[0]}")
-    if int(np.asarray(getattr(node, "groups", 1)).ravel()[0]) != 1:
-        raise NirError(f"{describe(name, node)}: grouped convolution (groups={node.groups!r}) has no snnc layer")
+    groups = np.asarray(getattr(node, "groups", 1)).ravel()
+    if groups.size != 1 or groups.dtype.kind not in "iuf" or groups[0] != round(float(groups[0])):
+        raise NirError(f"{describe(name, node)}: groups must be one integer, not {node.groups!r}")
+    if int(groups[0]) != 1:
+        raise NirError(f"{describe(name, node)}: grouped convolution (groups={int(groups[0])}) has no snnc layer")
     if _pair(name, node, "dilation", (1, 1)) != (1, 1):
         raise NirError(f"{describe(name, node)}: dilated convolution (dilation={node.dilation!r}) has no snnc layer")
     stride = _pair(name, node, "stride", (1, 1))
@@ -196,6 +208,9 @@ def _pool(kind: str):
         k = _pair(name, node, "kernel_size")
         s = _pair(name, node, "stride", k)
         p = _pair(name, node, "padding", (0, 0))
+        if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+            raise NirError(f"{describe(name, node)}: padding {list(p)} is more than half the {list(k)} window "
+                           "(torch's pooling, and so every simulator, refuses it)")
         hw = _window(name, node, shape[1:], k, s, p)
         layer = {"type": kind, "kernel_size": _spec_size(k), "stride": _spec_size(s), "padding": _spec_size(p)}
         return Layer(layer, (shape[0], *hw))
@@ -205,7 +220,7 @@ def _pool(kind: str):
 
 def _scale(name: str, node, shape: Shape, dt: float) -> Layer:
     factor = _uniform(name, node, "scale", _array(name, node, "scale"), shape)
-    return Layer({"type": "scale", "scale": _f32(factor)}, shape)
+    return Layer({"type": "scale", "scale": _f32(factor, name, node, "scale")}, shape)
 
 
 def _flatten(name: str, node, shape: Shape, dt: float) -> Layer:
@@ -247,8 +262,11 @@ def _lif(name: str, node, shape: Shape, dt: float) -> Layer:
         scaled = not np.allclose(w_scale, 1.0)
         if scaled:
             vthr = vthr / np.unique(w_scale)[0]
-    beta_v, thr = _f32(_uniform(name, node, "1 - dt/tau", beta, shape)), _f32(_uniform(name, node, "threshold", vthr,
-                                                                                       shape))
+    if not float(np.unique(w_scale)[0]) > 0.0:
+        raise NirError(f"{describe(name, node)}: r={float(np.unique(r)[0])!r} makes the input weight r*dt/tau "
+                       "non-positive; snnc reads the input scale into the threshold, which needs it positive")
+    beta_v = _f32(_uniform(name, node, "1 - dt/tau", beta, shape), name, node, "the decay")
+    thr = _f32(_uniform(name, node, "threshold", vthr, shape), name, node, "the threshold v_threshold/(r*dt/tau)")
     if scaled:
         _uniform(name, node, "r*dt/tau", w_scale, shape)
     if not 0.0 <= beta_v <= 1.0:
@@ -268,9 +286,12 @@ def _if(name: str, node, shape: Shape, dt: float) -> Layer:
     _zero(name, node, "v_reset", shape, "snnc reads NIR resets as snnTorch's zero reset, to 0")
     with np.errstate(all="ignore"):
         w = r * dt
+        if not float(np.unique(w)[0]) > 0.0:
+            raise NirError(f"{describe(name, node)}: r={float(np.unique(r)[0])!r} makes the input weight r*dt "
+                           "non-positive; snnc reads the input scale into the threshold, which needs it positive")
         if not np.allclose(w, 1.0):
             vthr = vthr / np.unique(w)[0]
-    thr = _f32(_uniform(name, node, "threshold", vthr, shape))
+    thr = _f32(_uniform(name, node, "threshold", vthr, shape), name, node, "the threshold v_threshold/(r*dt)")
     if not np.isfinite(thr):
         raise NirError(f"{describe(name, node)}: the threshold v_threshold/(r*dt) is not finite (r is 0?)")
     layer = {"type": "IFNode", "threshold": thr, "reset_mechanism": "zero", "reset_delay": False}
