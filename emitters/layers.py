@@ -16,10 +16,10 @@ import libcst as cst
 
 from ir.ops import Op
 
-from .toolkit import expr, literal
+from .toolkit import expr, fixed, fixed_text, literal
 
 GENERATED = {
-    "InOutLinear": '''
+    "InOutLinear": fixed_text('''
 class InOutLinear(torch.nn.Module):
     """BindsNET's Connection arithmetic: s @ w (+ b) with w a contiguous [in, out] matrix."""
 
@@ -31,8 +31,8 @@ class InOutLinear(torch.nn.Module):
 
     def forward(self, x):
         return x @ self.w if self.b is None else x @ self.w + self.b
-''',
-    "Scale": '''
+'''),
+    "Scale": fixed_text('''
 class Scale(torch.nn.Module):
     """x * factor, elementwise (NIR's Scale)."""
 
@@ -45,7 +45,7 @@ class Scale(torch.nn.Module):
 
     def forward(self, x):
         return x * self.factor
-''',
+'''),
 }
 
 
@@ -77,9 +77,7 @@ def module_ctor(op: Op, prefix: str, helpers: set[str]) -> cst.BaseExpression:
 
 
 def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:
-    from .toolkit import stmts
-
-    return [node for name, text in GENERATED.items() if name in helpers for node in stmts(text)]
+    return [node for name, text in GENERATED.items() if name in helpers for node in fixed(text)]
 
 
 def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str) -> tuple[list[cst.BaseStatement], dict]:

@@ -20,7 +20,7 @@ import libcst as cst
 from ir.graph import Graph
 
 from .layers import names_text
-from .toolkit import clean_text, comment_lines, literal, name, stmts
+from .toolkit import clean_text, comment_lines, fixed, fixed_text, literal, name, stmts
 
 TOOL = "snnc"
 
@@ -32,7 +32,7 @@ CONTRACT_NAMES = (
     "smoke_model", "smoke_inputs", "smoke_out", "smoke_pop", "smoke_rate",
 )
 
-_CONTRACT = '''
+_CONTRACT = fixed_text('''
 def unwrapped(model):
     """The model inside a data-parallel wrapper (DistributedDataParallel, DataParallel), else the model."""
     parallel = (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)
@@ -54,7 +54,9 @@ def load_weights(model, weights):
     wrong shape raises ValueError naming it, and the model is left unchanged."""
     unknown = sorted(key for key in weights if key not in WEIGHTS)
     if unknown:
-        raise ValueError("unknown weight " + repr(unknown[0]) + "; expected " + repr(sorted(WEIGHTS)))
+        raise ValueError(
+            "unknown weight " + repr(unknown[0]) + "; expected " + repr(sorted(WEIGHTS))
+        )
     missing = [key for key in WEIGHTS if key not in weights]
     if missing:
         raise ValueError("missing weight " + repr(missing[0]))
@@ -63,7 +65,12 @@ def load_weights(model, weights):
         value = torch.as_tensor(weights[key]).detach().to("cpu", torch.float32)
         if tuple(value.shape) != shape:
             raise ValueError(
-                "weight " + repr(key) + " has shape " + repr(tuple(value.shape)) + ", expected " + repr(shape)
+                "weight "
+                + repr(key)
+                + " has shape "
+                + repr(tuple(value.shape))
+                + ", expected "
+                + repr(shape)
             )
         values[key] = value
     with torch.no_grad():
@@ -91,16 +98,25 @@ def run(model, inputs, membrane=False, grad=False):
     grad=True autograd stays on and the result is differentiable through the spec's
     surrogate gradient. FP16 autocast only when PRECISION is "fp16-cuda" on CUDA."""
     x = torch.as_tensor(inputs)
-    if x.dim() != 2 + len(INPUT_SHAPE) or tuple(x.shape[2:]) != INPUT_SHAPE or 0 in x.shape[:2]:
+    if (
+        x.dim() != 2 + len(INPUT_SHAPE)
+        or tuple(x.shape[2:]) != INPUT_SHAPE
+        or 0 in x.shape[:2]
+    ):
         raise ValueError(
-            "inputs must be [T, B, " + ", ".join(map(str, INPUT_SHAPE)) + "] with T, B >= 1, got "
+            "inputs must be [T, B, "
+            + ", ".join(map(str, INPUT_SHAPE))
+            + "] with T, B >= 1, got "
             + repr(tuple(x.shape))
         )
     if x.is_complex():
         raise ValueError("inputs must be real numbers, got " + str(x.dtype))
     x = x.to(model_device(model), torch.float32)
     fp16 = PRECISION == "fp16-cuda" and x.is_cuda
-    with torch.set_grad_enabled(grad), torch.autocast("cuda", dtype=torch.float16, enabled=fp16):
+    with (
+        torch.set_grad_enabled(grad),
+        torch.autocast("cuda", dtype=torch.float16, enabled=fp16),
+    ):
         out = simulate(model, x)
     result = {}
     for pop in POPULATIONS:
@@ -108,16 +124,26 @@ def run(model, inputs, membrane=False, grad=False):
         if membrane:
             result[pop + ".v"] = out[pop + ".v"].float()
     return result
-'''
+''')
 
-_NO_GRAD = '''
-if grad:
-    raise ValueError(
-        "BindsNET has no surrogate gradients: compile the spec for snntorch or spikingjelly to train it"
-    )
-'''
 
-_MAIN = '''
+
+def _refusing_grad(contract: str) -> str:
+    """The contract with BindsNET's run: the same, refusing grad=True right after its docstring."""
+    end = 'surrogate gradient. FP16 autocast only when PRECISION is "fp16-cuda" on CUDA."""\n'
+    if contract.count(end) != 1:
+        raise AssertionError("run's docstring has changed: update _refusing_grad")
+    return contract.replace(end, end + '''\
+    if grad:
+        raise ValueError(
+            "BindsNET has no surrogate gradients: compile the spec for snntorch or spikingjelly to train it"
+        )
+''')
+
+
+_CONTRACT_NO_GRAD = fixed_text(_refusing_grad(_CONTRACT))
+
+_MAIN = fixed_text('''
 if __name__ == "__main__":
     torch.manual_seed(0)
     smoke_model = build_model()
@@ -127,24 +153,17 @@ if __name__ == "__main__":
     for smoke_pop in POPULATIONS:
         smoke_rate = smoke_out[smoke_pop].mean().item()
         print(smoke_pop, "firing rate", round(smoke_rate, 4))
-'''
+''')
 
 
 def contract_functions(trains: bool) -> list[cst.BaseStatement]:
-    """model_device, load_weights, export_weights and run; `trains` False adds run's refusal of grad."""
-    body = stmts(_CONTRACT)
-    if trains:
-        return body
-    run = body[-1]
-    check = stmts(_NO_GRAD)
-    inner = list(run.body.body)
-    inner[1:1] = check  # after the docstring
-    return body[:-1] + [run.with_changes(body=run.body.with_changes(body=inner))]
+    """unwrapped, model_device, load_weights, export_weights and run; `trains` False: run refuses grad."""
+    return fixed(_CONTRACT if trains else _CONTRACT_NO_GRAD)
 
 
 def main_block() -> list[cst.BaseStatement]:
     """The `__main__` smoke run, the same for every target: random input, firing rates."""
-    return stmts(_MAIN)
+    return fixed(_MAIN)
 
 
 def constant_stmts(graph: Graph) -> list[cst.BaseStatement]:

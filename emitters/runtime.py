@@ -11,36 +11,37 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .toolkit import stmts
+from .toolkit import fixed, fixed_text
 
 HELPERS = {
-    "aligned": '''
+    "aligned": fixed_text('''
 def aligned(x):
     """x, or a copy of it whose storage starts on a 64-byte boundary (as every target feeds its layers)."""
     return x if x.data_ptr() % 64 == 0 else x.clone()
-''',
-    "per_step": '''
+'''),
+    "per_step": fixed_text('''
 def per_step(layer, x):
     """`layer` applied to each time step of x [T, B, ...] on its own: exact in every target."""
     return torch.stack([layer(aligned(step)) for step in x.unbind(0)])
-''',
-    "shifted": '''
+'''),
+    "shifted": fixed_text('''
 def shifted(x):
     """x one time step late: zeros at the first step (a feedback operand)."""
     return torch.cat([torch.zeros_like(x[:1]), x[:-1]])
-''',
-    "run_neuron": '''
+'''),
+    "run_neuron": fixed_text('''
 def run_neuron(neuron, cur, *late):
     """Step `neuron` over currents [T, B, ...] (and late terms): spikes and membranes [T, B, ...]."""
     state = neuron.initial_state(cur[0])
     spikes, membranes = [], []
-    late = [term.unbind(0) for term in late]  # unbind, not cur[t]: one gradient node, not one per step
+    # unbind, not cur[t]: one gradient node, not one per step
+    late = [term.unbind(0) for term in late]
     for t, step in enumerate(cur.unbind(0)):
         s, state = neuron(step, state, *[term[t] for term in late])
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
-''',
+'''),
 }
 DEPENDS = {"per_step": ("aligned",)}
 
@@ -50,4 +51,4 @@ def helpers(names: set[str]) -> list[cst.BaseStatement]:
     wanted = set(names)
     for n in names:
         wanted.update(DEPENDS.get(n, ()))
-    return [node for key, text in HELPERS.items() if key in wanted for node in stmts(text)]
+    return [node for key, text in HELPERS.items() if key in wanted for node in fixed(text)]

@@ -3,13 +3,15 @@
 Rules it enforces, so that no spec string can become code:
 - values reach the output only through `literal`, whose result evaluates back to the value;
 - identifiers only through a `Namespace`, which rejects or mangles keywords, builtins and collisions;
-- templates only through `stmts`/`expr`, which insist that every placeholder is filled with a CST node;
+- templates only through `stmts`/`expr`, which insist that every placeholder is filled with a CST node,
+  or `fixed`, for declared templates without placeholders;
 - free text only through `comment_lines`, which strips every line break and control character.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import keyword
 import math
@@ -18,7 +20,7 @@ import unicodedata
 from typing import Iterable, Mapping
 
 import libcst as cst
-from libcst.helpers._template import TemplateChecker, mangle_template, unmangle_nodes
+from libcst.helpers._template import mangle_template, unmangled_name
 
 # -- literals ----------------------------------------------------------------
 
@@ -144,24 +146,67 @@ def _check(template: str, subs: Mapping[str, object]) -> dict[str, cst.CSTNode]:
     return dict(subs)
 
 
+Path = tuple[tuple[str, int | None], ...]  # (field, index in a sequence field or None) from a root down
+
+
 @functools.lru_cache(maxsize=1024)
-def _parsed_module(template: str, names: frozenset[str]) -> cst.Module:
+def _parsed_module(template: str, names: frozenset[str]) -> tuple[cst.Module, tuple[tuple[str, Path], ...]]:
     # libcst nodes are immutable, so one parse of a template serves every use of it.
-    return cst.parse_module(mangle_template(template, set(names)))
+    module = cst.parse_module(mangle_template(template, set(names)))
+    return module, _placeholder_paths(module, names)
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed_expression(template: str, names: frozenset[str]) -> cst.BaseExpression:
-    return cst.parse_expression(mangle_template(template, set(names)))
+def _parsed_expression(template: str, names: frozenset[str]) -> tuple[cst.BaseExpression, tuple[tuple[str, Path], ...]]:
+    node = cst.parse_expression(mangle_template(template, set(names)))
+    return node, _placeholder_paths(node, names)
 
 
-def _fill(tree: cst.CSTNode, subs: dict[str, cst.CSTNode]) -> cst.CSTNode:
-    """What libcst's parse_template_* do after parsing: substitute, then check nothing is left."""
-    if not subs:
-        return tree
-    filled = unmangle_nodes(tree, subs)
-    filled.visit(TemplateChecker(set(subs)))
-    return filled
+def _placeholder_paths(root: cst.CSTNode, names: frozenset[str]) -> tuple[tuple[str, Path], ...]:
+    """Where each placeholder's Name sits in a parsed template; every placeholder must sit in one
+    (libcst's TemplateChecker: a placeholder inside a string or comment is an error)."""
+    found: list[tuple[str, Path]] = []
+
+    def walk(node: cst.CSTNode, path: Path) -> None:
+        if isinstance(node, cst.Name):
+            var = unmangled_name(node.value)
+            if var in names:
+                found.append((var, path))
+            return
+        for field in dataclasses.fields(node):
+            value = getattr(node, field.name)
+            if isinstance(value, cst.CSTNode):
+                walk(value, path + ((field.name, None),))
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, cst.CSTNode):
+                        walk(item, path + ((field.name, i),))
+
+    walk(root, ())
+    missing = names - {var for var, _ in found}
+    if missing:
+        raise ValueError(f"template variable {sorted(missing)[0]!r} is not in a place a node can fill")
+    return tuple(found)
+
+
+def _replace_at(node: cst.CSTNode, path: Path, new: cst.CSTNode) -> cst.CSTNode:
+    if not path:
+        return new
+    (field, index), rest = path[0], path[1:]
+    child = getattr(node, field)
+    if index is None:
+        return node.with_changes(**{field: _replace_at(child, rest, new)})
+    items = list(child)
+    items[index] = _replace_at(items[index], rest, new)
+    return node.with_changes(**{field: tuple(items) if isinstance(child, tuple) else items})
+
+
+def _fill(tree: cst.CSTNode, paths: tuple[tuple[str, Path], ...], subs: dict[str, cst.CSTNode]) -> cst.CSTNode:
+    """What libcst's parse_template_* do after parsing, rebuilding only the paths to the placeholders:
+    each placeholder Name (with its parentheses) is replaced by its node."""
+    for var, path in paths:
+        tree = _replace_at(tree, path, subs[var])
+    return tree
 
 
 def stmts(template: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
@@ -171,13 +216,92 @@ def stmts(template: str, **subs: cst.CSTNode) -> list[cst.BaseStatement]:
     parentheses: a compound expression must carry its own (lpar/rpar) where
     precedence matters."""
     checked = _check(template, subs)
-    module = _fill(_parsed_module(template, frozenset(checked)), checked)
-    return list(module.body)
+    module, paths = _parsed_module(template, frozenset(checked))
+    return list(_fill(module, paths, checked).body)
 
 
 def expr(template: str, **subs: cst.CSTNode) -> cst.BaseExpression:
     checked = _check(template, subs)
-    return _fill(_parsed_expression(template, frozenset(checked)), checked)
+    node, paths = _parsed_expression(template, frozenset(checked))
+    return _fill(node, paths, checked)
+
+
+# -- fixed blocks --------------------------------------------------------------
+# Most of a generated file is the same text in every file (the contract, helpers,
+# generated classes). Those templates are declared with `fixed_text` and kept in
+# black's format in the source (a test checks each), so `finish` copies them as they
+# are and black formats only what the spec decides: the bulk of compile time is black's.
+
+_DECLARED: set[str] = set()
+_FIXED: dict[int, tuple[cst.BaseStatement, str]] = {}  # id(node) -> (node, its text); holding the node keeps the id
+
+
+def fixed_text(text: str) -> str:
+    """Declare a template without placeholders whose statements are black-formatted as written."""
+    _DECLARED.add(text)
+    return text
+
+
+def declared_fixed() -> frozenset[str]:
+    return frozenset(_DECLARED)
+
+
+def fixed(text: str) -> list[cst.BaseStatement]:
+    """The statements of a declared fixed template (the same node objects on every call)."""
+    if text not in _DECLARED:
+        raise ValueError("fixed() needs a template declared with fixed_text()")
+    return list(_fixed_module(text).body)
+
+
+@functools.lru_cache(maxsize=None)
+def _fixed_module(text: str) -> cst.Module:
+    module = cst.parse_module(text)
+    for node in module.body:
+        if _placeholder(node, 0) is not None:
+            _FIXED[id(node)] = (node, statement_text(node))
+    return module
+
+
+def statement_text(node: cst.BaseStatement) -> str:
+    """The code of one top-level statement on its own, without the lines before it."""
+    return cst.Module(body=[node.with_changes(leading_lines=[])]).code
+
+
+def _placeholder(node: cst.BaseStatement, k: int) -> tuple[cst.BaseStatement, str] | None:
+    """A two-line stand-in of the same kind for black (its blank lines around a block depend only on
+    the kind of the block's first line and on its depth), and the stand-in's text after black."""
+    label = f"__snnc_fixed_{k}__"
+    if isinstance(node, cst.FunctionDef) and not node.decorators and node.asynchronous is None:
+        text = f"def {label}():\n    pass\n"
+    elif isinstance(node, cst.ClassDef) and not node.decorators:
+        text = f"class {label}:\n    pass\n"
+    elif isinstance(node, cst.If):
+        text = f"if {label}:\n    pass\n"
+    else:
+        return None
+    (stand_in,) = cst.parse_module(text).body
+    return stand_in.with_changes(leading_lines=node.leading_lines), text
+
+
+def _format_module(module: cst.Module, filename: str) -> str:
+    """black's format of the module, running black only on the statements that are not fixed blocks."""
+    body, blocks = [], []
+    for node in module.body:
+        entry = _FIXED.get(id(node))
+        if entry is not None and entry[0] is node:
+            stand_in, stand_text = _placeholder(node, len(blocks))
+            body.append(stand_in)
+            blocks.append((stand_text, entry[1]))
+        else:
+            body.append(node)
+    source = module.with_changes(body=body).code
+    compile(source, filename, "exec")
+    formatted = format_source(source)
+    for stand_text, text in blocks:
+        if formatted.count("\n" + stand_text) != 1:  # a name clash with a stand-in: format it all
+            return format_source(module.code)
+        formatted = formatted.replace("\n" + stand_text, "\n" + text)
+    return formatted
 
 
 # -- comments ------------------------------------------------------------------
@@ -220,9 +344,7 @@ def format_source(source: str) -> str:
 
 
 def finish(module: cst.Module, filename: str = "<generated>") -> str:
-    """Render, check that it compiles, format once with black, check again."""
-    source = module.code
-    compile(source, filename, "exec")
-    formatted = format_source(source)
+    """Render, check that it compiles, format once with black (fixed blocks as written), check again."""
+    formatted = _format_module(module, filename)
     compile(formatted, filename, "exec")
     return formatted

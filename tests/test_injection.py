@@ -161,8 +161,8 @@ CALLS = {
     "bindsnet": _COMMON_CALLS | {
         "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.update",
         "Connection", "Conv2dConnection", "IFNodes", "Input", "LIFNodes", "Monitor", "Network",
-        "layer.s.float", "layer.set_batch_size", "layers[]", "model.layers.values", "model.reset_state_variables",
-        "model.run", "monitor.get", "network.add_connection", "network.add_layer", "network.add_monitor",
+        "layer.s.float", "layer.set_batch_size", "layers[]", "model.layers.items", "model.layers.values",
+        "model.reset_state_variables", "model.run", "monitor.get", "network.add_connection", "network.add_layer", "network.add_monitor",
         "network.to", "padded[].view", "self.compute_fn", "self.history[].append", "self.history[].pop",
         "self.register_buffer", "self.reset_state_variables", "self.target.late.append", "torch.nn.Linear",
         "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.Flatten", "torch.nn.ModuleDict",

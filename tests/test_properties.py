@@ -3,7 +3,8 @@
 1. Every valid spec (chains, convolutional nets, graphs with fan-in and feedback)
    compiles for all three targets to code that `compile()`s (1000 random specs,
    3000 modules), and a further sample goes through the whole `compile_spec`
-   (black included) and is black-stable: format_source(src) == src.
+   (black included), is black-stable (format_source(src) == src) and equals black's
+   format of the whole unformatted module (black itself runs only on what the spec decides).
 2. A mutated spec (keys deleted/inserted/replaced, wrong types, bytes edited,
    truncated) ends in success or a clean CompileError, never another exception,
    within 60 s (no spec can make the compiler run unbounded); through the CLI:
@@ -73,6 +74,8 @@ def test_valid_specs_give_black_stable_modules(text):
             source = compile_spec(path, target).source
             compile(source, f"<{target}>", "exec")
             assert format_source(source) == source, f"black is not stable on the {target} module"
+            assert source == format_source(emit_unformatted(text, target)), \
+                f"the {target} module differs from black's format of the whole module"
 
 
 @_examples(400)

@@ -33,7 +33,7 @@ from .. import module, runtime
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor
 from ..surrogates import needs_math, surrogate_classes
-from ..toolkit import Namespace, comment_lines, expr, literal, name, stmts, with_comments
+from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
              "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
@@ -83,7 +83,7 @@ def layer_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-_CANONICAL_NODES = '''
+_CANONICAL_NODES = fixed_text('''
 class CanonicalNodes(Nodes):
     """A BindsNET layer performing a generated exact neuron step (see the header).
 
@@ -113,11 +113,13 @@ class CanonicalNodes(Nodes):
 
     def set_batch_size(self, batch_size):
         super().set_batch_size(batch_size=batch_size)
-        self.v = torch.full((batch_size, *self.shape), self.init[0], device=self.s.device)
+        self.v = torch.full(
+            (batch_size, *self.shape), self.init[0], device=self.s.device
+        )
         self.reset_state_variables()
-'''
+''')
 
-_GRAPH_CONNECTION = '''
+_GRAPH_CONNECTION = fixed_text('''
 class GraphConnection(AbstractConnection):
     """A connection computing the spec's stateless layers between populations, exactly.
 
@@ -143,7 +145,11 @@ class GraphConnection(AbstractConnection):
             x = layer.s.float()
             if self.holds[k]:
                 self.history[k].append(x)
-                x = self.history[k].pop(0) if len(self.history[k]) > self.holds[k] else torch.zeros_like(x)
+                x = (
+                    self.history[k].pop(0)
+                    if len(self.history[k]) > self.holds[k]
+                    else torch.zeros_like(x)
+                )
             spikes.append(x)
         out = self.compute_fn(self.layers, self.step, *spikes)
         self.step += 1
@@ -162,9 +168,9 @@ class GraphConnection(AbstractConnection):
         super().reset_state_variables()
         self.history = [[] for _ in self.holds]
         self.step = 0
-'''
+''')
 
-_SIMULATE = '''
+_SIMULATE = fixed_text('''
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], via Network.run."""
     steps, batch = x.shape[0], x.shape[1]
@@ -180,15 +186,16 @@ def simulate(model, x):
     padded = torch.zeros(steps, stride, device=x.device)
     padded[:, :size] = x.reshape(steps, size)
     x = padded[:, :size].view(x.shape)
+    source = next(k for k, layer in model.layers.items() if isinstance(layer, Input))
     # BindsNET runs int(time / dt) steps; half a step of margin makes that exactly `steps`.
-    model.run(inputs={{input}: x}, time=(steps + 0.5) * model.dt, one_step=True)
+    model.run(inputs={source: x}, time=(steps + 0.5) * model.dt, one_step=True)
     out = {}
     for pop in POPULATIONS:
         monitor = model.monitors[pop]
         out[pop] = monitor.get("s").to(torch.float32)
         out[pop + ".v"] = monitor.get("v")
     return out
-'''
+''')
 
 
 class _Writer:
@@ -385,10 +392,10 @@ def build_model(device=None):
     body += w.steps.statements
     body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
     if "canonical" in w.helpers:
-        body += stmts(_CANONICAL_NODES)
+        body += fixed(_CANONICAL_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
-        body += stmts(_GRAPH_CONNECTION)
+        body += fixed(_GRAPH_CONNECTION)
     body += w.functions
     body.append(fn)
     body += stmts('''
@@ -396,7 +403,7 @@ def weight_slots(model):
     """Each weight key's tensor in the network, and whether it is stored transposed ([in, out])."""
     return {d}
 ''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in w.slots.items()]))
-    body += stmts(_SIMULATE, input=literal(w.lnames[graph.input().name]))
+    body += fixed(_SIMULATE)
     body += module.contract_functions(trains=False)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

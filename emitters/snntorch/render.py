@@ -23,14 +23,14 @@ from ..forward import ForwardWriter, stage_ops
 from ..layers import generated_classes, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state
 from ..surrogates import needs_math, surrogate_classes
-from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
+from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
 # Module-level names the emitted code uses itself.
 OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
              *runtime.HELPERS)
 
-_NEURON_CLASS = '''
+_NEURON_CLASS = fixed_text('''
 class Neuron(nn.Module):
     """A neuron layer performing a generated exact step (see the header); forward runs a sequence."""
 
@@ -57,9 +57,9 @@ class Neuron(nn.Module):
             membranes.append(state[0])
         self.v_seq = torch.stack(membranes)
         return torch.stack(spikes)
-'''
+''')
 
-_LEAKY = '''
+_LEAKY = fixed_text('''
 def leaky_step(leaky, step, x, state):
     """One step of snn.Leaky; without autograd, its float32-identical generated step."""
     if torch.is_grad_enabled():
@@ -77,16 +77,16 @@ def run_leaky(leaky, step, cur):
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
-'''
+''')
 
-_RLEAKY = '''
+_RLEAKY = fixed_text('''
 def rleaky_step(rleaky, step, x, state, spk):
     """One step of snn.RLeaky from its previous spikes; without autograd, its generated step."""
     if torch.is_grad_enabled():
         spk, mem = rleaky(x, spk, state[0])
         return spk, (mem,)
     return step(x, state, (rleaky.recurrent(aligned(spk)),))
-'''
+''')
 
 
 class _Populations:
@@ -226,11 +226,11 @@ class {{cls}}(nn.Module):
     body += steps.statements
     body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
     if "leaky" in helpers:
-        body += stmts(_LEAKY)
+        body += fixed(_LEAKY)
     if "rleaky" in helpers:
-        body += stmts(_RLEAKY)
+        body += fixed(_RLEAKY)
     if "neuron" in helpers:
-        body += stmts(_NEURON_CLASS)
+        body += fixed(_NEURON_CLASS)
     body += generated_classes(helpers)
     body += factories
     body.append(cls)

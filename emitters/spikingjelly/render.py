@@ -28,13 +28,13 @@ from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor
 from ..snntorch.render import _NEURON_CLASS, _fill_methods
 from ..surrogates import class_name, needs_math, surrogate_classes
-from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
+from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
 OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "Scale", "PerStep", "NODES",
              "OrderedDict", "functools", "record", *runtime.HELPERS)
 
-_PER_STEP = '''
+_PER_STEP = fixed_text('''
 class PerStep(nn.Module):
     """A single-step layer applied to each time step of [T, B, ...] on its own (exact in every target)."""
 
@@ -44,9 +44,16 @@ class PerStep(nn.Module):
 
     def forward(self, x_seq):
         return torch.stack([self.layer(aligned(x)) for x in x_seq])
-'''
+''')
 
-_SIMULATE_SEQUENTIAL = '''
+_SIMULATE_MODULE = fixed_text('''
+def simulate(model, x):
+    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
+    functional.reset_net(unwrapped(model))
+    return model(x)
+''')
+
+_SIMULATE_SEQUENTIAL = fixed_text('''
 def record(out, population, module, args, spikes):
     """Forward hook: keep a population's spikes and membranes."""
     out[population] = spikes
@@ -55,12 +62,15 @@ def record(out, population, module, args, spikes):
 
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], read by hooks
-    while model(x) runs (so a DistributedDataParallel wrapper synchronises the gradients)."""
+    while model(x) runs (so a DistributedDataParallel wrapper synchronises the gradients).
+    """
     net = unwrapped(model)
     functional.reset_net(net)
     out = {}
     hooks = [
-        net.get_submodule(key).register_forward_hook(functools.partial(record, out, population))
+        net.get_submodule(key).register_forward_hook(
+            functools.partial(record, out, population)
+        )
         for key, population in NODES.items()
     ]
     try:
@@ -69,7 +79,7 @@ def simulate(model, x):
         for hook in hooks:
             hook.remove()
     return out
-'''
+''')
 
 
 def _surrogate(op: PopulationOp, ns: Namespace, spikes: list) -> cst.BaseExpression:
@@ -189,7 +199,7 @@ def build_model(device=None):
         inner[1] = with_comments(inner[1], notes)
         build = [fn.with_changes(body=fn.body.with_changes(body=inner))]
         nodes = {attrs[p.name]: p.name for p in graph.populations()}
-        simulate = stmts("NODES = {d}", d=literal(nodes)) + stmts(_SIMULATE_SEQUENTIAL)
+        simulate = stmts("NODES = {d}", d=literal(nodes)) + fixed(_SIMULATE_SEQUENTIAL)
         cls = None
     else:
         forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken()).body()
@@ -216,18 +226,13 @@ def build_model(device=None):
     model = {cls}()
     return model if device is None else model.to(device)
 ''', cls=name(model))
-        simulate = stmts('''
-def simulate(model, x):
-    """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
-    functional.reset_net(unwrapped(model))
-    return model(x)
-''')
+        simulate = fixed(_SIMULATE_MODULE)
 
     body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
     if "per_step_module" in helpers:
-        body += stmts(_PER_STEP)
+        body += fixed(_PER_STEP)
     if "neuron" in helpers:
-        body += stmts(_NEURON_CLASS)
+        body += fixed(_NEURON_CLASS)
     body += generated_classes(helpers)
     if cls is not None:
         body.append(cls)

@@ -1,0 +1,89 @@
+"""Formatting: black runs only on what the spec decides, and the result is what black gives the whole file.
+
+The fixed blocks of a generated module (the contract, helpers, generated classes) are
+kept in black's format in the source and copied as they are; black formats the rest
+with a two-line stand-in of the same kind in each block's place. These tests hold
+that shortcut to black itself: every declared fixed template is black-stable, and for
+every config, the graph specs of tests/valid and each target, the finished file equals
+black's format of the whole unformatted module, byte for byte.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from compiler.frontend import load_text
+from compiler.pipeline import parse_pipeline, run_pipeline
+from emitters import TARGETS, emit_module
+from emitters.toolkit import declared_fixed, expr, finish, fixed, fixed_text, format_source, name, stmts, \
+    statement_text
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = sorted((ROOT / "specs").glob("C*.json")) + sorted((ROOT / "tests" / "valid").glob("*.json"))
+PIPELINE = parse_pipeline(None)
+
+
+def _all_fixed() -> frozenset[str]:
+    for module in ("module", "runtime", "layers", "snntorch.render", "spikingjelly.render", "bindsnet.render"):
+        importlib.import_module(f"emitters.{module}")
+    return declared_fixed()
+
+
+def test_fixed_templates_are_declared_in_every_emitter():
+    assert len(_all_fixed()) >= 12
+
+
+@pytest.mark.parametrize("text", sorted(_all_fixed()), ids=lambda t: t.strip().split("(")[0].split(":")[0][:40])
+def test_each_fixed_template_is_black_formatted(text):
+    assert format_source(text) == text.lstrip("\n")
+    for node in fixed(text):
+        code = statement_text(node)
+        assert format_source(code) == code
+
+
+def _unformatted(spec: Path, target: str) -> cst.Module:
+    front = load_text(spec.read_text(encoding="utf-8"), spec.name, target=target)
+    result = run_pipeline(front.graph, PIPELINE, out=lambda _text: None)
+    return emit_module(result.graph, pipeline=PIPELINE)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_finished_module_is_black_of_the_whole_module(spec, target):
+    try:
+        module = _unformatted(spec, target)
+    except Exception as err:  # a spec some target refuses (e.g. an order BindsNET cannot run)
+        pytest.skip(f"{spec.stem} does not compile for {target}: {err}")
+    assert finish(module) == format_source(module.code)
+
+
+def test_a_user_name_equal_to_a_stand_in_falls_back_to_black_on_everything():
+    block = fixed_text('''
+def helper(x):
+    """A fixed block."""
+    return x
+''')
+    clash = stmts("def __snnc_fixed_0__():\n    pass")
+    module = cst.Module(body=[*stmts("import torch"), *fixed(block), *clash, *stmts("y = {v}", v=name("helper"))])
+    out = finish(module)
+    assert out == format_source(module.code)
+    assert out.count("def helper(x):") == 1 and out.count("def __snnc_fixed_0__():") == 1
+
+
+def test_undeclared_templates_cannot_be_fixed():
+    with pytest.raises(ValueError, match="declared"):
+        fixed("def f():\n    return 1\n")
+
+
+def test_a_placeholder_used_twice_is_filled_in_both_places():
+    (stmt,) = stmts("{a} = {a} + {b}", a=name("x"), b=expr("y * 2"))
+    assert cst.Module([stmt]).code == "x = x + y * 2\n"
+
+
+def test_a_placeholder_inside_a_string_is_refused():
+    with pytest.raises(ValueError, match="'v'"):
+        stmts("x = '{v}'", v=name("y"))
