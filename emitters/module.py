@@ -229,7 +229,9 @@ def _schedule_text(graph: Graph) -> str:
         if run:
             parts.append("layer by layer " + names_text(run))
             run = []
-        parts.append(f"{'step by step' if stage.mode == 'step' else 'layer'} {', '.join(stage.ops)}")
+        ops = ", ".join(stage.ops) if len(stage.ops) <= 6 else \
+            f"{len(stage.ops)} ops {stage.ops[0]}, {stage.ops[1]}, ..., {stage.ops[-1]} (in graph order)"
+        parts.append(f"{'step by step' if stage.mode == 'step' else 'layer'} {ops}")
     if run:
         parts.append("layer by layer " + (f"each of the {len(run)} ops in graph order" if len(run) > 6
                                           else ", ".join(run)))

@@ -163,7 +163,7 @@ CALLS = {
         "Connection", "Conv2dConnection", "IFNodes", "Input", "LIFNodes", "Monitor", "Network",
         "layer.s.float", "layer.set_batch_size", "layers[]", "model.layers.items", "model.layers.values",
         "model.reset_state_variables", "model.run", "monitor.get", "network.add_connection", "network.add_layer", "network.add_monitor",
-        "network.to", "padded[].view", "self.compute_fn", "self.history[].append", "self.history[].pop",
+        "network.to", "padded[].view", "self.compute_fn", "self.layers.values", "self.history[].append", "self.history[].pop",
         "self.register_buffer", "self.reset_state_variables", "self.target.late.append", "torch.nn.Linear",
         "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.AvgPool2d", "torch.nn.Flatten", "torch.nn.ModuleDict",
         "torch.nn.Parameter", "x.reshape", "x[].numel",

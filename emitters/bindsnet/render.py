@@ -123,20 +123,31 @@ _GRAPH_CONNECTION = fixed_text('''
 class GraphConnection(AbstractConnection):
     """A connection computing the spec's stateless layers between populations, exactly.
 
-    `compute_fn(layers, step, *spikes)` applies them one time step at a time, as every
-    target does, to the spikes of `inputs` (layers read in place; the first is usually
-    the source); `holds` are the steps each input is held back (the spec's feedback
-    delays beyond BindsNET's own), and a `late` term goes to the target's step after its
-    charge instead of into its input sum."""
+    `compute_fn(layers, step, *spikes)` applies them (in the order of `layers`) one time
+    step at a time, as every target does, to the spikes of the `inputs` layers (default:
+    the source; read in place); `holds` are the steps each input is held back (the
+    spec's feedback delays beyond BindsNET's own), and a `late` term goes to the
+    target's step after its charge instead of into its input sum."""
 
-    def __init__(self, source, target, compute_fn, layers, inputs, holds, late=False):
-        super().__init__(source, target)
+    def __init__(
+        self,
+        network,
+        source,
+        target,
+        compute_fn,
+        layers,
+        inputs=None,
+        holds=None,
+        late=False,
+    ):
+        super().__init__(network.layers[source], network.layers[target])
         self.compute_fn = compute_fn
         self.layers = torch.nn.ModuleDict(layers)
-        self.inputs = tuple(inputs)
-        self.holds = holds
+        names = (source,) if inputs is None else inputs
+        self.inputs = tuple(network.layers[name] for name in names)
+        self.holds = (0,) * len(names) if holds is None else holds
         self.late = late
-        self.history = [[] for _ in holds]
+        self.history = [[] for _ in self.holds]
         self.step = 0
 
     def compute(self, s):
@@ -151,7 +162,7 @@ class GraphConnection(AbstractConnection):
                     else torch.zeros_like(x)
                 )
             spikes.append(x)
-        out = self.compute_fn(self.layers, self.step, *spikes)
+        out = self.compute_fn(list(self.layers.values()), self.step, *spikes)
         self.step += 1
         if self.late:
             self.target.late.append(out)
@@ -205,7 +216,7 @@ class _Writer:
         self.lnames = layer_names([op.name for op in graph.ops() if isinstance(op, (InputOp, PopulationOp))])
         self.steps = StepFunctions(ns)
         self.module_vars: dict[str, str] = {}  # stateless op -> local in build_model holding its torch module
-        self.functions: list[cst.BaseStatement] = []
+        self.computes: dict[str, tuple] = {}  # code -> (function, op kinds, params, body, links using it)
         self.slots: dict[str, cst.BaseExpression] = {}
 
     def layer(self, op) -> list[cst.BaseStatement]:
@@ -290,11 +301,15 @@ class _Writer:
             target = g.op(link.target)
             late = link.index >= len(target.operands) - target.neuron.late()
             table = cst.Dict([cst.DictElement(literal(n), name(self.module_vars[n])) for n in link.ops])
-            inputs = cst.Tuple([cst.Element(expr("network.layers[{k}]", k=literal(self.lnames[src])))
-                                for src, _ in link.sources])
-            conn = expr("GraphConnection({s}, {t}, {f}, {l}, {i}, {h}, late={late})", s=layers["s"], t=layers["t"],
-                        f=name(fn), l=table, i=inputs, h=literal(tuple(d for _, d in link.sources)),
-                        late=literal(late))
+            args = [cst.Arg(name("network")), cst.Arg(first), cst.Arg(tgt), cst.Arg(name(fn)), cst.Arg(table)]
+            if len(link.sources) > 1:
+                args.append(cst.Arg(literal(tuple(self.lnames[src] for src, _ in link.sources)),
+                                    keyword=name("inputs")))
+            if any(d for _, d in link.sources):
+                args.append(cst.Arg(literal(tuple(d for _, d in link.sources)), keyword=name("holds")))
+            if late:
+                args.append(cst.Arg(literal(True), keyword=name("late")))
+            conn = cst.Call(name("GraphConnection"), args)
             for n in link.ops:
                 op = g.op(n)
                 for suffix in op.weights():
@@ -322,39 +337,47 @@ class _Writer:
             cst.Element(literal(transposed))]))
 
     def compute_function(self, link: Link) -> str:
-        """A module-level function evaluating the link's ops from its sources' spikes."""
-        fn = self.ns.name(f"compute_{link.name}", key=("compute", link.name))
+        """The module-level function evaluating the link's ops from its sources' spikes; links
+        that compute the same (op kinds, operands, lags) share one."""
         g = self.graph
-        local = Namespace(("layers", "step"))
-        values = {src: local.name(f"s_{src}", key=("src", src)) for src, _ in link.sources}
+        values = {src: f"s{k}" for k, (src, _) in enumerate(link.sources)}
         body: list[cst.BaseStatement] = []
-        for n, lag in zip(link.ops, link.offsets):
+        for k, (n, lag) in enumerate(zip(link.ops, link.offsets)):
             op = g.op(n)
-            terms = []
-            for o in op.operands:
-                terms.append(name(values[o.src]))
+            terms = [name(values[o.src]) for o in op.operands]
             value = terms[0]
             for term in terms[1:]:
                 value = cst.BinaryOperation(value, cst.Add(), term)
-            values[n] = local.name(n, key=("op", n))
+            values[n] = f"x{k}"
             self.helpers.add("aligned")
-            body += stmts("{v} = layers[{k}](aligned({x}))", v=name(values[n]), k=literal(n), x=value)
+            body += stmts("{v} = layers[{k}](aligned({x}))", v=name(values[n]), k=literal(k), x=value)
             if lag:  # its value lags by `lag` steps: zeros before that, as a feedback edge gives
                 body += stmts("if step < {lag}:\n    {v} = torch.zeros_like({v})", lag=literal(lag), v=name(values[n]))
         target = g.op(link.target)
-        final = target.operands[link.index].src
-        body += stmts("return {v}", v=name(values[final]))
+        body += stmts("return {v}", v=name(values[target.operands[link.index].src]))
         params = [cst.Param(name("layers")), cst.Param(name("step"))]
-        params += [cst.Param(name(values[src])) for src, _ in link.sources]
-        doc = cst.SimpleStatementLine([cst.Expr(literal(
-            f"Connection {link.name}: one time step of {', '.join(link.ops) or 'identity'}."))])
-        self.functions.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(params),
-                                              body=cst.IndentedBlock([doc, *body])))
-        return fn
+        params += [cst.Param(name(f"s{k}")) for k in range(len(link.sources))]
+        kinds = [g.op(n).kind for n in link.ops]
+        code = cst.Module(body).code + ",".join(kinds) + f"/{len(params)}"
+        if code not in self.computes:
+            fn = self.ns.name("compute_" + ("_".join(dict.fromkeys(kinds)) or "identity"), key=("compute", code))
+            self.computes[code] = (fn, kinds, params, body, [])
+        self.computes[code][4].append(link.name)
+        return self.computes[code][0]
+
+    def compute_functions(self) -> list[cst.BaseStatement]:
+        out = []
+        for fn, kinds, params, body, links in self.computes.values():
+            what = ", ".join(kinds) or "nothing (identity)"
+            users = ", ".join(links) if len(links) <= 2 else f"{len(links)} connections ({links[0]}, ..., {links[-1]})"
+            doc = cst.SimpleStatementLine([cst.Expr(literal(f"One time step of {what}, for {users}."))])
+            out.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(params),
+                                       body=cst.IndentedBlock([doc, *body])))
+        return out
 
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
-    ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES, "network", "device"))
+    ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES, "network", "device", "pop"))
     w = _Writer(graph, ns)
     build: list[cst.BaseStatement] = []
     (net,) = stmts("network = Network(dt={dt}, learning=False)", dt=literal(graph.attrs.dt))
@@ -365,9 +388,14 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             build += w.layer(op)
     for link in graph.links:
         build += w.connection(link)
-    for op in graph.populations():
-        build += stmts('network.add_monitor(Monitor(network.layers[{k}], state_vars=["s", "v"]), name={m})',
-                       k=literal(w.lnames[op.name]), m=literal(op.name))
+    pops = graph.populations()
+    if all(w.lnames[op.name] == op.name for op in pops):  # the layers carry the populations' names
+        build += stmts('for pop in POPULATIONS:\n'
+                       '    network.add_monitor(Monitor(network.layers[pop], state_vars=["s", "v"]), name=pop)')
+    else:
+        for op in pops:
+            build += stmts('network.add_monitor(Monitor(network.layers[{k}], state_vars=["s", "v"]), name={m})',
+                           k=literal(w.lnames[op.name]), m=literal(op.name))
     build += stmts("return network if device is None else network.to(device)")
     (fn,) = stmts('''
 def build_model(device=None):
@@ -396,7 +424,7 @@ def build_model(device=None):
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)
-    body += w.functions
+    body += w.compute_functions()
     body.append(fn)
     body += stmts('''
 def weight_slots(model):
