@@ -360,7 +360,10 @@ class _Writer:
         kinds = [g.op(n).kind for n in link.ops]
         code = cst.Module(body).code + ",".join(kinds) + f"/{len(params)}"
         if code not in self.computes:
-            fn = self.ns.name("compute_" + ("_".join(dict.fromkeys(kinds)) or "identity"), key=("compute", code))
+            hint = "compute_" + ("_".join(dict.fromkeys(kinds)) or "identity")
+            hint += "_lagged" if any(link.offsets) else ""
+            hint += f"_of_{len(link.sources)}" if len(link.sources) > 1 else ""
+            fn = self.ns.name(hint, key=("compute", code))
             self.computes[code] = (fn, kinds, params, body, [])
         self.computes[code][4].append(link.name)
         return self.computes[code][0]
