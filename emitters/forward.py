@@ -1,4 +1,4 @@
-"""The forward pass of a generated nn.Module, written from the schedule (snnTorch and SpikingJelly).
+"""The generated nn.Module of snnTorch and SpikingJelly: its class, and its forward written from the schedule.
 
     layer stage (one op over the whole sequence):
         linear_0 = per_step(self.linear_0, x)                      # stateless: one step at a time
@@ -27,9 +27,76 @@ import libcst as cst
 from ir.graph import Graph, Stage
 from ir.ops import InputOp, Op, PopulationOp
 
-from .toolkit import Namespace, expr, literal, name, stmts
+from .toolkit import Namespace, expr, fixed_text, literal, name, stmts
 
 LOCALS = ("self", "x", "t", "out")
+
+# The layer of a population without an exact native class: its generated step over a sequence.
+NEURON_CLASS = fixed_text('''
+class Neuron(nn.Module):
+    """A neuron layer performing a generated exact step (see the header); forward runs a sequence."""
+
+    def __init__(self, step, init):
+        super().__init__()
+        self.step = step
+        self.init = init
+        self.v_seq = None
+
+    def extra_repr(self):
+        return self.step.__name__
+
+    def initial_state(self, x):
+        return tuple(torch.full_like(x, value) for value in self.init)
+
+    def forward(self, x_seq, *late):
+        """Spikes [T, B, ...] for currents [T, B, ...] (and late terms); membranes go to v_seq."""
+        state = self.initial_state(x_seq[0])
+        spikes, membranes = [], []
+        late = [term.unbind(0) for term in late]
+        for t, x in enumerate(x_seq.unbind(0)):
+            s, state = self.step(x, state, [term[t] for term in late])
+            spikes.append(s)
+            membranes.append(state[0])
+        self.v_seq = torch.stack(membranes)
+        return torch.stack(spikes)
+''')
+
+
+def model_module(cls: str, doc: str, init: list[cst.BaseStatement],
+                 forward: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The generated nn.Module class `cls` (its __init__ and forward bodies given) and build_model."""
+    (node,) = stmts(f'''
+class {{cls}}(nn.Module):
+    """{doc}"""
+
+    def __init__(self):
+        pass
+
+    def forward(self, x):
+        """Spikes {{population: [T, B, ...]}} and membranes {{population + ".v": [T, B, ...]}} for x [T, B, ...]."""
+        pass
+''', cls=name(cls))
+    return [_fill_methods(node, {"__init__": init, "forward": forward}), *stmts('''
+def build_model(device=None):
+    """A fresh model with torch's default initialisation, on `device` if given."""
+    model = {cls}()
+    return model if device is None else model.to(device)
+''', cls=name(cls))]
+
+
+def _fill_methods(cls: cst.ClassDef, bodies: dict[str, list[cst.BaseStatement]]) -> cst.ClassDef:
+    """Replace the `pass` of each method named in `bodies` (keeping its docstring) with the statements."""
+    new = []
+    for node in cls.body.body:
+        if isinstance(node, cst.FunctionDef) and node.name.value in bodies:
+            keep = [s for s in node.body.body if not _is_pass(s)]
+            node = node.with_changes(body=node.body.with_changes(body=[*keep, *bodies[node.name.value]]))
+        new.append(node)
+    return cls.with_changes(body=cls.body.with_changes(body=new))
+
+
+def _is_pass(node: cst.BaseStatement) -> bool:
+    return isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and isinstance(node.body[0], cst.Pass)
 
 
 class PopulationCode(Protocol):

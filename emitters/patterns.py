@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ir.graph import Graph
-from ir.ops import Op
+from ir.ops import Op, PopulationOp
 
 CANONICAL = "canonical"
 
@@ -55,3 +55,17 @@ def recheck(patterns: list[Pattern], graph: Graph, op: Op) -> str | None:
 
 def always(_graph: Graph, _op: Op) -> str | None:
     return None
+
+
+def own_neuron(family: str, simulator: str, classes: str, kind: str) -> Callable[[Graph, PopulationOp], str | None]:
+    """The mismatch of a simulator's own neuron class of `kind` ("lif", "if"): exact only for a
+    neuron of its own family and kind."""
+
+    def mismatch(graph: Graph, op: PopulationOp) -> str | None:
+        n = op.neuron
+        if n.family != family:
+            return f"{simulator}'s {classes} compute {simulator}'s arithmetic, this is a {n.family} neuron"
+        if n.kind != kind:
+            return f"it is the {kind.upper()} neuron"
+        return None
+    return mismatch

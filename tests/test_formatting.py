@@ -28,7 +28,7 @@ PIPELINE = parse_pipeline(None)
 
 
 def _all_fixed() -> frozenset[str]:
-    for module in ("module", "runtime", "layers", "snntorch.render", "spikingjelly.render", "bindsnet.render"):
+    for module in ("module", "runtime", "layers", "forward", "snntorch.render", "spikingjelly.render", "bindsnet.render"):
         importlib.import_module(f"emitters.{module}")
     return declared_fixed()
 

@@ -30,23 +30,13 @@ from __future__ import annotations
 from ir.graph import Graph, Link, Refusal
 from ir.ops import InputOp, PopulationOp
 
-from ..patterns import Pattern, recheck, select
-
-
-def _nodes(kind: str):
-    def mismatch(graph: Graph, op: PopulationOp) -> str | None:
-        n = op.neuron
-        if n.family != "bindsnet":
-            return f"BindsNET's nodes compute BindsNET's arithmetic, this is a {n.family} neuron"
-        if n.kind != kind:
-            return f"it is the {kind.upper()} neuron"
-        return None
-    return mismatch
-
+from ..patterns import Pattern, own_neuron, recheck, select
 
 PATTERNS = [
-    Pattern("nodes.LIFNodes", ("population",), _nodes("lif"), "nodes.LIFNodes computes exactly this"),
-    Pattern("nodes.IFNodes", ("population",), _nodes("if"), "nodes.IFNodes computes exactly this"),
+    Pattern("nodes.LIFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "lif"),
+            "nodes.LIFNodes computes exactly this"),
+    Pattern("nodes.IFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "if"),
+            "nodes.IFNodes computes exactly this"),
 ]
 
 

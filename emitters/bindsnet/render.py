@@ -30,6 +30,7 @@ from ir.graph import Graph, Link
 from ir.ops import InputOp, Op, PopulationOp
 
 from .. import module, runtime
+from ..forward import total
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor
 from ..surrogates import needs_math, surrogate_classes
@@ -344,10 +345,7 @@ class _Writer:
         body: list[cst.BaseStatement] = []
         for k, (n, lag) in enumerate(zip(link.ops, link.offsets)):
             op = g.op(n)
-            terms = [name(values[o.src]) for o in op.operands]
-            value = terms[0]
-            for term in terms[1:]:
-                value = cst.BinaryOperation(value, cst.Add(), term)
+            value = total([name(values[o.src]) for o in op.operands])
             values[n] = f"x{k}"
             self.helpers.add("aligned")
             body += stmts("{v} = layers[{k}](aligned({x}))", v=name(values[n]), k=literal(k), x=value)

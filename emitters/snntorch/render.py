@@ -19,7 +19,7 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import ForwardWriter, stage_ops
+from ..forward import NEURON_CLASS, ForwardWriter, model_module, stage_ops
 from ..layers import generated_classes, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state
 from ..surrogates import needs_math, surrogate_classes
@@ -29,35 +29,6 @@ from . import patterns
 # Module-level names the emitted code uses itself.
 OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
              *runtime.HELPERS)
-
-_NEURON_CLASS = fixed_text('''
-class Neuron(nn.Module):
-    """A neuron layer performing a generated exact step (see the header); forward runs a sequence."""
-
-    def __init__(self, step, init):
-        super().__init__()
-        self.step = step
-        self.init = init
-        self.v_seq = None
-
-    def extra_repr(self):
-        return self.step.__name__
-
-    def initial_state(self, x):
-        return tuple(torch.full_like(x, value) for value in self.init)
-
-    def forward(self, x_seq, *late):
-        """Spikes [T, B, ...] for currents [T, B, ...] (and late terms); membranes go to v_seq."""
-        state = self.initial_state(x_seq[0])
-        spikes, membranes = [], []
-        late = [term.unbind(0) for term in late]
-        for t, x in enumerate(x_seq.unbind(0)):
-            s, state = self.step(x, state, [term[t] for term in late])
-            spikes.append(s)
-            membranes.append(state[0])
-        self.v_seq = torch.stack(membranes)
-        return torch.stack(spikes)
-''')
 
 _LEAKY = fixed_text('''
 def leaky_step(leaky, step, x, state):
@@ -204,18 +175,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
             init.append(with_comments(stmt, module.note_comments(op)))
     forward = ForwardWriter(graph, attrs, _Populations(attrs, step_of, helpers), helpers, ns.taken()).body()
-    (cls,) = stmts(f'''
-class {{cls}}(nn.Module):
-    """{model_doc(graph)}"""
-
-    def __init__(self):
-        pass
-
-    def forward(self, x):
-        """Spikes {{population: [T, B, ...]}} and membranes {{population + ".v": [T, B, ...]}} for x [T, B, ...]."""
-        pass
-''', cls=name(model_cls))
-    cls = _fill_methods(cls, {"__init__": init, "forward": forward})
+    model_defs = model_module(model_cls, f"The spiking network of this module for snnTorch "
+                              f"({len(graph.populations())} populations); built from the spec, see the header.",
+                              init, forward)
 
     body: list[cst.BaseStatement] = list(stmts(
         "import math\nimport torch\nimport torch.nn as nn\nimport snntorch as snn\nfrom snntorch import surrogate"))
@@ -230,16 +192,10 @@ class {{cls}}(nn.Module):
     if "rleaky" in helpers:
         body += fixed(_RLEAKY)
     if "neuron" in helpers:
-        body += fixed(_NEURON_CLASS)
+        body += fixed(NEURON_CLASS)
     body += generated_classes(helpers)
     body += factories
-    body.append(cls)
-    body += stmts('''
-def build_model(device=None):
-    """A fresh model with torch's default initialisation, on `device` if given."""
-    model = {cls}()
-    return model if device is None else model.to(device)
-''', cls=name(model_cls))
+    body += model_defs
     slots = weight_slots(graph, attrs, owner)
     body += stmts('''
 def weight_slots(model):
@@ -254,23 +210,3 @@ def simulate(model, x):
     body += module.contract_functions(trains=True)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)
-
-
-def model_doc(graph: Graph) -> str:
-    return (f"The spiking network of this module for snnTorch ({len(graph.populations())} populations); "
-            "built from the spec, see the header.")
-
-
-def _fill_methods(cls: cst.ClassDef, bodies: dict[str, list[cst.BaseStatement]]) -> cst.ClassDef:
-    """Replace the `pass` of each method named in `bodies` (keeping its docstring) with the statements."""
-    new = []
-    for node in cls.body.body:
-        if isinstance(node, cst.FunctionDef) and node.name.value in bodies:
-            keep = [s for s in node.body.body if not _is_pass(s)]
-            node = node.with_changes(body=node.body.with_changes(body=[*keep, *bodies[node.name.value]]))
-        new.append(node)
-    return cls.with_changes(body=cls.body.with_changes(body=new))
-
-
-def _is_pass(node: cst.BaseStatement) -> bool:
-    return isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and isinstance(node.body[0], cst.Pass)

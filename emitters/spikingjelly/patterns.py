@@ -12,22 +12,11 @@ reads the one before it, no feedback), else a generated `nn.Module` over the sch
 from __future__ import annotations
 
 from ir.graph import Graph
-from ir.ops import Op, PopulationOp
+from ir.ops import Op
 
-from ..patterns import Pattern, always, recheck, select
+from ..patterns import Pattern, always, own_neuron, recheck, select
 
 NATIVE_SURROGATES = {"atan": "ATan", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
-
-
-def _node(kind: str):
-    def mismatch(graph: Graph, op: PopulationOp) -> str | None:
-        n = op.neuron
-        if n.family != "spikingjelly":
-            return f"SpikingJelly's neurons compute SpikingJelly's arithmetic, this is a {n.family} neuron"
-        if n.kind != kind:
-            return f"it is the {kind.upper()} neuron"
-        return None
-    return mismatch
 
 
 def _torch_layout(graph: Graph, op: Op) -> str | None:
@@ -37,8 +26,10 @@ def _torch_layout(graph: Graph, op: Op) -> str | None:
 
 
 PATTERNS = [
-    Pattern("neuron.LIFNode", ("population",), _node("lif"), "neuron.LIFNode computes exactly this"),
-    Pattern("neuron.IFNode", ("population",), _node("if"), "neuron.IFNode computes exactly this"),
+    Pattern("neuron.LIFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "lif"),
+            "neuron.LIFNode computes exactly this"),
+    Pattern("neuron.IFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "if"),
+            "neuron.IFNode computes exactly this"),
     Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time"),
     Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time"),
     Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time"),

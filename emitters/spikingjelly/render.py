@@ -23,10 +23,9 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import ForwardWriter, stage_ops
+from ..forward import NEURON_CLASS, ForwardWriter, model_module, stage_ops
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor
-from ..snntorch.render import _NEURON_CLASS, _fill_methods
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
@@ -200,7 +199,6 @@ def build_model(device=None):
         build = [fn.with_changes(body=fn.body.with_changes(body=inner))]
         nodes = {attrs[p.name]: p.name for p in graph.populations()}
         simulate = stmts("NODES = {d}", d=literal(nodes)) + fixed(_SIMULATE_SEQUENTIAL)
-        cls = None
     else:
         forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken()).body()
         model = ns.name(graph.attrs.model_name, key=("model",))
@@ -208,34 +206,16 @@ def build_model(device=None):
         for op in stage_ops(graph):
             (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
             init.append(with_comments(stmt, module.note_comments(op)))
-        (cls,) = stmts(f'''
-class {{cls}}(nn.Module):
-    """The spiking network of this module for SpikingJelly ({len(graph.populations())} populations); see the header."""
-
-    def __init__(self):
-        pass
-
-    def forward(self, x):
-        """Spikes {{population: [T, B, ...]}} and membranes {{population + ".v": [T, B, ...]}} for x [T, B, ...]."""
-        pass
-''', cls=name(model))
-        cls = _fill_methods(cls, {"__init__": init, "forward": forward})
-        build = stmts('''
-def build_model(device=None):
-    """A fresh model with torch's default initialisation, on `device` if given."""
-    model = {cls}()
-    return model if device is None else model.to(device)
-''', cls=name(model))
+        build = model_module(model, f"The spiking network of this module for SpikingJelly "
+                             f"({len(graph.populations())} populations); see the header.", init, forward)
         simulate = fixed(_SIMULATE_MODULE)
 
     body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
     if "per_step_module" in helpers:
         body += fixed(_PER_STEP)
     if "neuron" in helpers:
-        body += fixed(_NEURON_CLASS)
+        body += fixed(NEURON_CLASS)
     body += generated_classes(helpers)
-    if cls is not None:
-        body.append(cls)
     body += build
     slots = {}
     for op in graph.parametric():
