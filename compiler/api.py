@@ -54,8 +54,9 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
 
 def _source(spec) -> tuple[Path, str | None]:
     if isinstance(spec, dict):
-        try:
-            return Path("<spec>"), json.dumps(spec, indent=2, allow_nan=False)
+        _check_depth(spec)
+        try:  # NaN and infinities are written as JSON does not allow, so the parser locates them
+            return Path("<spec>"), json.dumps(spec, indent=2, allow_nan=True)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"the spec dict must hold only JSON values (str, numbers, bool, None, lists, dicts): "
                             f"{exc}") from None
@@ -64,3 +65,27 @@ def _source(spec) -> tuple[Path, str | None]:
     if isinstance(spec, (str, os.PathLike)):
         return Path(spec), None
     raise TypeError(f"spec must be a path, a JSON string or a dict, not {type(spec).__name__}")
+
+
+def _check_depth(spec: dict) -> None:
+    """CompileError, as for the same spec in JSON text, when the dict nests deeper than the parser
+    allows (or refers to itself); walked without recursion, so no depth can exhaust the stack."""
+    from .diagnostics import CompileError, Diagnostic
+    from .jsonsource import MAX_DEPTH
+
+    stack = [(spec, "", 1)]
+    while stack:
+        value, pointer, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise CompileError([Diagnostic("error", f"nesting is deeper than {MAX_DEPTH} levels", "<spec>",
+                                           pointer=pointer)])
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, (list, tuple)):
+            items = enumerate(value)
+        else:
+            continue
+        for key, child in items:
+            if isinstance(child, (dict, list, tuple)):
+                token = str(key).replace("~", "~0").replace("/", "~1")
+                stack.append((child, f"{pointer}/{token}", depth + 1))

@@ -22,6 +22,7 @@ class Lowered:
     warnings: list  # Diagnostics: the frontend's, then the passes'
     timings: list[tuple[str, float]]  # (stage, seconds): frontend, then each pass
     front: object = None  # the FrontendResult: the spec's text, for diagnostics about its ops
+    dumps: list = field(default_factory=list)  # (path, IR text) of each stage, when dumps were asked for
 
 
 @dataclass
@@ -55,7 +56,7 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
         raise CompileError([front.diagnostic(refused.loc, refused.message)]) from None
     warnings = list(front.warnings)
     warnings += [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings]
-    return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings], front)
+    return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings], front, result.dumps)
 
 
 def compile_spec(path: Path, target: str | None = None, passes: str | None = None) -> Compiled:

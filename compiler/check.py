@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from ir.graph import Graph
 
-from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
+from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 
 TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 
@@ -127,29 +129,95 @@ def compare(reference: dict, other: dict, populations: list[str]) -> dict[str, t
     return out
 
 
+MAX_THREADS = 256  # torch.set_num_threads far beyond the machine's cores ends in a crash, not an error
+MAX_SEED = 2**63 - 2  # torch generators take 64-bit seeds; the inputs use seed + 1
+MEMORY_SHARE = 0.5  # the largest share of this machine's memory a check may plan to use
+
+
+class CheckFailed(Exception):
+    """A one-line error: `status` is the exit code (1 for the user's input, 3 for a compiler bug)."""
+
+    def __init__(self, message: str, status: int = EXIT_SPEC_ERROR):
+        super().__init__(message)
+        self.status = status
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    try:
+        targets = _arguments(args)
+    except CheckFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
+    try:
+        return _check(args, targets)
+    except CheckFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.status == EXIT_INTERNAL:
+            print("please report this with the spec and the command line (SNNC_DEBUG=1 shows the traceback)",
+                  file=sys.stderr)
+        return exc.status
+    except KeyboardInterrupt:
+        return 130
+
+
+def _arguments(args: argparse.Namespace) -> list[str]:
+    """The targets; CheckFailed (usage, exit 2) for any argument out of its range."""
     targets = [t.strip().lower() for t in args.targets.split(",") if t.strip()]
     unknown = [t for t in targets if t not in TARGETS]
     if unknown or not targets:
-        print(f"error: unknown target(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}",
-              file=sys.stderr)
-        return EXIT_USAGE
+        raise CheckFailed(f"unknown target(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}",
+                          EXIT_USAGE)
     for option, value in (("--batch", args.batch), ("--threads", args.threads), ("--time-steps", args.time_steps)):
         if value is not None and value < 1:
-            print(f"error: {option} must be at least 1", file=sys.stderr)
-            return EXIT_USAGE
+            raise CheckFailed(f"{option} must be at least 1", EXIT_USAGE)
+    if args.threads is not None and args.threads > MAX_THREADS:
+        raise CheckFailed(f"--threads {args.threads}: at most {MAX_THREADS}", EXIT_USAGE)
+    if not 0 <= args.seed <= MAX_SEED:
+        raise CheckFailed(f"--seed must be between 0 and {MAX_SEED}", EXIT_USAGE)
+    if not 0.0 <= args.rate <= 1.0:  # also refuses nan
+        raise CheckFailed(f"--rate {args.rate}: a spike probability between 0 and 1", EXIT_USAGE)
     if args.plot is not None:
         plot = Path(args.plot)
         if plot.suffix.lower() not in (".png", ".svg", ".pdf") or plot.is_dir():
-            print(f"error: --plot {args.plot!r}: give a .png, .svg or .pdf file name", file=sys.stderr)
-            return EXIT_USAGE
+            raise CheckFailed(f"--plot {args.plot!r}: give a .png, .svg or .pdf file name", EXIT_USAGE)
+        from .output import SameFileError, check_outputs
+
+        try:
+            check_outputs([(plot, "the --plot picture")], _inputs(args))
+        except SameFileError as exc:
+            raise CheckFailed(str(exc), EXIT_USAGE) from None
+    return targets
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[Path, str]]:
+    """The files `check` reads, which nothing it writes may replace."""
+    named = [(args.spec, "the spec"), (args.weights, "the --weights file"), (args.inputs, "the --inputs file")]
+    return [(Path(path), what) for path, what in named if path]
+
+
+def _memory_needed(graph: Graph, steps: int, batch: int, targets: int) -> int:
+    """Bytes a run keeps at least: float32 input, every op's output and every population's
+    membrane over all steps, and the weights, once per target and once more for the comparison."""
+    values = math.prod(graph.input().shape) + sum(
+        math.prod(op.shape) * (2 if op.kind == "population" else 1) for op in graph.ops())
+    weights = sum(math.prod(shape) for shape in graph.weight_shapes().values())
+    return 4 * (steps * batch * values + weights) * (targets + 1)
+
+
+def _memory_available() -> int:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * MEMORY_SHARE)
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def _check(args: argparse.Namespace, targets: list[str]) -> int:
     try:
         import torch
     except ImportError:
-        print("error: 'check' runs the generated models and needs torch and the simulators: "
-              "pip install 'snnc[sim]' (or make test)", file=sys.stderr)
-        return EXIT_SPEC_ERROR
+        raise CheckFailed("'check' runs the generated models and needs torch and the simulators: "
+                          "pip install 'snnc[sim]' (or make test)") from None
     from .build import compile_spec
 
     compiled = {}
@@ -161,8 +229,6 @@ def main(argv: list[str]) -> int:
             print(d.render(), file=sys.stderr)
         return EXIT_SPEC_ERROR
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     first = compiled[targets[0]].graph
     own = first.attrs.source_simulator if first.attrs.source_simulator in targets else targets[0]
     steps = args.time_steps or first.attrs.time_steps
@@ -180,18 +246,23 @@ def main(argv: list[str]) -> int:
             if args.time_steps is not None or args.batch != 16:
                 print("note: --time-steps and --batch apply to random inputs; --inputs sets both", file=sys.stderr)
     except WeightFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_SPEC_ERROR
+        raise CheckFailed(str(exc)) from None
+    batch = inputs.shape[1] if args.inputs else args.batch
+    needed, available = _memory_needed(first, steps, batch, len(targets)), _memory_available()
+    if needed > available:
+        raise CheckFailed(f"{steps} time steps x batch {batch} of this model need about {needed / 2**30:.3g} GiB "
+                          f"to run and compare, more than the {available / 2**30:.3g} GiB check allows itself on "
+                          "this machine; lower --time-steps or --batch")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if not args.inputs:
         gen = torch.Generator().manual_seed(args.seed + 1)
-        inputs = (torch.rand(steps, args.batch, *first.input().shape, generator=gen) < args.rate).float()
+        inputs = (torch.rand(steps, batch, *first.input().shape, generator=gen) < args.rate).float()
 
     runs = {}
     with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
         for target in targets:
-            module = load_module(compiled[target].source, Path(tmp), f"check_{target}")
-            model = module.load_weights(module.build_model(), weights)
-            runs[target] = module.run(model, inputs, membrane=True)
+            runs[target] = _run_module(compiled[target].source, Path(tmp), target, weights, inputs)
 
     weights_from = args.weights or f"seed {args.seed}, {'quantized' if args.quantized else 'Gaussian'} weights"
     inputs_from = args.inputs or f"random spikes at rate {args.rate}"
@@ -209,14 +280,40 @@ def main(argv: list[str]) -> int:
             print(f"  {target:<14}{agree:>11.3%}{'-' if step is None else step:>12}{dv:>12.3g}")
     print("\nall targets agree" if ok else "\nTARGETS DISAGREE")
     if args.plot:
-        from .output import OutputError, write_atomic
+        from .output import OutputError, write_outputs
         from .raster import draw_agreement
 
         try:
-            write_atomic(Path(args.plot), draw_agreement(runs, own, pops, f"{first.attrs.model_name}: spikes per "
-                                                         "target", Path(args.plot).suffix.lower()[1:]))
+            picture = draw_agreement(runs, own, pops, f"{first.attrs.model_name}: spikes per target",
+                                     Path(args.plot).suffix.lower()[1:])
+            write_outputs([(Path(args.plot), picture, "the --plot picture")], _inputs(args))
         except OutputError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_SPEC_ERROR
+            raise CheckFailed(str(exc)) from None
         print(f"picture: {args.plot}")
     return EXIT_OK if ok else EXIT_SPEC_ERROR
+
+
+def _run_module(source: str, directory: Path, target: str, weights: dict, inputs) -> dict:
+    """The generated module's run(..., membrane=True); whatever it raises becomes one line: running
+    out of memory is the user's size (exit 1), anything else a compiler bug (exit 3)."""
+    try:
+        module = load_module(source, directory, f"check_{target}")
+        model = module.load_weights(module.build_model(), weights)
+        return module.run(model, inputs, membrane=True)
+    except MemoryError:
+        raise CheckFailed(f"the {target} model ran out of memory; lower --time-steps or --batch") from None
+    except Exception as exc:  # the generated code is the compiler's: a bug, reported in one line
+        if isinstance(exc, RuntimeError) and "alloc" in str(exc).lower():
+            raise CheckFailed(f"the {target} model ran out of memory ({_first_line(exc)}); lower --time-steps "
+                              "or --batch") from None
+        if os.environ.get("SNNC_DEBUG") == "1":
+            traceback.print_exc()
+        raise CheckFailed(f"internal error: the generated {target} module raised {type(exc).__name__}: "
+                          f"{_first_line(exc)}", EXIT_INTERNAL) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    from .diagnostics import printable
+
+    text = str(exc).strip().splitlines()
+    return printable(text[0]) if text else ""

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
 from .nirio import DEFAULT_DT, NirError
-from .output import OutputError, SameFileError, check_not_input, missing_folder, write_atomic
+from .output import OutputError, SameFileError, check_outputs, missing_folder, write_outputs
+from .picture import PictureTooLarge
 from .weightfile import WeightFileError
-from .pipeline import Instrumentation, PipelineError, check_emit, check_names, parse_pipeline
+from .pipeline import Instrumentation, PipelineError, check_emit, check_names, dump_paths, parse_pipeline
 
 REPORT_AT = "the snnc issue tracker"
 _SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png",
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         for diagnostic in exc.diagnostics:
             print(diagnostic.render(), file=sys.stderr)
         return EXIT_SPEC_ERROR
-    except (OutputError, ToolMissing, NirError, WeightFileError) as exc:
+    except (OutputError, ToolMissing, NirError, WeightFileError, PictureTooLarge) as exc:
         _err(args, f"error: {exc}")
         return EXIT_SPEC_ERROR
     except OSError as exc:
@@ -91,10 +92,10 @@ def _compile(args: argparse.Namespace) -> int:
         raise UsageError(f"--weights and --dt are for --emit nir, not --emit {args.emit}")
     if args.output == "" or (args.output not in (None, "-") and args.output.endswith(("/", os.sep))):
         raise UsageError(f"-o {args.output!r} names no file; give the output file's name")
-    if args.output not in (None, "-"):
-        check_not_input(Path(args.output), spec)
-        if args.weights:
-            check_not_input(Path(args.output), Path(args.weights), "the --weights file")
+    inputs = [(spec, "the input spec")] + ([(Path(args.weights), "the --weights file")] if args.weights else [])
+    dumps = [(path, f"the IR dump {path.name}") for path in dump_paths(instr.dump_dir, names)] \
+        if instr.dump_dir else []
+    check_outputs(dumps + ([(Path(args.output), "the output")] if args.output not in (None, "-") else []), inputs)
     if args.emit in ("svg", "png") and shutil.which("dot") is None and not _have_matplotlib():
         raise ToolMissing(f"--emit {args.emit} needs Graphviz's 'dot' program on PATH (or matplotlib); install "
                           "Graphviz (e.g. 'apt-get install graphviz' or 'brew install graphviz'), or use --emit dot")
@@ -108,17 +109,22 @@ def _compile(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     data = _emit_nir(args, low, spec) if args.emit == "nir" else _emit(args.emit, low.graph)
     timings.append(("emit", time.perf_counter() - start))
-    if args.output == "-" or (args.output is None and args.emit in _TO_STDOUT):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-    else:
+    files = [(path, text, role) for (path, text), (_, role) in zip(low.dumps, dumps, strict=True)]
+    to_stdout = args.output == "-" or (args.output is None and args.emit in _TO_STDOUT)
+    path = None
+    if not to_stdout:
         path = Path(args.output) if args.output else default_output(low.graph.attrs.model_name,
                                                                      low.graph.attrs.target, args.emit)
-        created = missing_folder(path)
-        write_atomic(path, data, spec=spec)
-        if not args.quiet:
-            if created is not None:
-                _err(args, f"note: created the folder {str(created)!r}")
+        files.append((path, data, "the output"))
+    created = sorted({str(folder) for folder in map(missing_folder, (p for p, _, _ in files)) if folder is not None})
+    write_outputs(files, inputs)
+    if to_stdout:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    if not args.quiet:
+        for folder in created:
+            _err(args, f"note: created the folder {folder!r}")
+        if path is not None:
             print(printable(str(path)))
     if args.time_passes:
         _timing_report(timings)

@@ -1,4 +1,10 @@
-"""Writing compiler outputs: atomically, and never over the input spec.
+"""Writing compiler outputs: atomically, and never over an input.
+
+`check_outputs` is the one place where a command's outputs (the module, IR dumps,
+pictures, NIR files, weights, plots) meet its inputs (the spec, weight and input
+files, the NIR file): no output may be an input or another output (same real path).
+`write_outputs` checks them all, then writes each with `write_atomic` and, if one
+fails, puts back those already written, so a command writes all of its files or none.
 
 `write_atomic` writes to a temporary file in the destination directory and
 renames it into place, so a reader (or a failed run) never sees a partial file
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -24,8 +31,44 @@ class SameFileError(OutputError):
 
 def check_not_input(out: Path, source: Path, what: str = "the input spec") -> None:
     """Refuse an output path that is an input (the spec, a weights file) itself (same real path)."""
-    if os.path.realpath(out) == os.path.realpath(source):
-        raise SameFileError(f"refusing to write the output over {what} {str(source)!r}; choose another -o")
+    check_outputs([(out, "the output")], [(source, what)])
+
+
+def check_outputs(outputs: Iterable[tuple[Path, str]], inputs: Iterable[tuple[Path, str]]) -> None:
+    """SameFileError unless every output (path, what it is) is neither an input (path, what it
+    is) nor another output, compared by real path (through symlinks and `..`)."""
+    inputs = [(os.path.realpath(path), path, what) for path, what in inputs]
+    seen: dict[str, str] = {}
+    for out, role in outputs:
+        real = os.path.realpath(out)
+        for other, path, what in inputs:
+            if real == other:
+                raise SameFileError(f"refusing to write {role} over {what} {str(path)!r}; choose another path "
+                                    f"for {role}")
+        special = os.path.exists(real) and not os.path.isfile(real)  # /dev/null takes any number
+        if real in seen and not special:
+            raise SameFileError(f"{role} and {seen[real]} are the same file {str(out)!r}; choose another path")
+        seen[real] = role
+
+
+def write_outputs(files: list[tuple[Path, str | bytes, str]], inputs: Iterable[tuple[Path, str]] = ()) -> None:
+    """Write every output (path, data, what it is) of one command: all checked by `check_outputs`
+    first, then each written atomically; if one fails, the ones already written are put back as
+    they were (removed if they were new) and the OutputError is raised."""
+    check_outputs([(path, role) for path, _, role in files], inputs)
+    done: list[tuple[Path, bytes | None]] = []
+    try:
+        for path, data, _ in files:
+            old = Path(path).read_bytes() if os.path.isfile(path) else None
+            write_atomic(path, data)
+            done.append((path, old))
+    except BaseException:
+        for path, old in reversed(done):
+            if old is None:
+                Path(path).unlink(missing_ok=True)
+            else:
+                write_atomic(path, old)
+        raise
 
 
 def missing_folder(path: Path) -> Path | None:

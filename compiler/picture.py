@@ -12,12 +12,14 @@ import io
 from ir.dot import _text
 from ir.graph import Graph
 
+MAX_ROWS, MAX_WIDTH = 200, 60  # beyond these a picture is unreadable, and its pixels run to gigabytes
+
+
+class PictureTooLarge(Exception):
+    """The graph is too large to draw without Graphviz (the message says what to do instead)."""
+
 
 def draw(graph: Graph, kind: str) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     depth: dict[str, int] = {}
     for op in graph.ops():  # graph order lists every same-step operand before its user
         same = [depth[o.src] for o in op.operands if not o.delay and o.src in depth]
@@ -25,6 +27,15 @@ def draw(graph: Graph, kind: str) -> bytes:
     rows: dict[int, list[str]] = {}
     for name, layer in depth.items():
         rows.setdefault(layer, []).append(name)
+    if len(rows) > MAX_ROWS or max(len(row) for row in rows.values()) > MAX_WIDTH:
+        raise PictureTooLarge(f"a picture of {len(graph)} ops in {len(rows)} rows would be unreadable (at most "
+                              f"{MAX_ROWS} rows of {MAX_WIDTH} ops without Graphviz); install Graphviz's 'dot', or "
+                              "use --emit dot or --emit ir")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     pos = {name: (index - (len(row) - 1) / 2, -float(layer)) for layer, row in rows.items()
            for index, name in enumerate(row)}
     layers, width = len(rows), max(len(row) for row in rows.values())

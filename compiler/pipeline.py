@@ -26,7 +26,6 @@ from ir.verify import VerifyError, verify
 from passes import DEFAULT_PIPELINE, LOWERING, PASSES
 
 from .diagnostics import did_you_mean
-from .output import write_atomic
 
 NEEDS_LOWERING = ("python",)  # emits that need the lowering passes
 
@@ -63,6 +62,12 @@ class PipelineResult:
     graph: Graph
     warnings: list[tuple[Loc, str]] = field(default_factory=list)  # (where, message), in pass order
     timings: list[tuple[str, float]] = field(default_factory=list)  # (pass name, seconds)
+    dumps: list[tuple[Path, str]] = field(default_factory=list)  # (file, IR text): the caller writes them
+
+
+def dump_paths(folder: Path, names: list[str]) -> list[Path]:
+    """The IR dump files of a pipeline: folder/00_frontend.ir, then folder/NN_<pass>.ir."""
+    return [folder / f"{index:02d}_{stage}.ir" for index, stage in enumerate(["frontend", *names])]
 
 
 def check_names(names: list[str], what: str = "--passes") -> list[str]:
@@ -117,7 +122,7 @@ def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instru
     """Run the passes `names` (already checked) on a copy of `graph`; `out` receives IR dumps."""
     graph = graph.copy()
     result = PipelineResult(graph)
-    _dump(instr, 0, "frontend", graph)
+    _dump(instr, result, names, graph)
     for index, name in enumerate(names, start=1):
         pass_ = PASSES[name]
         if name in instr.print_before:
@@ -146,7 +151,7 @@ def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instru
         if (instr.print_after_all or name in instr.print_after
                 or (before is not None and before != graph)):
             out(_banner("after", name) + print_graph(graph))
-        _dump(instr, index, name, graph)
+        _dump(instr, result, names, graph)
     result.graph = graph
     return result
 
@@ -155,6 +160,8 @@ def _banner(when: str, name: str) -> str:
     return f"// ----- IR {when} {name} ----- //\n"
 
 
-def _dump(instr: Instrumentation, index: int, stage: str, graph: Graph) -> None:
+def _dump(instr: Instrumentation, result: PipelineResult, names: list[str], graph: Graph) -> None:
+    """Keep the IR of the stage that just ran, when dumps are asked for (written only if all succeeds)."""
     if instr.dump_dir is not None:
-        write_atomic(instr.dump_dir / f"{index:02d}_{stage}.ir", print_graph(graph))
+        path = dump_paths(instr.dump_dir, names)[len(result.dumps)]
+        result.dumps.append((path, print_graph(graph)))

@@ -328,12 +328,14 @@ class _Builder:
                 g.add_edge(src, layer.name)
         neurons = {lay.name for lay in self.layers if lay.neuron}
         via = {(src, lay.name): v for lay in self.layers for src, _, v in lay.operands}
-        for component in nx.strongly_connected_components(g):
+        stateless = g.subgraph(n for n in g if n not in neurons)  # a cycle here passes no neuron layer,
+        for component in nx.strongly_connected_components(stateless):  # even inside a larger one that does
             cyclic = len(component) > 1 or any(g.has_edge(n, n) for n in component)
-            if cyclic and not component & neurons:
-                order = sorted(component, key=lambda n: self.all[n].index)
-                cycle = order + [order[0]]
-                pointer = next((via[e] for e in zip(order, order[1:] + order[:1]) if via.get(e)), self.ptr(0))
+            if cyclic:
+                first = min(component, key=lambda n: self.all[n].index)
+                edges = nx.find_cycle(stateless.subgraph(component), first)
+                cycle = [e[0] for e in edges] + [first]
+                pointer = next((via[e[:2]] for e in edges if via.get(e[:2])), self.ptr(0))
                 self.error(pointer, "a feedback cycle without a neuron layer: " + " -> ".join(cycle))
         if not g.out_degree("input"):
             self.error(f"/{self.key}", "no layer reads input")

@@ -119,7 +119,15 @@ class PopulationCode(Protocol):
         """Whether a population's module computes this op itself (snn.RLeaky's recurrent layer)."""
 
 
+INLINE_TERMS = 16  # longer sums are written flat: a nested `a + b + ...` of hundreds of terms
+# exceeds the recursion depth of every tool that walks the syntax tree (libcst, black, compile)
+
+
 def total(terms: list[cst.BaseExpression]) -> cst.BaseExpression:
+    """The sum of `terms` in their order: `a + b + c`, or `sum([b, c, ...], a)` for many terms,
+    which adds in the same order (Python's sum does `result = result + item` for tensors)."""
+    if len(terms) > INLINE_TERMS:
+        return cst.Call(cst.Name("sum"), [cst.Arg(cst.List([cst.Element(t) for t in terms[1:]])), cst.Arg(terms[0])])
     out = terms[0]
     for term in terms[1:]:
         out = cst.BinaryOperation(out, cst.Add(), term)

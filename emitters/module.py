@@ -50,19 +50,32 @@ def load_weights(model, weights):
     """Load {"<layer>.weight": ..., "<layer>.bias": ...} (tensors, arrays or nested lists) in
     torch's layout (linear [out, in], conv2d [out, in, kh, kw]); see WEIGHTS. Returns the model.
 
-    Every key and shape is checked before anything is set: a missing or unknown key or a
-    wrong shape raises ValueError naming it, and the model is left unchanged."""
-    unknown = sorted(key for key in weights if key not in WEIGHTS)
+    Every key, value and shape is checked before anything is set: a missing or unknown key,
+    a value that is not real numbers or a wrong shape raises ValueError naming it, and the
+    model is left unchanged."""
+    if not isinstance(weights, dict):
+        raise ValueError("weights must be a dict, got " + type(weights).__name__)
+    unknown = sorted(repr(key) for key in weights if key not in WEIGHTS)
     if unknown:
         raise ValueError(
-            "unknown weight " + repr(unknown[0]) + "; expected " + repr(sorted(WEIGHTS))
+            "unknown weight " + unknown[0] + "; expected " + repr(sorted(WEIGHTS))
         )
     missing = [key for key in WEIGHTS if key not in weights]
     if missing:
         raise ValueError("missing weight " + repr(missing[0]))
     values = {}
     for key, shape in WEIGHTS.items():
-        value = torch.as_tensor(weights[key]).detach().to("cpu", torch.float32)
+        try:
+            value = torch.as_tensor(weights[key]).detach()
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(
+                "weight " + repr(key) + " is not an array of numbers: " + str(exc)
+            ) from None
+        if value.is_complex():
+            raise ValueError(
+                "weight " + repr(key) + " must be real numbers, got " + str(value.dtype)
+            )
+        value = value.to("cpu", torch.float32)
         if tuple(value.shape) != shape:
             raise ValueError(
                 "weight "

@@ -128,14 +128,11 @@ def problems(graph: Graph) -> list[Problem]:
 
 
 def _check_cycles(graph: Graph, bad) -> None:
-    """Every cycle (through feedback edges) must pass through a population."""
-    g = graph.nx
+    """Every cycle (through feedback edges) must pass through a population: the stateless ops
+    alone form no cycle (not even inside a larger cycle that has a population)."""
+    g = graph.nx.subgraph(n for n in graph.nx if not isinstance(graph.op(n), PopulationOp))
     for component in sorted(nx.strongly_connected_components(g), key=lambda c: min(c)):
-        if len(component) == 1:
-            (name,) = component
-            if not g.has_edge(name, name):
-                continue
-        if not any(isinstance(graph.op(n), PopulationOp) for n in component):
+        if len(component) > 1 or any(g.has_edge(n, n) for n in component):
             first = min(component, key=graph.order().index)
             bad(first, "a feedback cycle without a neuron layer: " + ", ".join(sorted(component)))
 

@@ -132,7 +132,7 @@ REQUIRED_IMPORTS = {"snntorch": {"import snntorch as snn"},
                     "bindsnet": {"from bindsnet.network import Network"}}
 
 _COMMON_CALLS = {
-    "ValueError", "isinstance", "next", "print", "range", "repr", "round", "sorted", "str", "super", "tuple",
+    "ValueError", "isinstance", "type", "sum", "next", "print", "range", "repr", "round", "sorted", "str", "super", "tuple",
     "list", "zip", "len", "map", "enumerate", "build_model", "run", "model", "smoke_out[].mean", "layer", "step",
     "torch.as_tensor", "torch.autocast", "torch.bernoulli", "torch.exp", "torch.full", "torch.full_like",
     "torch.manual_seed", "torch.no_grad", "torch.rand", "torch.stack", "torch.tensor", "torch.where",
@@ -143,7 +143,7 @@ _COMMON_CALLS = {
     "x.unbind", "x_seq.unbind", "term.unbind", "enumerate",
     "WEIGHTS.items", "ctx.save_for_backward", "model.buffers", "model.parameters", "out[].float",
     "spikes.append", "membranes.append", "tensor.copy_", "tensor.detach", "value.to", "values[].t",
-    "x.clone", "x.data_ptr", "x.dim", "x.is_complex", "x.to", "x.new_zeros", "x.masked_fill", "c.masked_fill",
+    "x.clone", "x.data_ptr", "x.dim", "x.is_complex", "value.is_complex", "x.to", "x.new_zeros", "x.masked_fill", "c.masked_fill",
     "v.masked_fill", "self.step", "self.initial_state", "init.bias.detach", "init.weight.detach",
     "nn.Linear", "nn.Parameter", "nn.Conv2d", "nn.MaxPool2d", "nn.AvgPool2d", "nn.Flatten", "model.to",
 }

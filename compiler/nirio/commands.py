@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import re
 import sys
 from pathlib import Path
@@ -82,21 +81,13 @@ def import_main(argv: list[str], prog: str) -> int:
     if not args.quiet:
         for warning in imported.warnings:
             _say(f"{source}: warning: {warning}")
-    from compiler.output import OutputError, missing_folder, write_atomic
+    from compiler.output import OutputError, missing_folder, write_outputs
     from compiler.weightfile import npz_bytes
 
     created = {folder for folder in (missing_folder(weights_path), missing_folder(spec_path)) if folder is not None}
-    old_weights = weights_path.read_bytes() if weights_path.is_file() else None
     try:
-        write_atomic(weights_path, npz_bytes(imported.weights))
-        try:
-            write_atomic(spec_path, imported.spec_text)
-        except OutputError:  # leave the weights file as it was
-            if old_weights is None:
-                weights_path.unlink(missing_ok=True)
-            else:
-                write_atomic(weights_path, old_weights)
-            raise
+        write_outputs([(weights_path, npz_bytes(imported.weights), "the weights"),
+                       (spec_path, imported.spec_text, "the spec")], [(source, "the input NIR file")])
     except OutputError as exc:
         _say(f"{prog}: error: {exc}")
         return 1
@@ -123,11 +114,12 @@ def _outputs(source: Path, args) -> tuple[Path, Path]:
         spec_path.stem + ".weights.npz")
     if not weights_path.name or weights_path.is_dir():
         raise NirError(f"--weights-out {str(weights_path)!r} is a folder; give the weights' file name")
-    for out in (spec_path, weights_path):
-        if os.path.realpath(out) == os.path.realpath(source):
-            raise NirError(f"refusing to write {str(out)!r} over the input NIR file")
-    if os.path.realpath(spec_path) == os.path.realpath(weights_path):
-        raise NirError("the spec and the weights cannot go to the same file")
+    from compiler.output import SameFileError, check_outputs
+
+    try:
+        check_outputs([(spec_path, "the spec"), (weights_path, "the weights")], [(source, "the input NIR file")])
+    except SameFileError as exc:
+        raise NirError(str(exc)) from None
     return spec_path, weights_path
 
 

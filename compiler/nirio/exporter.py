@@ -174,19 +174,47 @@ def spikingjelly_tau(tau_sj: float, dt: float) -> float:
 
 
 def _check_delays(graph: Graph, warnings: list) -> None:
-    """NIR has no delay marks: readers cut a cycle on the edges out of its neurons. Warn where the IR's
-    feedback sits elsewhere and the first step tells them apart (a biased layer between)."""
+    """NIR has no delay marks: readers cut a cycle on the edges out of its neurons. Where the IR's
+    feedback sits elsewhere, the readers' model is the same only if moving the delays shifts no
+    population (every population is an output) and only stateless ops, by whole steps: then at
+    most the first steps differ, and not at all where the shifted ops map zeros to zeros.
+    Each warning says which of the two it is."""
     from .importer import cut_edges
 
-    delayed = {(o.src, op.name) for op in graph.ops() for o in op.operands if o.delay}
-    edges = [(o.src, op.name) for op in graph.ops() for o in op.operands]
+    ours = {(o.src, op.name): o.delay for op in graph.ops() for o in op.operands}
     neurons = {p.name for p in graph.populations()}
-    cut = cut_edges(edges, neurons)
-    if delayed == cut:
+    theirs = cut_edges(list(ours), neurons)
+    if {edge for edge, delay in ours.items() if delay} == theirs:
         return
-    if len(delayed) == len(cut) and all(graph.op(d).keeps_zero() for s, d in cut | delayed if d not in neurons):
+    shift = _shifts(graph, ours, theirs, neurons | {graph.input().name})
+    if shift is None:
+        ours_text = ", ".join(f"{s} -> {d}" for (s, d), delay in ours.items() if delay)
+        theirs_text = ", ".join(f"{s} -> {d}" for s, d in sorted(theirs))
+        first = min((s for s, _ in theirs), key=graph.order().index)
+        warnings.append((first, f"NIR readers delay every edge out of a neuron in a cycle ({theirs_text}) where "
+                                f"this model delays {ours_text}: the populations of the cycle see each other at "
+                                "other steps, so a reader's spikes differ from snnc's at every step (re-importing "
+                                "with snnc's metadata stays exact)"))
         return
-    for src, dst in sorted(delayed - cut):
-        warnings.append((dst, f"the feedback edge {src} -> {dst} is delayed where NIR readers do not delay it "
-                              "(they delay the edges out of a cycle's neurons), and a layer with a bias lies "
-                              "between: their first step differs"))
+    for name in sorted(n for n, k in shift.items() if k and not graph.op(n).keeps_zero()):
+        warnings.append((name, f"NIR readers delay the edges out of a cycle's neurons, which moves {name} "
+                               f"{abs(shift[name])} step(s); {name} does not map zeros to zeros (a bias), so a "
+                               "reader's first step(s) differ from snnc's"))
+
+
+def _shifts(graph: Graph, ours: dict, theirs: set, fixed: set[str]) -> dict[str, int] | None:
+    """Steps by which each op's values move when the delays go from `ours` to NIR's `theirs`
+    (0 for the ops in `fixed`), or None when no such shift exists (the models differ throughout)."""
+    shift = {name: 0 for name in fixed}
+    edges = [(s, d, int((s, d) in theirs) - delay) for (s, d), delay in ours.items()]
+    changed = True
+    while changed:  # propagate shift(d) = shift(s) + (their delay - ours) along edges, either way
+        changed = False
+        for s, d, k in edges:
+            for known, other, value in ((s, d, k), (d, s, -k)):
+                if known in shift and other not in shift:
+                    shift[other] = shift[known] + value
+                    changed = True
+    if any(s in shift and d in shift and shift[d] != shift[s] + k for s, d, k in edges):
+        return None
+    return shift

@@ -46,9 +46,16 @@ def implied_delay(graph: Graph, source: str, target: str) -> int:
     return 0 if order.index(source) < order.index(target) else 1
 
 
-def connection_class(graph: Graph, link_ops: tuple[str, ...], sources, offsets: tuple[int, ...]) -> str:
-    """The native connection class that computes `link_ops` exactly, else "generated"."""
-    if len(sources) != 1 or sources[0][1] or any(offsets):
+def is_late(pop: PopulationOp, index: int) -> bool:
+    """Whether operand `index` of `pop` is a term its step adds after the charge (not into its input)."""
+    return index >= len(pop.operands) - pop.neuron.late()
+
+
+def connection_class(graph: Graph, link_ops: tuple[str, ...], sources, offsets: tuple[int, ...],
+                     late: bool = False) -> str:
+    """The native connection class that computes `link_ops` exactly, else "generated". A late
+    term must reach the target's step, which only a generated connection hands it."""
+    if late or len(sources) != 1 or sources[0][1] or any(offsets):
         return "generated"
     ops = [graph.op(n) for n in link_ops]
     kinds = [op.kind for op in ops]
@@ -59,6 +66,21 @@ def connection_class(graph: Graph, link_ops: tuple[str, ...], sources, offsets: 
     if kinds == ["conv2d"]:
         return "Conv2dConnection"
     return "generated"
+
+
+def operands_first(graph: Graph, ops: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The link's stateless ops (with their lags) in an order that computes each after the link ops it
+    reads: graph order, except that an op read through a feedback edge (listed later) comes first.
+    Inside one link they form no cycle (every cycle passes a population, where links end)."""
+    pending, done, out = list(ops), set(), []
+    inside = {n for n, _ in ops}
+    while pending:
+        ready = next(item for item in pending
+                     if all(o.src in done or o.src not in inside for o in graph.op(item[0]).operands))
+        pending.remove(ready)
+        done.add(ready[0])
+        out.append(ready)
+    return out
 
 
 def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> list[Link]:
@@ -93,7 +115,9 @@ def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> li
                 sources.append((name, hold))
             else:  # a lag only shows at the first steps, where zeros come in: it matters if zeros do not go out
                 ops.append((name, 0 if graph.op(name).keeps_zero() else lag))
-        cls = connection_class(graph, tuple(n for n, _ in ops), sources, tuple(lag for _, lag in ops))
+        ops = operands_first(graph, ops)
+        cls = connection_class(graph, tuple(n for n, _ in ops), sources, tuple(lag for _, lag in ops),
+                               is_late(pop, index))
         via, k = sources[0][0], 1
         while (via, pop.name) in taken:
             # BindsNET keeps one connection per (source, target) key, and reads the connection's own

@@ -35,6 +35,7 @@ from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
+from .patterns import is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
              "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
@@ -300,7 +301,7 @@ class _Writer:
             out = self.modules(link)
             fn = self.compute_function(link)
             target = g.op(link.target)
-            late = link.index >= len(target.operands) - target.neuron.late()
+            late = is_late(target, link.index)
             table = cst.Dict([cst.DictElement(literal(n), name(self.module_vars[n])) for n in link.ops])
             args = [cst.Arg(name("network")), cst.Arg(first), cst.Arg(tgt), cst.Arg(name(fn)), cst.Arg(table)]
             if len(link.sources) > 1:
