@@ -63,7 +63,7 @@ def rate_code(x, steps: int, generator):
 
 def compile_targets(spec: Path, directory: Path) -> dict:
     from .build import compile_spec
-    from .check import load_module
+    from .runs import load_module
 
     directory.mkdir(parents=True, exist_ok=True)
     return {t: load_module(compile_spec(spec, target=t).source, directory, f"demo_{t}") for t in TARGETS}

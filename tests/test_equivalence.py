@@ -70,9 +70,9 @@ def weights_of(graph, kind: str):
 
 
 def _gap(graph) -> float:
-    from compiler.check import _drive
+    from compiler.runs import drive_of
 
-    drive, gain = _drive(graph.populations()[0].neuron)
+    drive, gain = drive_of(graph.populations()[0].neuron)
     return float(2.0 ** round(torch.log2(torch.tensor(drive / gain)).item()))
 
 

@@ -157,12 +157,12 @@ def test_check_answers_every_argument_in_one_line(args, message):
 
 def test_check_reports_a_module_that_raises_in_one_line(tmp_path, monkeypatch, capsys):
     """Whatever a generated module raises is one line (exit 3: the generated code is the compiler's)."""
-    from compiler import check
+    from compiler import check, runs
 
     def broken(*_args):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(check, "load_module", broken)
+    monkeypatch.setattr(runs, "load_module", broken)
     assert check.main([str(ROOT / "specs" / "C1.json"), "--time-steps", "2", "--targets", "snntorch"]) == 3
     err = capsys.readouterr().err
     assert "internal error: the generated snntorch module raised RuntimeError: boom" in err
