@@ -13,7 +13,7 @@ import sys
 
 TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 EMITS = ("python", "ir", "ir-json", "dot", "svg", "png", "nir")
-COMMANDS = ("check", "import-nir")
+COMMANDS = ("check", "stats", "import-nir")
 
 
 def target_name(text: str) -> str:
@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
         description="Compile one JSON spiking-network spec into runnable Python for snnTorch, SpikingJelly or BindsNET.",
-        epilog=f"'{prog} check SPEC ...' checks a spec instead (see '{prog} check --help'); "
+        epilog=f"'{prog} check SPEC ...' checks a spec instead (see '{prog} check --help'); '{prog} stats SPEC' counts "
+               f"what a model costs (see '{prog} stats --help'); "
                f"'{prog} import-nir IN.nir' reads a NIR graph into a spec (see '{prog} import-nir --help'). "
                "Exit status: 0 ok, 1 error in the spec (or output), 2 usage error, 3 internal compiler error.",
     )
@@ -85,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         from .check import main as check_main
 
         return check_main(argv[1:])
+    if argv[:1] == ["stats"]:
+        from .stats import main as stats_main
+
+        return stats_main(argv[1:])
     if argv[:1] == ["import-nir"]:
         from .nirio.commands import import_main
 
