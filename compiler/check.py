@@ -92,7 +92,7 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
         import torch
     except ImportError:
         raise RunFailed("'check' runs the generated models and needs torch and the simulators: "
-                          "pip install 'snnc[sim]' (or make test)") from None
+                        "pip install 'snnc[sim]' (or make test)") from None
     from .build import compile_spec
 
     compiled = {}

@@ -14,7 +14,9 @@ Per layer and in total, per sample over all time steps:
   per step) and `activation_sparsity` (the share of zero outputs);
 - `energy_pj` = macs * e_mac + acs * e_ac at the model's precision, from a per-operation
   energy table (default: 45 nm CMOS, Horowitz, ISSCC 2014; `--energy-table FILE.json`
-  overrides it), and `dense_energy_pj`, every dense operation a multiply-accumulate.
+  overrides it), `dense_energy_pj`, every dense operation a multiply-accumulate, and
+  `neuron_energy_pj`, the neuron updates (a LIF update one MAC for its decay, an IF update
+  one AC; threshold and reset not counted).
 
 When a low-power pass ran (or with `--compare-passes`), the same totals follow for the spec
 without its low-power passes, then with each one added in pipeline order, so that the
@@ -38,7 +40,7 @@ from pathlib import Path
 
 from ir.graph import Graph
 
-from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
+from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, guarded, load_module,
                    random_spikes, random_weights, report)
 
@@ -170,7 +172,7 @@ def measure(source: str, graph: Graph, weights: dict, inputs, directory: Path) -
         for name, counter in counters.items():
             if counter.calls != steps:  # every projection is computed once per step in the generated module
                 raise RunFailed(f"internal error: stats saw {name} computed {counter.calls} times in "
-                                f"{steps} steps", 3)
+                                f"{steps} steps", EXIT_INTERNAL)
         return {name: (c.acs, c.macs) for name, c in counters.items()}, out
 
     return guarded("snntorch", action)
@@ -236,6 +238,9 @@ def totals(layers: list[LayerStats], energy: dict) -> dict:
         "neuron_updates")}
     total["energy_pj"] = total["macs"] * energy["mac"] + total["acs"] * energy["ac"]
     total["dense_energy_pj"] = total["dense_synaptic_ops"] * energy["mac"]
+    # a LIF update multiplies by its decay and adds its input (a MAC), an IF update only adds (an AC)
+    total["neuron_energy_pj"] = sum(layer.neuron_updates * energy["mac" if layer.neuron == "lif" else "ac"]
+                                    for layer in pops)
     total["firing_rate"] = (sum(layer.firing_rate * layer.neuron_updates for layer in pops) / neurons_steps
                             if neurons_steps else None)
     total["activation_sparsity"] = None if total["firing_rate"] is None else \
@@ -425,14 +430,16 @@ def _tables(r: Report, source: str, energy: dict) -> str:
     rows.append(["total", "", "", _fmt(t["params"]), _fmt(t["footprint_bytes"]), _fmt(t["dense_synaptic_ops"]),
                  _fmt(t["effective_synaptic_ops"]), _fmt(t["acs"]), _fmt(t["macs"]), _fmt(t["neuron_updates"]),
                  _fmt(t["firing_rate"]), _fmt(t["activation_sparsity"])])
-    energy_line = (f"energy estimate: {_fmt(t['energy_pj'])} pJ per sample (every dense operation a MAC: "
-                   f"{_fmt(t['dense_energy_pj'])} pJ)")
+    energy_line = (f"energy estimate: {_fmt(t['energy_pj'])} pJ per sample in synaptic operations (every dense "
+                   f"operation a MAC: {_fmt(t['dense_energy_pj'])} pJ), {_fmt(t['neuron_energy_pj'])} pJ in neuron "
+                   "updates")
     return "\n".join([head, "", _table(header, rows), "", energy_line])
 
 
 def _pass_table(reports: list[Report]) -> str:
     base = reports[0].total
-    header = ["stage", "T", "precision", "neurons", "dense ops", "ACs", "MACs", "energy pJ", "vs without"]
+    header = ["stage", "T", "precision", "neurons", "dense ops", "ACs", "MACs", "energy pJ", "vs without",
+              "neuron pJ"]
     rows = []
     for r in reports:
         t = r.total
@@ -440,5 +447,5 @@ def _pass_table(reports: list[Report]) -> str:
         saving = 1 - t["energy_pj"] / base["energy_pj"] if base["energy_pj"] else 0.0
         rows.append([_stage_name(r.pipeline), str(r.time_steps), r.precision.upper(), "+".join(kinds),
                      _fmt(t["dense_synaptic_ops"]), _fmt(t["acs"]), _fmt(t["macs"]), _fmt(t["energy_pj"]),
-                     f"{-saving:+.1%}" if r is not reports[0] else "-"])
+                     f"{-saving:+.1%}" if r is not reports[0] else "-", _fmt(t["neuron_energy_pj"])])
     return "what the low-power passes change (same weights and input rate):\n" + _table(header, rows)

@@ -21,6 +21,12 @@ What is measured, and how:
   on CUDA also the peak allocated memory during one run.
 - Average firing rate: spikes / (T x batch x neurons) over both populations, on a
   seeded Bernoulli(0.2) input of batch 32 (per-population rates also printed).
+- Synaptic operations and energy (`snnc stats`): per sample over all time steps, on the
+  firing-rate input with the same weights: dense operations, effective accumulates
+  (spikes in) and multiply-accumulates (real values in), and the 45 nm energy estimate.
+- C1-C8 in one table: the same figures for every config (seeded random weights, random
+  spikes at rate 0.2, batch 16), each low-power config beside its standard twin; the
+  README's table is this output.
 - Ablation: C3 with one change at a time (time steps 100 -> 40 through the
   edge_ai_processor device type, hidden 256 -> 128, LIFNode -> IFNode, FP16 where CUDA
   is present), then C4, each generated on the fly into a temporary directory and
@@ -134,6 +140,30 @@ class Case:
         return spikes / count, per
 
 
+TWINS = {"C2": "C1", "C4": "C3", "C6": "C5", "C8": "C7"}  # low-power config -> its standard twin
+
+
+def cost_table() -> str:
+    """C1-C8 as a markdown table: parameters, synaptic operations, energy, and each low-power
+    config's saving against its standard twin."""
+    from compiler.stats import count
+
+    totals, lines = {}, []
+    lines.append("| config | target | T | precision | params | dense synaptic ops | effective ACs | effective MACs "
+                 "| energy estimate (uJ) | energy vs twin |")
+    lines.append("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for k in range(1, 9):
+        name = f"C{k}"
+        report = count(c.SPECS / f"{name}.json")
+        t = totals[name] = report.total
+        twin = TWINS.get(name)
+        saving = f"{change(totals[twin]['energy_pj'], t['energy_pj'])} vs {twin}" if twin else "-"
+        lines.append(f"| {name} | {report.target} | {report.time_steps} | {report.precision.upper()} | "
+                     f"{t['params']:,} | {t['dense_synaptic_ops']:,} | {t['acs']:,.0f} | {t['macs']:,.0f} | "
+                     f"{t['energy_pj'] / 1e6:.3f} | {saving} |")
+    return "\n".join(lines)
+
+
 def change(a: float, b: float) -> str:
     return f"{(b - a) / a * 100:+.1f}%" if a else "-"
 
@@ -178,6 +208,13 @@ def main(argv: list[str] | None = None) -> int:
             stats[case.label] = dict(mean=statistics.mean(ts) * 1e3, std=statistics.stdev(ts) * 1e3,
                                      mem=model_bytes(case.model) / 1e6, peak=case.peak_cuda(x_time),
                                      rate=rate, per=per)
+        from compiler.stats import count
+
+        for case, path in ((c3, c.SPECS / "C3.json"), (c4, c.SPECS / "C4.json")):
+            total = count(path, "spikingjelly", weights=c.subset_weights(master, case.H),
+                          inputs=x_rate[: case.T]).total
+            stats[case.label].update(dense=total["dense_synaptic_ops"], acs=total["acs"], macs=total["macs"],
+                                     energy=total["energy_pj"] / 1e6)
         s3, s4 = stats["C3"], stats["C4"]
         rows.append(("neuron", c3.neuron, c4.neuron, "-"))
         rows.append(("hidden size", c3.H, c4.H, change(c3.H, c4.H)))
@@ -194,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         for pop in s3["per"]:
             rows.append((f"  firing rate {pop}", f"{s3['per'][pop]:.4f}", f"{s4['per'][pop]:.4f}",
                          change(s3["per"][pop], s4["per"][pop])))
+        rows.append(("dense synaptic ops per sample", f"{s3['dense']:,}", f"{s4['dense']:,}",
+                     change(s3["dense"], s4["dense"])))
+        rows.append(("effective ACs per sample", f"{s3['acs']:,.0f}", f"{s4['acs']:,.0f}", change(s3["acs"], s4["acs"])))
+        rows.append(("energy estimate (uJ per sample, 45 nm)", f"{s3['energy']:.3f}", f"{s4['energy']:.3f}",
+                     change(s3["energy"], s4["energy"])))
 
         print()
         print("== Table 4: SpikingJelly standard (C3) vs low power (C4) " + "=" * 14)
@@ -213,6 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             for item, a, b, ch in rows:
                 wr.writerow([item.strip(), a, b, ch, device.type])
         print(f"wrote {out_csv.relative_to(c.ROOT)}")
+
+        print()
+        print("== C1-C8: what each model costs (snnc stats; per sample, seeded weights, rate 0.2, batch 16) ==")
+        print(cost_table())
 
         # -- ablation ------------------------------------------------------------------
         print()
