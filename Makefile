@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[sim,nir,demo,test]"
 	touch $(STAMP)
 
-## Compile the six experiment configurations (paper, Table 3) and print one row per build.
+## Compile the eight experiment configurations C1-C8 and print one row per build.
 all-configs: $(STAMP)
 	$(PY) -m compiler.configs $(addprefix specs/,$(addsuffix .json,$(CONFIGS)))
 

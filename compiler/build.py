@@ -37,7 +37,7 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
           out: Callable[[str], None] = lambda _text: None, text: str | None = None) -> Lowered:
     """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec.
     With `text`, the spec is that text and `path` only names it in messages."""
-    from .diagnostics import CompileError
+    from .diagnostics import CompileError, layer_pointers, merge_repeats
     from .pipeline import Refused, run_pipeline
 
     start = time.perf_counter()
@@ -54,8 +54,9 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
         result = run_pipeline(front.graph, names, instr, out=out)
     except Refused as refused:
         raise CompileError([front.diagnostic(refused.loc, refused.message)]) from None
-    warnings = list(front.warnings)
-    warnings += [front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings]
+    warnings = list(front.warnings)  # the frontend's, already merged
+    warnings += merge_repeats([front.diagnostic(loc.pointer, message, "warning") for loc, message in result.warnings],
+                              layer_pointers(front.graph))
     return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings], front, result.dumps)
 
 

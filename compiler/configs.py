@@ -1,4 +1,4 @@
-"""`make all-configs`: compile the experiment specs (C1-C6) and print one summary row per build.
+"""`make all-configs`: compile the experiment specs (C1-C8) and print one summary row per build.
 
 Usage: python -m compiler.configs SPEC [SPEC ...]. Each spec is compiled for its own
 target_simulator with the default pass pipeline and written to
@@ -20,6 +20,18 @@ def _neurons(graph) -> str:
         if kind not in kinds:
             kinds.append(kind)
     return "+".join(kinds)
+
+
+def precision(attrs) -> str:
+    """What the generated module computes in. precision-lowering makes `run` wrap the simulation in
+    torch.autocast on CUDA: torch then runs the matrix products and convolutions in FP16. BindsNET
+    has no FP16 of its own: its nodes add their input into FP32 buffers, so only its connections'
+    products are FP16."""
+    if attrs.precision != "fp16-cuda":
+        return "FP32"
+    if attrs.target == "bindsnet":
+        return "FP16 connections on CUDA (nodes FP32), FP32 on CPU"
+    return "FP16 on CUDA, FP32 on CPU"
 
 
 def main(argv: list[str]) -> int:
@@ -47,8 +59,8 @@ def main(argv: list[str]) -> int:
         out = default_output(g.attrs.model_name, g.attrs.target, "python")
         write_atomic(out, built.source, spec=spec)
         hidden = ",".join("x".join(map(str, p.shape)) for p in g.populations()[:-1]) or "-"
-        precision = "FP16 on CUDA, FP32 on CPU" if g.attrs.precision == "fp16-cuda" else "FP32"
-        rows.append((spec.stem, g.attrs.target, _neurons(g), hidden, str(g.attrs.time_steps), precision, str(out)))
+        rows.append((spec.stem, g.attrs.target, _neurons(g), hidden, str(g.attrs.time_steps), precision(g.attrs),
+                     str(out)))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())

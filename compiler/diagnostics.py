@@ -13,8 +13,9 @@ with `show`, which quotes and shortens them.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 EXIT_OK = 0
 EXIT_SPEC_ERROR = 1
@@ -67,6 +68,71 @@ class CompileError(Exception):
 
     def render(self) -> str:
         return "\n".join(d.render() for d in self.diagnostics)
+
+
+def names_list(names: list[str], most: int = 3) -> str:
+    """Names said compactly: runs of one prefix with consecutive numbers by their ends
+    (``layer_1..layer_100``), and past `most` items the count of the rest
+    (``h, layer_1..layer_4 and 7 more``)."""
+    parts: list[tuple[str, int]] = []  # (text, how many names it stands for)
+    run: list[tuple[str, str, int]] = []  # (name, prefix, number)
+
+    def flush() -> None:
+        if len(run) >= 3:
+            parts.append((f"{run[0][0]}..{run[-1][0]}", len(run)))
+        else:
+            parts.extend((n, 1) for n, _, _ in run)
+        run.clear()
+
+    for name in names:
+        match = re.fullmatch(r"(.*?)(\d+)", name)
+        if match is None:
+            flush()
+            parts.append((name, 1))
+            continue
+        prefix, number = match.group(1), int(match.group(2))
+        if not (run and prefix == run[-1][1] and number == run[-1][2] + 1):
+            flush()
+        run.append((name, prefix, number))
+    flush()
+    if len(parts) > most:
+        shown = parts[: most - 1]
+        rest = sum(count for _, count in parts[most - 1:])
+        return f"{', '.join(text for text, _ in shown)} and {rest} more"
+    texts = [text for text, _ in parts]
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+
+def merge_repeats(diagnostics: list[Diagnostic], layers: dict[str, str]) -> list[Diagnostic]:
+    """Diagnostics that say the same thing about several layers, as one at the first of them
+    naming them all: a 100-layer chain gets one warning, not 100.
+
+    `layers` maps a layer's JSON pointer (``"/layers/3"``) to its name. A diagnostic is about the
+    layer its pointer starts with; two say the same thing when their severity, file, message
+    and pointer below the layer (``"/rest"`` in ``"/layers/3/rest"``) agree. Order is kept
+    (each group where its first member was); diagnostics about no layer are left alone.
+    """
+    groups: dict[object, tuple[Diagnostic, list[str]]] = {}
+    for index, d in enumerate(diagnostics):
+        pointer = d.pointer or ""
+        head = "/".join(pointer.split("/")[:3])
+        if head and head in layers:
+            key = (d.severity, d.file, d.message, pointer[len(head):])
+            groups.setdefault(key, (d, []))[1].append(layers[head])
+        else:
+            groups[index] = (d, [])
+    out = []
+    for first, names in groups.values():
+        if len(names) > 1:
+            first = replace(first, message=f"{first.message} (the same for {len(names)} layers: {names_list(names)})")
+        out.append(first)
+    return out
+
+
+def layer_pointers(graph) -> dict[str, str]:
+    """The JSON pointer of each layer object in the spec (``"/layers/3"``) -> its op's name, for
+    `merge_repeats`; `graph` is an `ir.Graph` whose ops are located in the spec."""
+    return {op.loc.pointer: op.name for op in graph.ops() if op.kind != "input" and op.loc.pointer}
 
 
 def did_you_mean(word: str, choices) -> str:

@@ -143,12 +143,11 @@ def default_output(model_name: str, target: str, emit: str) -> Path:
 
 
 def _emit_nir(args: argparse.Namespace, low, spec: Path) -> bytes:
-    """The NIR file; what NIR cannot say is an error located at the layer, what readers run
-    differently a warning there."""
-    from ir.graph import Refusal
-
-    from .diagnostics import CompileError
+    """The NIR file; what NIR cannot say is an error located at each layer concerned, what readers
+    run differently a warning there (one for all the layers it concerns)."""
+    from .diagnostics import CompileError, layer_pointers, merge_repeats
     from .nirio.commands import check_dt, export_bytes
+    from .nirio.exporter import Refusals
 
     dt = check_dt(DEFAULT_DT if args.dt is None else args.dt)
     graph = low.graph
@@ -159,9 +158,10 @@ def _emit_nir(args: argparse.Namespace, low, spec: Path) -> bytes:
 
     try:
         data, warnings = export_bytes(graph, low.front.source.text, Path(args.weights), dt)
-    except Refusal as refusal:
-        raise CompileError([at(refusal.subject, f"NIR export: {refusal.message}", "error")]) from None
-    _warn(args, [at(subject, f"NIR export: {message}", "warning") for subject, message in warnings])
+    except Refusals as refused:
+        raise CompileError([at(r.subject, f"NIR export: {r.message}", "error") for r in refused.refusals]) from None
+    _warn(args, merge_repeats([at(subject, f"NIR export: {message}", "warning") for subject, message in warnings],
+                              layer_pointers(graph)))
     return data
 
 

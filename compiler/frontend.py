@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ir import Graph, Loc, ModelAttrs, verify
 from ir.floats import f32
 
-from .diagnostics import CompileError, Diagnostic, did_you_mean, show
+from .diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse
 from .topology import build_graph
 from .validate import validate
@@ -81,7 +81,8 @@ def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendR
         raise CompileError([source.diagnostic("/dt", dt_problem)])
     attrs = _attrs(spec, filename, raw, target)
     graph = verify(build_graph(spec, attrs, source), "frontend")
-    return FrontendResult(graph, _warnings(spec, source) + _graph_warnings(graph, source), spec, source)
+    warnings = merge_repeats(_warnings(spec, source) + _graph_warnings(graph, source), layer_pointers(graph))
+    return FrontendResult(graph, warnings, spec, source)
 
 
 def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAttrs:
@@ -155,6 +156,13 @@ def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:
 
 def _graph_warnings(graph: Graph, source: SourceText) -> list[Diagnostic]:
     out = []
+    last = graph.order()[-1]
+    read = {operand.src for op in graph.ops() for operand in op.operands if operand.src != op.name}
+    for op in graph.populations():  # an output nothing reads, before the spec's last layer: a lost connection?
+        if op.name != last and op.name not in read:
+            out.append(_at(source, op.loc, (
+                f"population {op.name} feeds no other layer; its spikes are still returned by run(), but is a "
+                "connection missing?"), "warning"))
     for op in graph.populations():
         s = op.neuron.surrogate
         if s is not None and s.name == "sigmoid" and s.flavor == "snntorch":

@@ -20,10 +20,22 @@ def first_disagreeing_sample(runs: dict, reference: str, pops: list[str]) -> int
 
 
 def draw_agreement(runs: dict, reference: str, pops: list[str], title: str, kind: str = "png") -> bytes:
+    import matplotlib.pyplot as plt
+
+    fig = agreement_figure(runs, reference, pops, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=kind, dpi=100, metadata={"Date": None} if kind == "svg" else {"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def agreement_figure(runs: dict, reference: str, pops: list[str], title: str):
+    """The matplotlib figure of `draw_agreement`: one raster per population and target."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     sample = first_disagreeing_sample(runs, reference, pops)
     targets = list(runs)
@@ -44,6 +56,9 @@ def draw_agreement(runs: dict, reference: str, pops: list[str], title: str, kind
             agree = (runs[target][pop] == runs[reference][pop]).float().mean().item()
             ax.set_title(f"{pop} in {target}: {agree:.3%} agree", fontsize=9, parse_math=False)
             ax.set_xlim(-0.5, ref.shape[0] - 0.5)
+            ax.set_ylim(-0.5, ref.shape[1] - 0.5)
+            for axis in (ax.xaxis, ax.yaxis):  # time steps and neurons are whole numbers: no ticks between
+                axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             if row == len(pops) - 1:
                 ax.set_xlabel("time step")
             if col == 0:
@@ -51,7 +66,4 @@ def draw_agreement(runs: dict, reference: str, pops: list[str], title: str, kind
     fig.suptitle(f"{title} (batch sample {sample}; reference {reference}; red x extra, blue o missing)", fontsize=10,
                  parse_math=False)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format=kind, dpi=100, metadata={"Date": None} if kind == "svg" else {"Software": None})
-    plt.close(fig)
-    return buf.getvalue()
+    return fig

@@ -81,3 +81,20 @@ def test_the_picture_marks_where_targets_differ(tmp_path):
     assert first_disagreeing_sample({"x": a, "y": b}, "x", ["p"]) == 1
     png = draw_agreement({"x": a, "y": b}, "x", ["p"], "a $hostile$ \\frac{ title")  # no maths parsing
     assert png.startswith(b"\x89PNG") and len(png) > 5000
+
+
+def test_the_picture_ticks_whole_steps_and_neurons_only():
+    import matplotlib.pyplot as plt
+
+    from compiler.raster import agreement_figure
+
+    for steps in (1, 3, 7, 40):  # 3 steps got ticks at -0.5, 0, 0.5, ... before
+        runs = {"x": {"p": torch.zeros(steps, 2, 5)}, "y": {"p": torch.zeros(steps, 2, 5)}}
+        runs["y"]["p"][0, 0, 1] = 1.0
+        fig = agreement_figure(runs, "x", ["p"], "ticks")
+        for ax in fig.axes:
+            for ticks, (low, high), whole in ((ax.get_xticks(), ax.get_xlim(), steps),
+                                              (ax.get_yticks(), ax.get_ylim(), 5)):
+                shown = [float(t) for t in ticks if low <= t <= high]
+                assert shown and all(t.is_integer() and 0 <= t < whole for t in shown), (steps, shown)
+        plt.close(fig)

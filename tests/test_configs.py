@@ -1,4 +1,4 @@
-"""The paper's six configurations C1-C6, compiled for their own simulator and executed.
+"""The eight configurations C1-C8, compiled for their own simulator and executed.
 
 For each config: the generated module runs in its real simulator on random input
 (spikes of the right shape, values in {0, 1}); weights round-trip exactly; the file
@@ -164,3 +164,32 @@ def test_low_power_builds_really_differ(config, built):
         assert all(p.neuron.kind == "lif" for p in g.populations())
         assert g.attrs.precision == "fp32"
     assert g.attrs.time_steps == {"C4": 40, "C7": 25, "C8": 10}.get(config, 100)
+
+
+def test_the_config_table_says_what_each_module_computes_in(built, tmp_path, monkeypatch, capsys, bindsnet):
+    """`make all-configs`' precision column. Under the CUDA autocast of `run`, torch runs products in
+    FP16; BindsNET's nodes add their input into FP32 buffers, so only its connections are FP16.
+    CPU autocast (bfloat16, the same op lists) shows it without a GPU."""
+    from bindsnet.network.topology import Connection
+
+    from compiler import configs
+
+    mod = import_source(built["C6"].source, tmp_path, "C6")
+    assert mod.PRECISION == "fp16-cuda" and "torch.autocast(\"cuda\"" in built["C6"].source
+    products = []
+    compute = Connection.compute
+    monkeypatch.setattr(Connection, "compute", lambda self, s: products.append(compute(self, s)) or products[-1])
+    model = mod.build_model()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = mod.simulate(model, (torch.rand(3, 2, *mod.INPUT_SHAPE) < 0.3).float())
+    assert products and all(p.dtype == torch.bfloat16 for p in products)  # the connections: low precision
+    assert all(out[f"{pop}.v"].dtype == torch.float32 for pop in mod.POPULATIONS)  # the nodes: FP32
+    assert configs.precision(built["C6"].graph.attrs) == "FP16 connections on CUDA (nodes FP32), FP32 on CPU"
+
+    monkeypatch.chdir(tmp_path)  # the table's builds go to build/ here
+    assert configs.main([str(SPECS / f"{c}.json") for c in ("C2", "C5", "C6")]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert "  FP16 on CUDA, FP32 on CPU  " in rows["C2"]
+    assert "  FP32  " in rows["C5"]
+    assert "  FP16 connections on CUDA (nodes FP32), FP32 on CPU  " in rows["C6"]
+    assert (tmp_path / "build" / "BindsNetLowPowerModel_bindsnet.py").exists()

@@ -97,3 +97,35 @@ def test_show(value, shown):
 
 def test_printable_escapes_every_non_printable_character():
     assert printable("a\tb\n\r\x00\x9b\u200b\U000E0001 ok") == "a\\tb\\n\\r\\x00\\x9b\\u200b\\U000e0001 ok"
+
+
+def test_names_list_says_runs_by_their_ends_and_counts_the_rest():
+    from compiler.diagnostics import names_list
+
+    assert names_list([f"layer_{k}" for k in range(1, 101)]) == "layer_1..layer_100"
+    assert names_list(["h"]) == "h"
+    assert names_list(["h", "out"]) == "h and out"
+    assert names_list(["h", "layer_2", "out"]) == "h, layer_2 and out"
+    assert names_list(["layer_1", "layer_2"]) == "layer_1 and layer_2"  # a run of two is said in full
+    assert names_list([f"layer_{k}" for k in range(1, 15, 2)]) == "layer_1, layer_3 and 5 more"
+    assert names_list(["h", "layer_1", "layer_2", "layer_3", "a", "b"]) == "h, layer_1..layer_3 and 2 more"
+
+
+def test_merge_repeats_makes_one_diagnostic_of_the_same_words_about_several_layers():
+    from compiler.diagnostics import merge_repeats
+
+    def warning(pointer, message, line):
+        return Diagnostic("warning", message, "s.json", line, 3, pointer)
+
+    layers = {f"/layers/{2 * k - 1}": f"layer_{k}" for k in range(1, 6)}
+    got = merge_repeats([warning("/time_steps", "few", 1)]
+                        + [warning(f"/layers/{2 * k - 1}/rest", "rest dropped", 10 + k) for k in range(1, 6)]
+                        + [warning("/layers/3", "rest dropped", 30), warning("/layers/5/rest", "other", 31)],
+                       layers)
+    assert [d.headline() for d in got] == [
+        "s.json:1:3: warning: time_steps: few",
+        "s.json:11:3: warning: layers/1/rest: rest dropped (the same for 5 layers: layer_1..layer_5)",
+        "s.json:30:3: warning: layers/3: rest dropped",  # another pointer below the layer: not the same
+        "s.json:31:3: warning: layers/5/rest: other"]
+    assert merge_repeats([warning(None, "x", 1), warning(None, "x", 2)], {"": "nothing"}) == \
+        [warning(None, "x", 1), warning(None, "x", 2)]  # about no layer: never merged

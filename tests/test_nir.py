@@ -11,6 +11,7 @@ one-line errors and nothing is written.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -330,6 +331,36 @@ def test_c1_subtract_reset_is_refused_naming_the_reset(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "reset_mechanism 'subtract' has no NIR form" in err and "C1.json:" in err
     assert not out.exists()
+
+
+def test_every_refused_layer_is_named(tmp_path, capsys):
+    spec = Path(__file__).parents[1] / "specs" / "C1.json"  # two subtract-reset LIF layers
+    graph = specs.graph(json.loads(spec.read_text()), tmp_path)
+    np.savez(tmp_path / "w.npz", **{k: np.zeros(s, np.float32) for k, s in graph.weight_shapes().items()})
+    out = tmp_path / "c1.nir"
+    assert snnc([str(spec), "--emit", "nir", "--weights", str(tmp_path / "w.npz"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    located = re.findall(r"C1\.json:(\d+):\d+: error: (layers/\d+): NIR export: reset_mechanism 'subtract' has no "
+                         r"NIR form", err)
+    assert located == [("9", "layers/1"), ("11", "layers/3")], err  # each at its own layer's line
+    assert err.count(": error: ") == 2
+    assert not out.exists()
+
+
+def test_a_reader_difference_in_several_layers_is_one_warning(tmp_path, capsys):
+    two = specs.spec([
+        {"type": "linear", "in_features": 16, "out_features": 12},
+        {"type": "IFNode", "thresh": 1.0, "reset": 0.0, "refrac": 0},
+        {"type": "linear", "in_features": 12, "out_features": 4},
+        {"type": "IFNode", "thresh": 1.0, "reset": 0.0, "refrac": 0},
+    ], "BindsNET", time_steps=T)
+    path, _, _ = compile_with_weights(two, tmp_path)
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].endswith("BindsNET fires on v >= thresh, NIR on v > v_threshold: NIR readers differ where v "
+                                "equals thresh exactly (the same for 2 layers: layer_1 and layer_2)"), warnings
 
 
 def test_export_warns_where_nir_readers_differ(tmp_path, capsys):

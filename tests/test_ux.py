@@ -134,6 +134,65 @@ def test_snntorchs_sigmoid_surrogate_warns_of_its_nan_gradients():
     assert not _warnings(sj)
 
 
+def _chain(n: int, neuron: dict, simulator: str = "snnTorch", **top) -> dict:
+    layers = []
+    for _ in range(n):
+        layers += [{"type": "linear", "in_features": 4, "out_features": 4}, dict(neuron, type="LIFNode")]
+    return specs.spec(layers, simulator, **top)
+
+
+def test_the_same_warning_for_many_layers_is_said_once_naming_them(tmp_path, capsys):
+    path = specs.save(_chain(100, {"tau": 2.0}), tmp_path)
+    assert snnc([str(path), "-o", str(tmp_path / "m.py")]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
+    one = (f"{path}:11:5: warning: layers/1: written in SpikingJelly's words (tau), not snnTorch's (the "
+           "target_simulator): this layer computes SpikingJelly's LIFNode arithmetic (the same for 100 layers: "
+           "layer_1..layer_100)")
+    assert lines == [one]
+    # every other layer: named compactly, the rest counted
+    mixed = _chain(7, {"tau": 2.0})
+    for k in (3, 7, 11):
+        mixed["layers"][k] = {"type": "LIFNode", "beta": 0.5}
+    (warning,) = _warnings(mixed)
+    assert warning.endswith("(the same for 4 layers: layer_1, layer_3 and 2 more)"), warning
+
+
+def test_a_bindsnet_spec_for_another_target_warns_once_per_dropped_key():
+    spec = _chain(30, {"thresh": -52.0, "rest": -65.0, "tc_decay": 100.0}, "BindsNET", power_mode="low_energy")
+    from compiler import compile_spec
+
+    warnings = [w.headline() for w in compile_spec(spec, target="snntorch").warnings]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].endswith("layers/1/rest: rest dropped by neuron-substitution: IF neurons have no resting "
+                                "potential to decay towards (the same for 30 layers: layer_1..layer_30)")
+    assert "layers/1/tc_decay: tc_decay dropped" in warnings[1] and "layer_1..layer_30" in warnings[1]
+
+
+def test_a_population_that_feeds_nothing_before_the_last_layer_is_named():
+    forgotten = specs.spec([
+        {"type": "linear", "in_features": 4, "out_features": 4, "name": "fc1"},
+        {"type": "LIFNode", "beta": 0.9, "name": "h"},
+        {"type": "linear", "in_features": 4, "out_features": 2, "name": "fc2"},
+        {"type": "LIFNode", "beta": 0.9, "name": "out"},
+    ], connections=[{"source": "input", "target": "fc2"}])  # meant: h -> fc2
+    (warning,) = _warnings(forgotten)  # out, the last layer, feeds nothing by nature
+    assert warning.endswith(": warning: layers/1: population h feeds no other layer; its spikes are still "
+                            "returned by run(), but is a connection missing?"), warning
+    from compiler import compile_spec
+
+    assert 'POPULATIONS = {"h": (4,), "out": (2,)}' in compile_spec(forgotten).source  # still returned
+    assert not _warnings({**forgotten, "connections": [{"source": "h", "target": "fc2"}]})
+
+
+def test_no_shipped_spec_has_a_population_that_feeds_nothing():
+    from compiler.frontend import load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "specs").glob("*.json")) + sorted((root / "tests" / "valid").glob("*.json"))
+    flagged = {p.name for p in paths if any("feeds no other layer" in w.message for w in load_spec(p).warnings)}
+    assert flagged == {"branching_named.json"}  # two outputs on purpose: readout and side
+
+
 # --- pictures without Graphviz; a quiet install --------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from . import DEFAULT_DT, NirError
 
 def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[bytes, list[tuple[str, str]]]:
     """The NIR file of `graph` (the IR after the passes) with the weights in `weights_path`;
-    raises WeightFileError (the weights) or ir.graph.Refusal (what NIR cannot say)."""
+    raises WeightFileError (the weights) or exporter.Refusals (every op NIR cannot say)."""
     _need_nir()
     import nir
 

@@ -23,15 +23,28 @@ from ir.neuron import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron
 from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, Op, Pool2dOp, PopulationOp, ScaleOp
 
 
+class Refusals(Exception):
+    """Every op NIR cannot say, each a `Refusal` (op name, why), in graph order."""
+
+    def __init__(self, refusals: list[Refusal]):
+        self.refusals = refusals
+        super().__init__("; ".join(str(r) for r in refusals))
+
+
 def nir_nodes(graph: Graph, weights: dict, dt: float) -> tuple[dict, list, list[tuple[str, str]]]:
-    """(nodes, edges, warnings as (op name, message)) of `graph`; Refusal for what NIR cannot say."""
+    """(nodes, edges, warnings as (op name, message)) of `graph`; Refusals naming every op NIR cannot say."""
     import nir
     import numpy as np
 
-    nodes, edges, warnings = {}, [], []
+    nodes, edges, warnings, refused = {}, [], [], []
     for op in graph.ops():
-        nodes[op.name] = _node(op, graph, weights, dt, warnings)
+        try:
+            nodes[op.name] = _node(op, graph, weights, dt, warnings)
+        except Refusal as refusal:
+            refused.append(refusal)
         edges += [(operand.src, op.name) for operand in op.operands]
+    if refused:
+        raise Refusals(refused)
     _check_delays(graph, warnings)
     read = {operand.src for op in graph.ops() for operand in op.operands}
     outputs = [p for p in graph.populations() if p.name not in read] or graph.populations()[-1:]
