@@ -52,11 +52,15 @@ class Scale(torch.nn.Module):
 def module_ctor(op: Op, prefix: str, helpers: set[str]) -> cst.BaseExpression:
     """The constructor of the module that computes `op` (one time step at a time)."""
     a = op.attrs()
+    own = generated_class(op)
+    if own is not None:
+        helpers.add(own)
+    if own == "InOutLinear":
+        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
+                    b=literal(a["bias"]))
+    if own == "Scale":
+        return expr("Scale({f})", f=literal(a["factor"]))
     if op.kind == "linear":
-        if op.layout == "in_out":
-            helpers.add("InOutLinear")
-            return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                        b=literal(a["bias"]))
         return expr(f"{prefix}Linear({{i}}, {{o}}, bias={{b}})", i=literal(a["in_features"]),
                     o=literal(a["out_features"]), b=literal(a["bias"]))
     if op.kind == "conv2d":
@@ -68,12 +72,18 @@ def module_ctor(op: Op, prefix: str, helpers: set[str]) -> cst.BaseExpression:
         extra = ", divisor_override=1" if op.kind == "sumpool2d" else ""
         return expr(f"{prefix}{cls}({{k}}, stride={{s}}, padding={{p}}{extra})", k=literal(a["kernel_size"]),
                     s=literal(a["stride"]), p=literal(a["padding"]))
-    if op.kind == "scale":
-        helpers.add("Scale")
-        return expr("Scale({f})", f=literal(a["factor"]))
     if op.kind == "flatten":
         return expr(f"{prefix}Flatten()")
     raise ValueError(f"no module for a {op.kind} op ({op.name})")
+
+
+def generated_class(op: Op) -> str | None:
+    """The generated class (in GENERATED) computing `op`, or None where the prefix's torch class does."""
+    if op.kind == "linear" and op.layout == "in_out":
+        return "InOutLinear"
+    if op.kind == "scale":
+        return "Scale"
+    return None
 
 
 def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:

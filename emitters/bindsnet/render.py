@@ -408,8 +408,10 @@ def build_model(device=None):
 
     imports = ["import math", "import torch", "from bindsnet.network import Network",
                "from bindsnet.network.monitors import Monitor"]
-    nodes = ["IFNodes", "Input", "LIFNodes"] + (["Nodes"] if "canonical" in w.helpers else [])
-    imports.append(f"from bindsnet.network.nodes import {', '.join(nodes)}")
+    impls = {op.impl for op in pops}
+    nodes = {"IFNodes": "nodes.IFNodes" in impls, "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
+             "Nodes": "canonical" in w.helpers}
+    imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
     topology = sorted({link.cls for link in graph.links if link.cls != "generated"}
                       | ({"AbstractConnection"} if "graph_connection" in w.helpers else set()))
     if topology:

@@ -6,7 +6,7 @@ same spikes, membranes and gradients:
 
     def step(x, state, *late):            state = (m,); late: RLeaky's recurrent terms
         (m,) = state
-        r = (m - threshold > 0).float()   # the delayed reset, detached (mem_reset)
+        r = (m - threshold > 0).float()   # the delayed reset, detached (mem_reset); not for none
         m = (1 - r) * m                   # zero reset (Leaky)
         u = beta * m + x  (+ late...)     # beta = 1.0 for IF
         u = u - r * threshold             # subtract reset
@@ -40,7 +40,9 @@ def describe(neuron: SnnTorchNeuron) -> str:
 
 def step_body(neuron: SnnTorchNeuron, spike: str) -> list[cst.BaseStatement]:
     th = literal(neuron.threshold)
-    body = stmts("(m,) = state\nr = (m - {th} > 0).float()", th=th)
+    body = stmts("(m,) = state")
+    if neuron.reset != "none":  # every use of r resets; with none, mem_reset changes nothing
+        body += stmts("r = (m - {th} > 0).float()", th=th)
     if neuron.reset == "zero" and not neuron.late_terms:
         body += stmts("m = (1 - r) * m")
     body += stmts("u = {beta} * m + x", beta=literal(float(neuron.decay)))

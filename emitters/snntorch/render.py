@@ -179,10 +179,11 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                               f"({len(graph.populations())} populations); built from the spec, see the header.",
                               init, forward)
 
-    body: list[cst.BaseStatement] = list(stmts(
-        "import math\nimport torch\nimport torch.nn as nn\nimport snntorch as snn\nfrom snntorch import surrogate"))
-    if not needs_math(steps.spikes):
-        body = body[1:]
+    imports = ["import math"] if needs_math(steps.spikes) else []
+    imports += ["import torch", "import torch.nn as nn"]
+    if any(p.impl in ("snn.Leaky", "snn.RLeaky") for p in graph.populations()):
+        imports += ["import snntorch as snn", "from snntorch import surrogate"]
+    body: list[cst.BaseStatement] = stmts("\n".join(imports))
     body += module.constant_stmts(graph)
     body += surrogate_classes(steps.spikes, ns)
     body += steps.statements

@@ -20,12 +20,13 @@ from __future__ import annotations
 import libcst as cst
 
 from ir.graph import Graph
+from ir.neuron import Surrogate
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
 from ..forward import NEURON_CLASS, ForwardWriter, model_module, stage_ops
 from ..neurons import StepFunctions, initial_state
-from ..layers import generated_classes, module_ctor
+from ..layers import generated_class, generated_classes, module_ctor
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
@@ -81,23 +82,29 @@ def simulate(model, x):
 ''')
 
 
-def _surrogate(op: PopulationOp, ns: Namespace, spikes: list) -> cst.BaseExpression:
+def _native_surrogate(s: Surrogate) -> bool:
+    return s.flavor == "spikingjelly" and s.name in patterns.NATIVE_SURROGATES
+
+
+def _surrogate(op: PopulationOp, ns: Namespace, callables: dict[Surrogate, str]) -> cst.BaseExpression:
+    """SpikingJelly's own surrogate, or the generated callable of the exact formula (one per surrogate)."""
     s = op.neuron.surrogate
-    if s.flavor == "spikingjelly" and s.name in patterns.NATIVE_SURROGATES:
+    if _native_surrogate(s):
         return expr("surrogate.{c}(alpha={a})", c=name(patterns.NATIVE_SURROGATES[s.name]), a=literal(float(s.alpha)))
-    spikes.append((s, False))
-    fn = ns.name(f"{s.name}_surrogate", key=("callable", s))
-    return expr("{f}", f=name(fn))
+    if s not in callables:
+        callables[s] = ns.name(f"{s.name}_surrogate", key=("callable", s))
+    return expr("{f}", f=name(callables[s]))
 
 
-def _node_ctor(op: PopulationOp, mode: str, ns: Namespace, spikes: list) -> cst.BaseExpression:
+def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
+               callables: dict[Surrogate, str]) -> cst.BaseExpression:
     n = op.neuron
     args = []
     if n.kind == "lif":
         args += [cst.Arg(literal(n.tau), keyword=name("tau")), cst.Arg(literal(n.decay_input), keyword=name("decay_input"))]
     args += [cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
              cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
-             cst.Arg(_surrogate(op, ns, spikes), keyword=name("surrogate_function")),
+             cst.Arg(_surrogate(op, ns, callables), keyword=name("surrogate_function")),
              cst.Arg(literal(n.detach_reset), keyword=name("detach_reset")),
              cst.Arg(literal(mode), keyword=name("step_mode"))]
     if mode == "m":
@@ -144,7 +151,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     attrs = {op.name: attr_ns.name(op.name, key=op.name) for op in stage_ops(graph)}
     helpers: set[str] = {"aligned"}
     steps = StepFunctions(ns)
-    spikes: list = []
+    callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
     sequential = graph.attrs.container == "nn.Sequential"
 
@@ -156,7 +163,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 fn = steps.name_for(op.neuron, f"{op.name}_step")
                 ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
             else:
-                ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, spikes)
+                ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, callables)
         else:
             ctor = module_ctor(op, "layer.", helpers)
             if sequential:
@@ -164,23 +171,25 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
 
-    body: list[cst.BaseStatement] = list(stmts(
-        "import functools\nimport math\nfrom collections import OrderedDict\nimport torch\nimport torch.nn as nn\n"
-        "from spikingjelly.activation_based import functional, layer, neuron, surrogate"))
-    used_spikes = steps.spikes + spikes
-    if not needs_math(used_spikes):
-        body = [s for s in body if cst.Module([s]).code.strip() != "import math"]
-    if not sequential:
-        body = [s for s in body if "OrderedDict" not in cst.Module([s]).code and "functools" not in cst.Module([s]).code]
+    used_spikes = steps.spikes + [(s, False) for s in callables]
+    stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
+    native = [op for op in graph.populations() if op.impl != "canonical"]
+    submodules = {"functional": True, "layer": any(generated_class(op) is None for op in stateless),
+                  "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate) for op in native)}
+    imports = ["import functools"] if sequential else []
+    imports += ["import math"] if needs_math(used_spikes) else []
+    imports += ["from collections import OrderedDict"] if sequential else []
+    imports += ["import torch", "import torch.nn as nn",
+                "from spikingjelly.activation_based import " + ", ".join(k for k, used in submodules.items() if used)]
+    body: list[cst.BaseStatement] = stmts("\n".join(imports))
     body += module.constant_stmts(graph)
     body += surrogate_classes(used_spikes, ns)
-    for surrogate, strict in spikes:
-        fn = ns.name(f"{surrogate.name}_surrogate", key=("callable", surrogate))
+    for surrogate, fn in callables.items():
         body += stmts(f'''
 def {{fn}}(z):
     """The {surrogate.name} surrogate ({surrogate.flavor}'s formula, alpha={surrogate.alpha!r}); SpikingJelly has none exact."""
     return {{cls}}.apply(z, {{alpha}})
-''', fn=name(fn), cls=name(class_name(ns, surrogate, strict)), alpha=literal(float(surrogate.alpha)))
+''', fn=name(fn), cls=name(class_name(ns, surrogate, False)), alpha=literal(float(surrogate.alpha)))
     body += steps.statements
 
     if sequential:
