@@ -78,8 +78,10 @@ PATTERNS = [
     Pattern("nn.Linear", ("linear",), _torch_layout, "nn.Linear, one time step at a time"),
     Pattern("nn.Conv2d", ("conv2d",), always, "nn.Conv2d, one time step at a time"),
     Pattern("nn.MaxPool2d", ("maxpool2d",), always, "nn.MaxPool2d, one time step at a time"),
-    Pattern("nn.AvgPool2d", ("avgpool2d", "sumpool2d"), always,
-            "nn.AvgPool2d (divisor 1 for a sum), one time step at a time"),
+    Pattern("nn.AvgPool2d", ("avgpool2d",), always,
+            "nn.AvgPool2d computes this average (padding counted, as torch), one time step at a time"),
+    Pattern("nn.AvgPool2d", ("sumpool2d",), always,
+            "nn.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
     Pattern("nn.Flatten", ("flatten",), always, "nn.Flatten"),
 ]
 

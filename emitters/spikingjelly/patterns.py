@@ -33,8 +33,10 @@ PATTERNS = [
     Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time"),
     Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time"),
     Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time"),
-    Pattern("layer.AvgPool2d", ("avgpool2d", "sumpool2d"), always,
-            "layer.AvgPool2d (divisor 1 for a sum), one time step at a time"),
+    Pattern("layer.AvgPool2d", ("avgpool2d",), always,
+            "layer.AvgPool2d computes this average (padding counted, as torch), one time step at a time"),
+    Pattern("layer.AvgPool2d", ("sumpool2d",), always,
+            "layer.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
     Pattern("layer.Flatten", ("flatten",), always, "layer.Flatten"),
 ]
 
