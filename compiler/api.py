@@ -5,6 +5,7 @@
     result.source       # the generated module, as `snnc` writes it
     result.ir           # the IR after the passes, in its text form (result.graph: the ir.Graph itself)
     result.warnings     # the diagnostics the CLI prints as warnings
+    module = result.load()  # the generated module, imported (needs torch and the target's simulator)
 
 `spec` is a path, a JSON string or a dict. A bad spec raises CompileError, whose
 `.diagnostics` are the CLI's (`str(error)` renders them with file, line and column).
@@ -13,7 +14,9 @@
 from __future__ import annotations
 
 import json
+import linecache
 import os
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +31,18 @@ class Result:
     target: str
     pipeline: list[str]
     warnings: list = field(default_factory=list)  # compiler.diagnostics.Diagnostic
+
+    def load(self) -> types.ModuleType:
+        """The generated module, imported as a fresh module (nothing written to disk): `build_model`,
+        `run`, `load_weights`, ... as `docs/module.md` describes. Tracebacks show its source lines.
+        Each call gives a new module object; importing runs the generated imports (torch, the simulator)."""
+        name = f"snnc_{self.graph.attrs.model_name}_{self.target}"
+        module = types.ModuleType(name if name.isidentifier() else f"snnc_model_{self.target}")
+        filename = f"<snnc {self.target} module of {self.graph.attrs.spec_file or 'a spec'}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        module.__file__ = filename
+        exec(compile(self.source, filename, "exec"), module.__dict__)
+        return module
 
 
 def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, passes: str | None = None) -> Result:

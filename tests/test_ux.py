@@ -87,6 +87,25 @@ def test_compile_spec_raises_the_clis_diagnostics():
         compile_spec(C1, passes="bogus")
 
 
+def test_load_imports_the_generated_module_without_writing_it(tmp_path, monkeypatch):
+    import torch
+
+    from compiler import compile_spec
+
+    monkeypatch.chdir(tmp_path)
+    result = compile_spec(C1, target="spikingjelly")
+    first, second = result.load(), result.load()
+    assert first is not second and first.TARGET == "spikingjelly" and list(tmp_path.iterdir()) == []
+    out = first.run(first.build_model(), torch.zeros(2, 1, 784))
+    assert set(out) == set(first.POPULATIONS)
+    with pytest.raises(ValueError) as caught:  # a traceback through generated code shows its lines
+        first.run(first.build_model(), torch.zeros(2, 1, 5))
+    import traceback
+
+    text = "".join(traceback.format_tb(caught.value.__traceback__))
+    assert "<snnc spikingjelly module of C1.json>" in text and "raise ValueError(" in text
+
+
 def test_the_api_imports_no_torch():
     code = "import sys, compiler; compiler.compile_spec(sys.argv[1]); print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code, str(C1)], capture_output=True, text=True, cwd=ROOT,
