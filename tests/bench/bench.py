@@ -10,6 +10,10 @@ Sections:
              784-256-10 MLP (T=100, B=32), the snnTorch tutorial CSNN and a SpikingJelly conv
              Sequential (T=25, B=16), an RLeaky loop; spikes compared
   exactness  what exact projections cost: one step at a time vs the whole [T*B] batch
+  invariance on this machine: which projection shapes give the same bits one step at a time (as
+             every generated module computes them) and over all T*B rows at once (as SpikingJelly's
+             multi-step layers do), per batch size and thread count: where a simulator's own
+             multi-step idiom can be expected to equal the generated modules here, and where not
   training   one training step (forward, backward, Adam) of the generated snnTorch and SpikingJelly
              modules vs the snnTorch tutorial loop and SpikingJelly's multi-step Sequential
   nir        one NIR file (Affine 16-24, LIF, Affine 24-4, LIF; tau = dt/(1-0.8), r = tau/dt, dt = 1e-4)
@@ -32,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as c  # noqa: E402
 
-SECTIONS = ("compile", "inference", "exactness", "training", "nir")
+SECTIONS = ("compile", "inference", "exactness", "invariance", "training", "nir")
 
 
 def section(title: str) -> None:
@@ -208,6 +212,48 @@ def bench_exactness(repeats: int, quick: bool) -> None:
               f"  {torch.equal(per(), whole())}", flush=True)
 
 
+def bench_invariance(quick: bool) -> None:
+    import torch
+    import torch.nn.functional as F
+
+    def aligned(t):
+        return t if t.data_ptr() % 64 == 0 else t.clone()
+
+    section("batch invariance here: per-step products (aligned, as generated) == the [T*B] product?")
+    batches = (1, 4, 16, 32)
+    linears = ((784, 256), (256, 10), (64, 128), (128, 10), (100, 64), (8, 6))
+    convs = ((1, 12, 28, (5, 5), 0), (12, 64, 12, (5, 5), 0), (2, 6, 16, (3, 5), (1, 2)), (6, 8, 8, (3, 3), 1))
+    T = 4 if quick else 8
+    threads = torch.get_num_threads()
+    gen = torch.Generator().manual_seed(0)
+    for n in sorted({1, 2, threads}):
+        torch.set_num_threads(n)
+        print(f"threads {n}: {'shape':<40}" + "".join(f"{f'B={b}':>7}" for b in batches))
+        for n_in, n_out in linears:
+            w, b = torch.randn(n_out, n_in, generator=gen) * 0.05, torch.randn(n_out, generator=gen) * 0.1
+            row = []
+            for batch in batches:
+                x = (torch.rand(T, batch, n_in, generator=gen) < 0.3).float()
+                per = torch.stack([F.linear(aligned(x[t]), w, b) for t in range(T)])
+                row.append("=" if torch.equal(per, F.linear(x, w, b)) else "differ")
+            print(f"{'':11}{f'linear {n_in}->{n_out}':<40}" + "".join(f"{r:>7}" for r in row))
+        for c_in, c_out, size, kernel, pad in convs:
+            w = torch.randn(c_out, c_in, *kernel, generator=gen) * 0.1
+            b = torch.randn(c_out, generator=gen) * 0.1
+            row = []
+            for batch in batches:
+                x = (torch.rand(T, batch, c_in, size, size, generator=gen) < 0.3).float()
+                per = torch.stack([F.conv2d(aligned(x[t]), w, b, padding=pad) for t in range(T)])
+                whole = F.conv2d(x.flatten(0, 1), w, b, padding=pad).unflatten(0, (T, batch))
+                row.append("=" if torch.equal(per, whole) else "differ")
+            label = f"conv {c_in}->{c_out} {kernel[0]}x{kernel[1]} on {size}x{size}"
+            print(f"{'':11}{label:<40}" + "".join(f"{r:>7}" for r in row))
+    torch.set_num_threads(threads)
+    print("'=': SpikingJelly's multi-step layers and snnTorch's batched idioms compute these shapes with the same "
+          "bits as snnc's modules on this machine at this thread count; 'differ': they do not, so a spike can "
+          "differ where rounding decides it (snnc's modules still agree with each other everywhere)")
+
+
 # -- training --------------------------------------------------------------------------------------------------
 
 
@@ -342,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_inference(tmp, repeats, args.quick)
         if "exactness" in wanted:
             bench_exactness(repeats, args.quick)
+        if "invariance" in wanted:
+            bench_invariance(args.quick)
         if "training" in wanted:
             bench_training(tmp, repeats, args.quick)
         if "nir" in wanted:
