@@ -122,7 +122,7 @@ def graph_spec(seed: int) -> tuple[dict, set[str]]:
         conns.append((pops[-1], back))
         conns.append((back, rng.choice([pops[0]] + [n for n in stateless if n.startswith(("fc", "sc"))])))
         features.add("long-loop")
-    if stateless and rng.random() < 0.1:  # stateless -> stateless feedback: maybe a cycle without a neuron
+    if stateless and rng.random() < 0.25:  # stateless -> stateless feedback: maybe a cycle without a neuron
         source, target = rng.choice(stateless), rng.choice(stateless)
         if (source, target) not in conns:
             conns.append((source, target))
