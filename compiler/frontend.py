@@ -21,7 +21,7 @@ from ir import Graph, Loc, ModelAttrs, verify
 from ir.floats import f32
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
-from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse
+from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 from .topology import build_graph
 from .validate import validate
 from .vocabulary import SIMULATORS, VOCABULARY_KEYS, normalize_simulator, vocabulary_of
@@ -81,7 +81,8 @@ def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendR
         raise CompileError([source.diagnostic("/dt", dt_problem)])
     attrs = _attrs(spec, filename, raw, target)
     graph = verify(build_graph(spec, attrs, source), "frontend")
-    warnings = merge_repeats(_warnings(spec, source) + _graph_warnings(graph, source), layer_pointers(graph))
+    warnings = merge_repeats(_warnings(spec, source) + _graph_warnings(graph, source) + _late_bias(graph, spec, source),
+                             layer_pointers(graph))
     return FrontendResult(graph, warnings, spec, source)
 
 
@@ -171,6 +172,28 @@ def _graph_warnings(graph: Graph, source: SourceText) -> list[Diagnostic]:
                 f"snnTorch's sigmoid surrogate computes exp(-slope*z) and gives NaN gradients wherever "
                 f"v - threshold < {-88.7 / s.alpha:.3g} (slope {s.alpha!r}); trained with it, such neurons poison "
                 "the weights: consider atan or fast_sigmoid"), "warning"))
+    return out
+
+
+def _late_bias(graph: Graph, spec: dict, source: SourceText) -> list[Diagnostic]:
+    """A feedback connection from a layer with a bias into a population delays that layer's output, bias
+    included: the population gets the bias one step late (none at the first step). snn.RLeaky, and a spec
+    that lists the layer before the population (the feedback then carries the population's spikes), add it
+    at every step; the spikes then differ from the first step on, so say which order the spec has."""
+    out = []
+    listed = {(c["source"], c["target"]): i for i, c in enumerate(spec.get("connections", ()))}
+    for pop in graph.populations():
+        for operand in pop.operands:
+            src = graph.op(operand.src)
+            if not operand.delay or src.stateful or src.kind == "input" or src.keeps_zero():
+                continue
+            where = listed.get((src.name, pop.name))
+            loc = Loc(pointer_join("/connections", where)) if where is not None else src.loc
+            out.append(_at(source, loc, (
+                f"the feedback connection {src.name} -> {pop.name} carries {src.name}'s output one step late, bias "
+                f"included: {pop.name} gets the bias one step late (none at the first step); list {src.name} before "
+                f"{pop.name} and connect {pop.name} -> {src.name} to have it at every step, as snn.RLeaky computes"),
+                "warning"))
     return out
 
 

@@ -2,10 +2,14 @@
 
 Import: graphs written by snnTorch's and SpikingJelly's exporters (an MLP, a recurrent
 RLeaky net, conv nets) become specs whose three targets agree 100 %, and equal the
-original snnTorch network and snnTorch's own importer spike for spike. Export: a
-zero-reset spec read back by snnTorch's importer gives snnc's spikes; export then
-import is exact for every family. What NIR cannot say is refused, broken files get
-one-line errors and nothing is written.
+original snnTorch network spike for spike when it follows the recipe (per-neuron beta
+and threshold, zero reset without reset_delay, one unbatched sample), and snnTorch's
+own importer where it reads the file (not its own RLeaky files); snnTorch's default
+subtract reset cannot be told from a zero reset in the file, and import-nir says so.
+Export: a zero-reset spec read back by snnTorch's importer gives snnc's spikes; a
+recurrent population is written as an RLeaky sub-graph that snnTorch's and
+SpikingJelly's importers run; export then import is exact for every family. What NIR
+cannot say is refused, broken files get one-line errors and nothing is written.
 """
 
 from __future__ import annotations
@@ -83,6 +87,25 @@ def agreement(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a == b).float().mean()) * 100
 
 
+def run_importer(simulator: str, path: Path, x: torch.Tensor) -> torch.Tensor:
+    """The output spikes of snnTorch's or SpikingJelly's `import_from_nir` model of the file at `path`, run one step
+    at a time with its returned state passed back (both return nirtorch's (output, state) GraphModule)."""
+    if simulator == "snntorch":
+        from snntorch.import_nir import import_from_nir
+
+        model = import_from_nir(nir.read(path))
+    else:
+        from spikingjelly.activation_based.nir_exchange import import_from_nir
+
+        model = import_from_nir(nir.read(path), dt=1e-4)
+    out, state = [], None
+    with torch.no_grad():
+        for t in range(x.shape[0]):
+            y, state = model(x[t], state)
+            out.append(y)
+    return torch.stack(out)
+
+
 # --- import: graphs from the simulators' own exporters ---------------------------------------------------------
 
 
@@ -94,6 +117,10 @@ def _leaky(n, **kw):
 
 
 def test_snntorch_mlp_equals_the_original_and_snntorchs_importer(tmp_path):
+    """The recipe: every snn.Leaky with per-neuron beta and threshold tensors (the layer's shape),
+    reset_mechanism='zero', reset_delay=False; export_to_nir with one unbatched sample (for conv nets,
+    torch.nn.Flatten(0), see the conv test). Imported, the three targets equal the original network and snnTorch's
+    own importer spike for spike (100 %)."""
     from snntorch.export_nir import export_to_nir
     from snntorch.import_nir import import_from_nir
 
@@ -110,11 +137,21 @@ def test_snntorch_mlp_equals_the_original_and_snntorchs_importer(tmp_path):
 
 
 def test_snntorch_rleaky_equals_the_original(tmp_path):
-    """snnTorch's exporter writes RLeaky as a LIF <-> Affine cycle in a sub-graph; snnc cuts it on the edge out
-    of the LIF and adds the recurrent term after the charge, as RLeaky does (its bias enters at t = 0)."""
+    """snnTorch's exporter builds RLeaky as a sub-graph (input -> lif <-> w_rec, lif -> output), which nirtorch 2.6
+    inlines into the top level as nodes '1.lif' and '1.w_rec'. snnc cuts the cycle on the edge out of the LIF and
+    adds the recurrent term after the charge, as RLeaky does (its bias enters at t = 0): equal to the original.
+
+    snnTorch's own importer cannot read this file: it wraps the top-level LIF <-> Affine cycle into a sub-graph
+    node (its input wired into w_rec, not the LIF), puts it after the nodes that the file sorts by name
+    ('0', 'input', 'output', '1'), and nirtorch, meeting the sub-graph before '0' feeds it, builds it once, defers
+    it, and builds the already built GraphModule again: "'GraphModule' object has no attribute 'items'".
+    SpikingJelly's importer reads it with nirtorch, which delays the edge w_rec -> lif (the recurrent Affine's
+    output from the previous step, zeros first): w_rec's bias is missing at t = 0, so it differs (figure printed)."""
     import snntorch as snn
     from snntorch.export_nir import export_to_nir
+    from snntorch.import_nir import import_from_nir
 
+    torch.manual_seed(0)  # the biases keep torch's initialisation: the figure should not depend on test order
     rleaky = snn.RLeaky(beta=torch.full((12,), 0.9), threshold=torch.ones(12), linear_features=12, init_hidden=True,
                         reset_mechanism="zero", reset_delay=False, output=True)
     net = boosted(torch.nn.Sequential(torch.nn.Linear(8, 12), rleaky), 2.0)
@@ -129,6 +166,69 @@ def test_snntorch_rleaky_equals_the_original(tmp_path):
     ours = run_targets(spec, w, x, tmp_path)[last_population(spec)]
     assert 0.05 < ours.mean() < 0.95
     assert torch.equal(ours, run_stateful(net, x))
+    assert {"1.lif", "1.w_rec"} <= set(nir.read(path).nodes)
+    with pytest.raises(AttributeError, match="'GraphModule' object has no attribute 'items'"):
+        import_from_nir(nir.read(path))
+    figure = agreement(run_importer("spikingjelly", path, x), ours)
+    print(f"\nsnnTorch's RLeaky file: SpikingJelly's importer vs the original: {figure:.2f} % of output spikes equal")
+    assert figure < 100.0
+
+
+def _default_leaky(n, **kw):
+    import snntorch as snn
+
+    return snn.Leaky(beta=torch.full(n, 0.8), threshold=torch.ones(n), init_hidden=True, **kw)
+
+
+def test_snntorchs_exporter_needs_per_neuron_beta_and_threshold_and_an_unbatched_sample():
+    """The recipe's reasons (snnTorch 1.0.0, nirtorch 2.6): the tutorial's snn.Leaky(beta=0.9) gives a LIF of
+    shape [] that fails nir's type inference; a per-neuron beta with a scalar threshold (or the reverse) fails
+    'All parameters must have the same shape'; a batched sample leaks its batch axis into the Input node and
+    fails type inference. Per-neuron tensors for both, and one unbatched sample, export."""
+    import snntorch as snn
+    from snntorch.export_nir import export_to_nir
+
+    def net(**kw):
+        return torch.nn.Sequential(torch.nn.Linear(8, 4), snn.Leaky(init_hidden=True, output=True, **kw))
+
+    with pytest.raises(ValueError, match="Type inference error"):
+        export_to_nir(net(beta=0.9), torch.randn(8))
+    with pytest.raises(AssertionError, match="All parameters must have the same shape"):
+        export_to_nir(net(beta=torch.full((4,), 0.9)), torch.randn(8))
+    with pytest.raises(ValueError, match="Type inference error"):
+        export_to_nir(net(beta=torch.full((4,), 0.9), threshold=torch.ones(4)), torch.randn(1, 8))
+    graph = export_to_nir(net(beta=torch.full((4,), 0.9), threshold=torch.ones(4)), torch.randn(8))
+    assert graph.metadata == {}  # and no reset mechanism anywhere: every Leaky is LIF(v_reset=0)
+
+
+def test_snntorch_default_reset_imports_as_snntorchs_importer_reads_it(tmp_path, capsys):
+    """snnTorch's defaults (reset_mechanism 'subtract', reset_delay True) export without complaint as the same
+    LIF(v_reset=0) that a zero reset gives, and no metadata: import-nir warns, naming the nodes, and reads a reset
+    to 0 at the spike, as snnTorch's own importer does. The targets equal snnTorch's importer 100 %, the original
+    network less (figure printed)."""
+    from snntorch.export_nir import export_to_nir
+
+    torch.manual_seed(0)  # the biases keep torch's initialisation: the figure should not depend on test order
+    net = boosted(torch.nn.Sequential(torch.nn.Linear(16, 24), _default_leaky((24,)), torch.nn.Linear(24, 4),
+                                      _default_leaky((4,), output=True)), 3.0)
+    path = tmp_path / "default.nir"
+    nir.write(path, export_to_nir(net, torch.randn(16)))
+    spec = tmp_path / "default.json"
+    assert snnc(["import-nir", str(path), "-o", str(spec)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
+    assert warnings == [f"{path}: warning: nodes '1', '3' (LIF): written as snnTorch's exporter writes every "
+                        "snn.Leaky (float32, r = tau/dt, v_reset 0), which records no reset mechanism: read as a reset "
+                        "to v_reset (0) at the spike, as snnTorch's own importer reads it; a source network with "
+                        "snnTorch's default reset_mechanism='subtract' (or reset_delay=True in an snn.RLeaky) will not "
+                        "equal the imported model"], warnings
+    spec, w = import_nir(path, tmp_path)
+    x = spikes(16)
+    ours = run_targets(spec, w, x, tmp_path)[last_population(spec)]
+    assert 0.05 < ours.mean() < 0.95
+    assert torch.equal(ours, run_importer("snntorch", path, x))
+    figure = agreement(ours, run_stateful(net, x))
+    print(f"\nsnnTorch defaults (subtract reset): imported vs the original network: {figure:.2f} % of output spikes")
+    assert figure < 100.0
 
 
 def test_snntorch_conv_net_equals_the_original(tmp_path):
@@ -308,6 +408,111 @@ def test_export_then_import_without_metadata_is_exact(spec_dict, shape, tmp_path
     got = run_targets(back, w2, x, tmp_path)
     for key in expected:  # NIR nodes carry the ops' names, so the populations keep theirs
         assert torch.equal(got[key], expected[key]), key
+
+
+VALID = Path(__file__).parent / "valid"
+
+
+def _zero_reset(name: str) -> dict:
+    spec = json.loads((VALID / name).read_text())
+    for layer in spec["layers"]:
+        if layer["type"] == "LIFNode":
+            layer.update(reset_mechanism="zero", reset_delay=False)
+    return {**spec, "time_steps": T}
+
+
+@pytest.mark.parametrize("bias", ("zero", "random"))
+def test_recurrent_populations_run_in_snntorchs_and_spikingjellys_importers(bias, tmp_path):
+    """A population with one feedback linear (tests/valid/recurrent_rleaky.json: fc1, rec, h with h -> rec, the
+    snn.RLeaky order) is written as snnTorch's exporter builds an RLeaky: a sub-graph node 'h' holding
+    input -> h <-> rec, h -> output, with the file's nodes kept in graph order (nir.write alone sorts them by name,
+    and nirtorch cannot run a sub-graph node met before the nodes feeding it). Both importers then read it.
+
+    Both run it with nirtorch, which delays the edge rec -> h (rec's output from the previous step, bias included,
+    zeros first) where snnc and snn.RLeaky delay h -> rec (h's spikes; rec's bias reaches h at every step, t = 0
+    included). Not the reset order, not the threshold: with rec's bias zero both importers give snnc's spikes
+    exactly; with a bias they give exactly the spikes of the spec that lists rec after h
+    (tests/valid/recurrent_feedback_after_the_layer.json, whose feedback edge is rec -> h), and differ from
+    snnc's RLeaky-order model from the first spike the missing bias changes (figure printed)."""
+    rleaky, after = _zero_reset("recurrent_rleaky.json"), _zero_reset("recurrent_feedback_after_the_layer.json")
+    path, module, w = compile_with_weights(rleaky, tmp_path)
+    if bias == "zero":
+        w["rec.bias"] = torch.zeros_like(w["rec.bias"])
+        torch.save(w, tmp_path / "w.pt")
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    graph = nir.read(out)
+    assert list(graph.nodes) == ["input", "fc1", "h", "fc2", "out", "output"]
+    assert isinstance(graph.nodes["h"], nir.NIRGraph) and set(graph.nodes["h"].nodes) == {"input", "h", "rec", "output"}
+    x = spikes(8, p=0.4)
+    ours = module.run(module.load_weights(module.build_model(), w), x)["out"]
+    late_module = specs.module(after, "snntorch", tmp_path)
+    late = late_module.run(late_module.load_weights(late_module.build_model(), w), x)["out"]
+    assert 0.05 < ours.mean() < 0.95
+    theirs = {simulator: run_importer(simulator, out, x) for simulator in ("snntorch", "spikingjelly")}
+    if bias == "zero":
+        assert torch.equal(ours, late)
+        for simulator, got in theirs.items():
+            assert torch.equal(got, ours), simulator
+        return
+    figure = agreement(ours, late)
+    print(f"\nrec's bias one step late (both importers) vs snnc's RLeaky order: {figure:.2f} % of output spikes equal")
+    assert figure < 100.0
+    for simulator, got in theirs.items():
+        assert torch.equal(got, late), simulator
+    path, _, _ = compile_with_weights(after, tmp_path)  # the same weight keys; exported, the importers agree
+    torch.save(w, tmp_path / "w.pt")
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    for simulator in theirs:
+        assert torch.equal(run_importer(simulator, out, x), late), simulator
+
+
+def test_export_names_where_snntorchs_and_spikingjellys_importers_differ(tmp_path, capsys):
+    """The two orders of a biased recurrent linear each get an export warning saying which readers differ."""
+    for name, words in (("recurrent_rleaky.json", "warning: layers/1: NIR export: snnTorch's and SpikingJelly's "
+                                                  "importers (nirtorch) delay rec -> h rather than h -> rec: rec's "
+                                                  "bias reaches h one step late there (zero at the first step)"),
+                        ("recurrent_feedback_after_the_layer.json", "(snnTorch's and SpikingJelly's importers "
+                                                                    "delay the edge into the neuron, as this model "
+                                                                    "does, and agree)")):
+        path, _, _ = compile_with_weights(_zero_reset(name), tmp_path)
+        out = tmp_path / "m.nir"
+        assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out)]) == 0
+        err = capsys.readouterr().err
+        assert words in err, err
+
+
+def test_import_warns_where_snnc_metadata_says_the_source_reset_otherwise(tmp_path, capsys):
+    """A file snnc wrote but someone edited is read by NIR semantics (a reset to 0 at the spike); where its snnc
+    metadata says a layer reset otherwise, import-nir names the node and says what differs."""
+    spec = _zero_reset("recurrent_rleaky.json")
+    for layer in spec["layers"]:
+        if layer["type"] == "LIFNode":
+            layer["reset_delay"] = True  # h: an RLeaky (feedback); out: a Leaky
+    path, _, _ = compile_with_weights(spec, tmp_path)
+    out = tmp_path / "m.nir"
+    assert snnc([str(path), "--emit", "nir", "--weights", str(tmp_path / "w.pt"), "-o", str(out), "-q"]) == 0
+    graph = nir.read(out)
+    graph.nodes["out"].v_threshold = graph.nodes["out"].v_threshold * np.float32(2)  # edited after snnc wrote it
+    nir.write(out, graph)
+    assert snnc(["import-nir", str(out), "-o", str(tmp_path / "back.json")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{out}: warning: the graph's snnc metadata no longer matches its nodes (edited after snnc wrote it?); "
+        "reading it by NIR semantics instead",
+        f"{out}: warning: node 'h.h' (LIF): snnc's metadata says its source layer h used reset_delay=True with "
+        "feedback (snn.RLeaky), which zeroes the step after a spike, input included; NIR cannot say that, so the "
+        "imported model resets to v_reset (0) at the spike and will not equal the source model",
+        f"{out}: warning: node 'out' (LIF): snnc's metadata says its source layer out used reset_delay=True, which "
+        "NIR cannot say: the imported model resets to v_reset (0) at the spike; its spikes equal the source's, but "
+        "its membrane after a spike is 0 where the source's still holds the value that fired"], warnings
+    graph.metadata["snnc.spec"] = graph.metadata["snnc.spec"].replace('"reset_mechanism": "zero"',
+                                                                      '"reset_mechanism": "subtract"', 1)
+    nir.write(out, graph)
+    assert snnc(["import-nir", str(out), "-o", str(tmp_path / "back.json")]) == 0
+    err = capsys.readouterr().err
+    assert (f"{out}: warning: node 'h.h' (LIF): snnc's metadata says its source layer h reset by subtracting the "
+            "threshold (reset_mechanism 'subtract'); NIR cannot say that") in err, err
 
 
 def test_export_is_deterministic(tmp_path):

@@ -203,6 +203,34 @@ def test_a_population_that_feeds_nothing_before_the_last_layer_is_named():
     assert not _warnings({**forgotten, "connections": [{"source": "h", "target": "fc2"}]})
 
 
+def test_a_biased_layer_fed_back_into_a_population_is_named():
+    """fc_in, hidden, fc_rec with the feedback fc_rec -> hidden delays fc_rec's output, bias included: hidden gets
+    the bias one step late (none at the first step). fc_in, fc_rec, hidden with hidden -> fc_rec delays the spikes
+    instead, and the bias enters at every step, as snn.RLeaky computes. The warning is at the connection."""
+    from compiler.frontend import load_spec
+
+    root = Path(__file__).resolve().parent / "valid"
+    (warning,) = [w for w in load_spec(root / "recurrent_feedback_after_the_layer.json").warnings
+                  if "feedback connection" in w.message]
+    assert warning.headline().endswith(
+        "recurrent_feedback_after_the_layer.json:40:5: warning: connections/1: the feedback connection rec -> h "
+        "carries rec's output one step late, bias included: h gets the bias one step late (none at the first step); "
+        "list rec before h and connect h -> rec to have it at every step, as snn.RLeaky computes"), warning.headline()
+    assert not [w for w in load_spec(root / "recurrent_rleaky.json").warnings if "feedback connection" in w.message]
+    spec = json.loads((root / "recurrent_feedback_after_the_layer.json").read_text())
+    spec["layers"][2]["bias"] = False  # no bias, nothing arrives late
+    assert not [w for w in _warnings(spec) if "feedback connection" in w]
+
+
+def test_no_shipped_spec_feeds_a_bias_back_by_accident():
+    from compiler.frontend import load_spec
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "specs").glob("*.json")) + sorted((root / "tests" / "valid").glob("*.json"))
+    flagged = {p.name for p in paths if any("feedback connection" in w.message for w in load_spec(p).warnings)}
+    assert flagged == {"recurrent_feedback_after_the_layer.json"}  # on purpose: the other order
+
+
 def test_no_shipped_spec_has_a_population_that_feeds_nothing():
     from compiler.frontend import load_spec
 

@@ -39,6 +39,18 @@ bit. It refuses what NIR cannot say (subtract and soft resets, no reset, max
 pooling) and warns, naming the layer and the parameter, where NIR readers will
 differ (`>=` ties, delayed reset, refractory periods). Every export carries the
 spec in its metadata, so snnc re-imports its own files exactly.
+
+A population with one feedback linear (snnTorch's RLeaky shape) is written as a
+sub-graph node named after it (input -> neuron <-> linear, neuron -> output), and
+the file keeps its nodes in graph order: snnTorch's and SpikingJelly's importers
+(both nirtorch) then run it. nirtorch delays the edge into the neuron (the
+linear's output, bias included, zeros first) where snnc and snn.RLeaky delay the
+spikes, so a biased recurrent linear in RLeaky order gets an export warning.
+
+Import warns, naming the nodes, where the source model reset in a way NIR cannot
+say: from snnc's metadata when an edited file is read by NIR semantics, else for
+LIF nodes written as snnTorch's exporter writes every snn.Leaky (it records no
+reset mechanism, so a default subtract-reset network cannot be told apart).
 """
 
 DEFAULT_DT = 1e-4  # what snnTorch's and SpikingJelly's exporters assume

@@ -19,8 +19,6 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
     """The NIR file of `graph` (the IR after the passes) with the weights in `weights_path`;
     raises WeightFileError (the weights) or exporter.Refusals (every op NIR cannot say)."""
     _need_nir()
-    import nir
-
     from .exporter import export_graph
     from .metadata import metadata
     from compiler.weightfile import load
@@ -28,9 +26,25 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
     weights = load(weights_path, graph.weight_shapes())
     meta = metadata(spec_text, list(graph.pipeline), dt, graph.attrs.model_name)
     nir_graph, warnings = export_graph(graph, weights, dt, meta)
-    buf = io.BytesIO()
-    nir.write(buf, nir_graph)
-    return buf.getvalue(), warnings
+    return write_bytes(nir_graph), warnings
+
+
+def write_bytes(nir_graph) -> bytes:
+    """`nir.write` with the HDF5 groups keeping their creation order: readers then see the nodes in graph
+    order (nir.write alone stores them by name, and nirtorch, which snnTorch's and SpikingJelly's importers
+    use, cannot run a sub-graph node that comes before the nodes feeding it)."""
+    import h5py
+    import nir
+
+    config = h5py.get_config()
+    before = config.track_order
+    config.track_order = True
+    try:
+        buf = io.BytesIO()
+        nir.write(buf, nir_graph)
+    finally:
+        config.track_order = before
+    return buf.getvalue()
 
 
 def check_dt(dt: float) -> float:

@@ -14,6 +14,8 @@ formula returns the family's parameter bit for bit:
 
 What NIR cannot say is refused (subtract/soft/no reset, max pooling); what NIR
 readers will run differently gets a warning naming the layer and the parameter.
+A population whose one feedback loop is a linear layer (`recurrent_pairs`) is
+written as a sub-graph, as snnTorch's exporter builds an RLeaky.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Refusals(Exception):
         super().__init__("; ".join(str(r) for r in refusals))
 
 
-def nir_nodes(graph: Graph, weights: dict, dt: float) -> tuple[dict, list, list[tuple[str, str]]]:
+def nir_nodes(graph: Graph, weights: dict, dt: float, nest: bool = True) -> tuple[dict, list, list[tuple[str, str]]]:
     """(nodes, edges, warnings as (op name, message)) of `graph`; Refusals naming every op NIR cannot say."""
     import nir
     import numpy as np
@@ -46,6 +48,7 @@ def nir_nodes(graph: Graph, weights: dict, dt: float) -> tuple[dict, list, list[
     if refused:
         raise Refusals(refused)
     _check_delays(graph, warnings)
+    _check_nirtorch(graph, warnings)
     read = {operand.src for op in graph.ops() for operand in op.operands}
     outputs = [p for p in graph.populations() if p.name not in read] or graph.populations()[-1:]
     for pop in outputs:
@@ -54,7 +57,66 @@ def nir_nodes(graph: Graph, weights: dict, dt: float) -> tuple[dict, list, list[
             out += "_"
         nodes[out] = nir.Output(output_type={"output": np.array(pop.shape)})
         edges.append((pop.name, out))
+    if nest:
+        nodes, edges = _nest_recurrent(graph, nodes, edges)
     return nodes, edges, warnings
+
+
+def recurrent_pairs(graph: Graph) -> list[tuple[PopulationOp, LinearOp]]:
+    """(population, linear) for each population whose one feedback loop is a linear layer that reads only it
+    and feeds only it: snnTorch's `RLeaky` shape, which NIR writers put in a sub-graph of its own."""
+    pairs = []
+    for pop in graph.populations():
+        loops = []
+        for operand in pop.operands:
+            op = graph.op(operand.src)
+            if (isinstance(op, LinearOp) and [o.src for o in op.operands] == [pop.name]
+                    and [u.name for u in graph.users(op.name)] == [pop.name]
+                    and sum(o.src == op.name for o in pop.operands) == 1):
+                loops.append(op)
+        if len(loops) == 1:
+            pairs.append((pop, loops[0]))
+    return pairs
+
+
+def _nest_recurrent(graph: Graph, nodes: dict, edges: list) -> tuple[dict, list]:
+    """Each `recurrent_pairs` population and its feedback linear as one sub-graph node named after the
+    population, laid out as snnTorch's exporter writes an RLeaky (input -> neuron <-> linear, neuron ->
+    output), so that nirtorch-based readers (snnTorch's and SpikingJelly's importers) run it."""
+    import nir
+    import numpy as np
+
+    pairs = {pop.name: lin.name for pop, lin in recurrent_pairs(graph)}
+    if not pairs:
+        return nodes, edges
+    inner = {lin: pop for pop, lin in pairs.items()}
+    out_nodes, out_edges = {}, []
+    for name, node in nodes.items():
+        if name in inner:
+            continue
+        if name in pairs:
+            lin = pairs[name]
+            shape = np.array(graph.op(name).shape)
+            sub_in, sub_out = "input", "output"
+            while sub_in in (name, lin):
+                sub_in += "_"
+            while sub_out in (name, lin):
+                sub_out += "_"
+            sub_edges = []
+            for s, d in edges:
+                if d == name:
+                    edge = (lin if s == lin else sub_in, name)
+                    if edge not in sub_edges:
+                        sub_edges.append(edge)
+            node = nir.NIRGraph(nodes={sub_in: nir.Input(input_type={"input": shape}), name: node,
+                                       lin: nodes[lin], sub_out: nir.Output(output_type={"output": shape})},
+                                edges=[*sub_edges, (name, lin), (name, sub_out)], type_check=False)
+        out_nodes[name] = node
+    for s, d in edges:
+        if s in inner or (d in pairs and s == pairs[d]) or d in inner:
+            continue
+        out_edges.append((s, d))
+    return out_nodes, out_edges
 
 
 def export_graph(graph: Graph, weights: dict, dt: float, metadata: dict[str, str]):
@@ -118,7 +180,11 @@ def _neuron(op: PopulationOp, dt: float, warnings: list):
         if n.reset != "zero":
             raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "
                                    "value, v_reset); only reset_mechanism 'zero' can be exported")
-        if n.reset_delay:
+        if n.reset_delay and n.late_terms:
+            warnings.append((op.name, "reset_delay=True with feedback (snn.RLeaky) zeroes the whole step after a "
+                                      "spike, its input included; NIR readers reset at the spike and keep that "
+                                      "input, so their spikes differ (re-importing with snnc's metadata stays exact)"))
+        elif n.reset_delay:
             warnings.append((op.name, "reset_delay=True: the spikes are the same, but NIR readers report the "
                                       "membrane after the reset, not before it"))
         if n.kind == "if" or n.beta == 1.0:  # beta 1: 1.0*m + x is m + x exactly, an IF
@@ -209,10 +275,27 @@ def _check_delays(graph: Graph, warnings: list) -> None:
                                 "other steps, so a reader's spikes differ from snnc's at every step (re-importing "
                                 "with snnc's metadata stays exact)"))
         return
+    nirtorch_like = {lin.name for pop, lin in recurrent_pairs(graph)
+                     if next(o for o in pop.operands if o.src == lin.name).delay}
     for name in sorted(n for n, k in shift.items() if k and not graph.op(n).keeps_zero()):
-        warnings.append((name, f"NIR readers delay the edges out of a cycle's neurons, which moves {name} "
-                               f"{abs(shift[name])} step(s); {name} does not map zeros to zeros (a bias), so a "
-                               "reader's first step(s) differ from snnc's"))
+        same = (" (snnTorch's and SpikingJelly's importers delay the edge into the neuron, as this model does, and "
+                "agree)") if name in nirtorch_like else ""
+        warnings.append((name, f"NIR readers that delay the edges out of a cycle's neurons (snnc's import without "
+                               f"this metadata) move {name} {abs(shift[name])} step(s); {name} does not map zeros to "
+                               f"zeros (a bias), so their first step(s) differ from snnc's{same}"))
+
+
+def _check_nirtorch(graph: Graph, warnings: list) -> None:
+    """snnTorch's and SpikingJelly's importers run a cycle with nirtorch, which delays the edge into the neuron
+    (the recurrent linear's output, bias included, from the previous step, zeros first), where snnc and
+    snn.RLeaky delay the spikes into the linear (its bias reaches the neuron at every step)."""
+    for pop, lin in recurrent_pairs(graph):
+        into = next(o for o in pop.operands if o.src == lin.name)
+        if not into.delay and not lin.keeps_zero():
+            warnings.append((lin.name, f"snnTorch's and SpikingJelly's importers (nirtorch) delay {lin.name} -> "
+                                       f"{pop.name} rather than {pop.name} -> {lin.name}: {lin.name}'s bias reaches "
+                                       f"{pop.name} one step late there (zero at the first step), so their spikes "
+                                       "differ from snnc's and snn.RLeaky's"))
 
 
 def _shifts(graph: Graph, ours: dict, theirs: set, fixed: set[str]) -> dict[str, int] | None:

@@ -1,10 +1,11 @@
 """Reading a NIR file into one flat graph: nodes by name, edges in file order.
 
-Sub-graphs (snnTorch's exporter writes one per `RLeaky`) are inlined: their
-nodes are named `<subgraph>.<node>`, and their own Input and Output nodes become
-pass-throughs that are removed. Every structural problem (unknown node type,
-an edge to a missing node, no Input, a node nothing reads ...) is a NirError
-naming the node.
+Sub-graphs (snnc writes one per recurrent population; snnTorch's exporter
+builds one per `RLeaky`, though nirtorch 2.6 inlines it) are inlined: their
+nodes are named `<subgraph>.<node>` (`groups` keeps which sub-graph and own
+name), and their own Input and Output nodes become pass-throughs that are
+removed. Every structural problem (unknown node type, an edge to a missing
+node, no Input, a node nothing reads ...) is a NirError naming the node.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class FlatGraph:
     inputs: list[str]  # names of the top-level Input nodes
     outputs: list[str]  # names of the top-level Output nodes
     metadata: dict[str, str] = field(default_factory=dict)
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict)  # inlined node -> (sub-graph, its own name)
 
 
 def describe(name: str, node: object) -> str:
@@ -71,17 +73,18 @@ def flatten(graph) -> FlatGraph:
         raise NirError(f"the file holds a single {type(graph).__name__} node, not a NIR graph")
     nodes: dict[str, object] = {}
     edges: list[tuple[str, str]] = []
-    _inline(graph, "", nodes, edges)
+    groups: dict[str, tuple[str, str]] = {}
+    _inline(graph, "", nodes, edges, groups)
     top_inputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Input)]
     top_outputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Output)]
     metadata = {str(k): _text(v) for k, v in (getattr(graph, "metadata", None) or {}).items()}
-    flat = FlatGraph(nodes, edges, top_inputs, top_outputs, metadata)
+    flat = FlatGraph(nodes, edges, top_inputs, top_outputs, metadata, groups)
     _remove_pass_throughs(flat)
     _check_structure(flat)
     return flat
 
 
-def _inline(graph, prefix: str, nodes: dict, edges: list) -> None:
+def _inline(graph, prefix: str, nodes: dict, edges: list, groups: dict) -> None:
     import nir
 
     subgraphs = {}
@@ -89,12 +92,14 @@ def _inline(graph, prefix: str, nodes: dict, edges: list) -> None:
         full = prefix + str(name)
         if isinstance(node, nir.NIRGraph):
             subgraphs[str(name)] = node
-            _inline(node, full + ".", nodes, edges)
+            _inline(node, full + ".", nodes, edges, groups)
         elif full in nodes:
             raise NirError(f"two nodes are called {full!r} once sub-graphs are inlined (a node and a sub-graph's "
                            "node); rename one")
         else:
             nodes[full] = node
+            if prefix:
+                groups[full] = (prefix[:-1], str(name))
     seen = set()
     for edge in graph.edges:
         if len(edge) != 2:
@@ -148,6 +153,7 @@ def _remove_pass_throughs(flat: FlatGraph) -> None:
             raise NirError(f"sub-graph input {name!r} receives nothing")
         flat.edges = rebuilt
         del flat.nodes[name]
+        flat.groups.pop(name, None)
 
 
 def _check_structure(flat: FlatGraph) -> None:

@@ -6,7 +6,10 @@ cut edge becomes a feedback connection (its target is listed before its source).
 Edges that the spec would read in the paper's neuron-to-neuron form (input or a
 neuron straight into a neuron) go through an exact identity layer (`scale` 1.0).
 A file written by snnc carries its spec in the metadata: when the graph is still
-exactly what snnc wrote (weights aside), that spec comes back unchanged.
+exactly what snnc wrote (weights aside), that spec comes back unchanged. A node
+inlined from a sub-graph is named after the sub-graph when it is its only neuron
+(an RLeaky sub-graph stands for its population), else after itself when no other
+node takes that name.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class Imported:
 
 
 def import_graph(flat: FlatGraph, *, dt: float, time_steps: int, model_name: str) -> Imported:
-    from .metadata import reimport
+    from .metadata import reimport, source_resets
 
     again = reimport(flat, dt)
     if again is not None and again.spec_text:
@@ -39,6 +42,7 @@ def import_graph(flat: FlatGraph, *, dt: float, time_steps: int, model_name: str
     b = _Builder(flat, dt)
     b.infer()
     b.order()
+    warnings += source_resets(flat)
     spec = {"model_name": model_name, "target_simulator": "snnTorch",
             "time_steps": time_steps, "dt": dt, "input_shape": list(b.shapes[b.input]),
             "description": f"Imported from NIR by snnc: {len(b.layer_names)} layers, dt={dt!r} "
@@ -92,10 +96,27 @@ class _Builder:
                 if src == self.input or not self.layers[src].neuron:
                     raise NirError(f"Output node {out!r} reads {describe(src, self.flat.nodes[src])}: snnc models "
                                    "return the spikes of neuron layers (LIF/IF), so a graph must end in one")
-        self.names = _identifiers(self.layer_names)
+        self.names = dict(zip(self.layer_names, _identifiers(self._preferred_names()), strict=True))
         for name in self.layer_names:
             for suffix, array in self.layers[name].weights.items():
                 self.weights[f"{self.names[name]}.{suffix}"] = array
+
+    def _preferred_names(self) -> list[str]:
+        """What each layer would like to be called: a sub-graph's only neuron takes the sub-graph's name (an
+        RLeaky sub-graph stands for its population); another inlined node its own name where no other node
+        would take it, else its full `<sub-graph>.<node>` name."""
+        groups = self.flat.groups
+        neurons: dict[str, list[str]] = {}
+        for name in self.layer_names:
+            if name in groups and self.layers[name].neuron:
+                neurons.setdefault(groups[name][0], []).append(name)
+        own = {n: groups[n][0] if neurons.get(groups[n][0]) == [n] else groups[n][1]
+               for n in self.layer_names if n in groups}
+        counts: dict[str, int] = {}
+        for name in self.layer_names:
+            for candidate in {own.get(name, name), name}:
+                counts[candidate] = counts.get(candidate, 0) + 1
+        return [own[n] if n in own and counts[own[n]] == 1 else n for n in self.layer_names]
 
     def _input_shape(self) -> Shape:
         """The Input node's shape, without a leaked batch axis (a known exporter bug) when the readers show one."""
@@ -202,12 +223,12 @@ def cut_edges(edges: list[tuple[str, str]], neurons: set[str]) -> set[tuple[str,
 _IDENT = re.compile(r"[^A-Za-z0-9_]")
 
 
-def _identifiers(names: list[str]) -> dict[str, str]:
-    """Each NIR node name -> a unique spec layer name (a Python identifier, not reserved)."""
+def _identifiers(names: list[str]) -> list[str]:
+    """Each NIR node name -> a unique spec layer name (a Python identifier, not reserved), in order."""
     import builtins
 
     taken: set[str] = set()
-    out: dict[str, str] = {}
+    out: list[str] = []
     for name in names:
         base = _IDENT.sub("_", name).strip("_") or "layer"
         if not base[0].isalpha():
@@ -219,5 +240,5 @@ def _identifiers(names: list[str]) -> dict[str, str]:
         while candidate in taken:
             candidate, k = f"{base}_{k}", k + 1
         taken.add(candidate)
-        out[name] = candidate
+        out.append(candidate)
     return out

@@ -33,15 +33,17 @@ def reimport(flat: FlatGraph, dt: float):
     try:
         file_dt = float(meta.get(DT, dt))
         graph, names = _compile(meta[SPEC], meta.get(PASSES))
-        weights = _weights(flat, graph)
-        from .exporter import nir_nodes
-
-        nodes, edges, _ = nir_nodes(graph, weights, file_dt)
+        weights = None
+        for nest in (True, False):  # as snnc writes recurrent populations now, and as it wrote them before
+            where = _flat_names(graph, nest)
+            if set(where.values()) <= set(flat.nodes):
+                weights = _weights(flat, graph, where)
+                if _matches(flat, graph, weights, file_dt, nest):
+                    break
+                weights = None
     except Exception:  # anything the metadata spec cannot do makes it stale, never an internal error
         return stale
-    if list(flat.edges) != edges or set(flat.nodes) != set(nodes):
-        return stale
-    if not all(_same(flat.nodes[n].to_dict(), nodes[n].to_dict()) for n in nodes):
+    if weights is None:
         return stale
     out = Imported(meta[SPEC], {k: v for k, v in weights.items()}, [], exact_reimport=True)
     from compiler.pipeline import parse_pipeline
@@ -50,6 +52,76 @@ def reimport(flat: FlatGraph, dt: float):
         out.warnings.append(f"snnc wrote this graph after the passes {meta.get(PASSES)!r}; compile the spec with "
                             f"--passes '{meta.get(PASSES)}' to get the same model")
     return out
+
+
+def source_resets(flat: FlatGraph) -> list[str]:
+    """Warnings, one line each, naming the LIF/IF nodes whose source model reset in a way NIR cannot say (NIR
+    resets to v_reset at the spike): from snnc's metadata where the file has it (it is then stale, or the spec
+    would have come back), else one for the LIF nodes written as snnTorch's exporter writes every snn.Leaky,
+    which records no reset mechanism at all."""
+    try:
+        if SPEC in flat.metadata:
+            graph, _ = _compile(flat.metadata[SPEC], flat.metadata.get(PASSES))
+            return _metadata_resets(flat, graph)
+        return _snntorch_resets(flat)
+    except Exception:  # the warnings are a courtesy: a metadata spec that no longer compiles gives none
+        return []
+
+
+def _metadata_resets(flat: FlatGraph, graph) -> list[str]:
+    import nir
+
+    from ir.neuron import SnnTorchNeuron, SpikingJellyNeuron
+
+    from .graphfile import describe
+
+    out = []
+    for op in graph.populations():
+        node = next((name for name in (op.name, f"{op.name}.{op.name}")
+                     if isinstance(flat.nodes.get(name), (nir.LIF, nir.IF))), None)
+        n, why = op.neuron, None
+        if node is None:
+            continue
+        if isinstance(n, SnnTorchNeuron) and n.reset in ("subtract", "none"):
+            why = ("reset by subtracting the threshold (reset_mechanism 'subtract')" if n.reset == "subtract" else
+                   "never reset (reset_mechanism 'none')")
+        elif isinstance(n, SnnTorchNeuron) and n.reset_delay and n.late_terms:
+            why = ("used reset_delay=True with feedback (snn.RLeaky), which zeroes the step after a spike, input "
+                   "included")
+        elif isinstance(n, SpikingJellyNeuron) and n.v_reset is None:
+            why = "reset by subtracting v_threshold (v_reset None, the soft reset)"
+        where = f"{describe(node, flat.nodes[node])}: snnc's metadata says its source layer {op.name} "
+        if why:
+            out.append(where + f"{why}; NIR cannot say that, so the imported model resets to v_reset (0) at the spike "
+                               "and will not equal the source model")
+        elif isinstance(n, SnnTorchNeuron) and n.reset_delay:
+            out.append(where + "used reset_delay=True, which NIR cannot say: the imported model resets to v_reset "
+                               "(0) at the spike; its spikes equal the source's, but its membrane after a spike is 0 "
+                               "where the source's still holds the value that fired")
+    return out
+
+
+def _snntorch_resets(flat: FlatGraph) -> list[str]:
+    """One warning for the LIF nodes that snnTorch's exporter could have written: float32, r = tau/dt with its
+    dt = 1e-4, v_leak = v_reset = 0 (SpikingJelly's exporter writes float64; snnTorch's writes no IF)."""
+    import nir
+    import numpy as np
+
+    names = []
+    for name, node in flat.nodes.items():
+        if not isinstance(node, nir.LIF):
+            continue
+        tau, r = np.asarray(node.tau), np.asarray(node.r)
+        zeros = all(np.all(np.asarray(getattr(node, a)) == 0) for a in ("v_leak", "v_reset"))
+        if tau.dtype == np.float32 and zeros and tau.shape == r.shape and np.allclose(r, tau / np.float32(1e-4)):
+            names.append(name)
+    if not names:
+        return []
+    shown = ", ".join(repr(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return [f"node{'s' if len(names) > 1 else ''} {shown} (LIF): written as snnTorch's exporter writes every snn.Leaky "
+            "(float32, r = tau/dt, v_reset 0), which records no reset mechanism: read as a reset to v_reset (0) at "
+            "the spike, as snnTorch's own importer reads it; a source network with snnTorch's default "
+            "reset_mechanism='subtract' (or reset_delay=True in an snn.RLeaky) will not equal the imported model"]
 
 
 def _compile(spec_text: str, passes: str | None):
@@ -61,12 +133,37 @@ def _compile(spec_text: str, passes: str | None):
     return run_pipeline(front.graph, names).graph, names
 
 
-def _weights(flat: FlatGraph, graph) -> dict:
+def _flat_names(graph, nest: bool) -> dict[str, str]:
+    """Each op's node name once the file's sub-graphs are inlined (`graphfile.flatten`)."""
+    from .exporter import recurrent_pairs
+
+    names = {op.name: op.name for op in graph.ops()}
+    if nest:
+        for pop, lin in recurrent_pairs(graph):
+            names[pop.name], names[lin.name] = f"{pop.name}.{pop.name}", f"{pop.name}.{lin.name}"
+    return names
+
+
+def _matches(flat: FlatGraph, graph, weights: dict, dt: float, nest: bool) -> bool:
+    """Whether exporting `graph` with `weights` gives `flat`'s graph, node for node and edge for edge."""
+    import nir
+
+    from .exporter import nir_nodes
+    from .graphfile import flatten
+
+    nodes, edges, _ = nir_nodes(graph, weights, dt, nest=nest)
+    ours = flatten(nir.NIRGraph(nodes=nodes, edges=edges, type_check=False))
+    if list(flat.edges) != ours.edges or set(flat.nodes) != set(ours.nodes):
+        return False
+    return all(_same(flat.nodes[n].to_dict(), ours.nodes[n].to_dict()) for n in ours.nodes)
+
+
+def _weights(flat: FlatGraph, graph, where: dict[str, str]) -> dict:
     import numpy as np
 
     weights = {}
     for op in graph.parametric():
-        node = flat.nodes[op.name]
+        node = flat.nodes[where[op.name]]
         for suffix, shape in op.weights().items():
             value = np.asarray(getattr(node, suffix))
             if value.dtype != np.float32 or tuple(value.shape) != tuple(shape):
