@@ -1,6 +1,7 @@
 """`make demo`: train one spec on real data in one simulator, then run the trained weights in all three.
 
-    python -m compiler.demo [--spec specs/digits.json] [--train-in snntorch] [--epochs 6] [--out build/demo.png]
+    python -m compiler.demo [--spec specs/digits.json] [--train-in snntorch] [--epochs 15] [--threads 1]
+                            [--out build/demo.png]
     torchrun --nproc_per_node 2 -m compiler.demo      # data-parallel (gloo on CPU, nccl on GPUs)
 
 scikit-learn's 8x8 digits (shipped with the package, no download) are rate coded:
@@ -9,8 +10,17 @@ all three targets; the model is trained with surrogate gradients in one of them
 (`run(..., grad=True)`, cross-entropy on output spike counts, Adam); the trained
 weights (`export_weights`) are then loaded into each target and evaluated on the
 held-out digits with the same input spikes. The table shows each target's accuracy
-and whether its spikes equal the training target's; the PNG shows the loss curve
-and the spike rasters of the three targets side by side.
+and whether its spikes equal the training target's. The figure (one column of a paper
+wide, 3.5 inches; `--out x.pdf` or `x.svg` for a vector file) shows the
+training loss per batch with its moving average, train and test accuracy per epoch,
+one test digit with its true and predicted class, and that digit's spikes in the
+hidden and the output population (time step on x, neuron on y), with every spike
+where a target differs from the training target marked.
+
+It runs torch on one thread per process by default (`--threads`; 0 for torch's
+default): this model's batches are small, and more threads cost more than they give
+(on a shared 2-core machine the whole demo took 86 s at torch's default of two
+threads and 14 s at one, with the same weights and accuracy).
 
 Under torchrun each process trains on its share of every batch inside
 DistributedDataParallel; rank 0 evaluates and draws. This command (like the
@@ -22,10 +32,38 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+
+
+@dataclass
+class History:
+    """What training recorded: the loss of every global batch, and per epoch the running accuracy
+    on that epoch's training batches and the accuracy on the held-out digits (test_acc is empty
+    where no test set was given; then the figure shows training accuracy only)."""
+
+    losses: list[float] = field(default_factory=list)
+    batches_per_epoch: int = 1
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Shown:
+    """What the figure shows besides the history: one test digit and its spikes in every target."""
+
+    model_name: str
+    train_in: str
+    accuracy: dict  # target -> test accuracy
+    sample: int
+    image: object  # [8, 8] intensities in [0, 1]
+    label: int
+    predicted: int
+    spikes: dict  # target -> {population: [T, n] spikes of the sample}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,8 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=64, help="global batch size (split across processes)")
     p.add_argument("--lr", type=float, default=5e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="build/demo.png", help="the picture (loss curve and rasters)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads per process")
+    p.add_argument("--out", default="build/demo.png",
+                   help="the figure: PNG, or PDF or SVG by the suffix (loss, accuracy, an input and its spikes)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads per process (default 1, the fastest for this small model; 0: torch's default)")
     return p
 
 
@@ -69,9 +109,11 @@ def compile_targets(spec: Path, directory: Path) -> dict:
     return {t: load_module(compile_spec(spec, target=t).source, directory, f"demo_{t}") for t in TARGETS}
 
 
-def train(module, x, y, args, rank: int, world: int, log, device=None) -> tuple[object, list[float]]:
+def train(module, x, y, args, rank: int, world: int, log, device=None, test=None) -> tuple[object, History]:
     """Train a fresh model of `module` (on `device`: a GPU per process under torchrun with CUDA);
-    returns it (unwrapped) and the loss of every global batch."""
+    returns it (unwrapped) and its History. `test` = (input spikes, labels) of the held-out digits:
+    rank 0 measures the accuracy on them after every epoch (it draws nothing from the training
+    random stream, so the weights are those of training without it)."""
     import torch
     import torch.nn.functional as F
 
@@ -85,11 +127,13 @@ def train(module, x, y, args, rank: int, world: int, log, device=None) -> tuple[
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     out_pop = module.POPULATIONS and list(module.POPULATIONS)[-1]
     gen = torch.Generator().manual_seed(args.seed + 1)
-    losses = []
     n = x.shape[0]
-    bar = _progress(args.epochs * ((n + args.batch - 1) // args.batch), rank)
+    history = History(batches_per_epoch=(n + args.batch - 1) // args.batch)
+    losses = history.losses
+    bar = _progress(args.epochs * history.batches_per_epoch, rank)
     for epoch in range(args.epochs):
         order = torch.randperm(n, generator=gen)
+        right = torch.zeros(2)  # correct, seen: this process's share of the epoch's training batches
         for start in range(0, n, args.batch):
             idx = order[start:start + args.batch]
             spikes = rate_code(x[idx], module.TIME_STEPS, gen)  # every rank draws the same global batch
@@ -98,25 +142,34 @@ def train(module, x, y, args, rank: int, world: int, log, device=None) -> tuple[
                 continue
             mine = torch.arange(rank * share, (rank + 1) * share)
             counts = module.run(net, spikes[:, mine], grad=True)[out_pop].sum(0)  # run() moves them to the model
-            loss = F.cross_entropy(counts, y[idx.to(y.device)][mine.to(y.device)])
+            labels = y[idx.to(y.device)][mine.to(y.device)]
+            loss = F.cross_entropy(counts, labels)
             opt.zero_grad()
             loss.backward()
             opt.step()
+            right += torch.tensor([(counts.detach().argmax(1) == labels).sum().item(), len(labels)])
             losses.append(_mean_across(loss.detach(), world))
             bar.set_postfix(epoch=epoch + 1, loss=f"{losses[-1]:.3f}")
             bar.update()
+        correct, seen = _sum_across(right, world)
+        history.train_acc.append(correct / max(seen, 1))
+        if test is not None and rank == 0:
+            out = module.run(model, test[0])[out_pop]
+            history.test_acc.append((out.sum(0).argmax(1).cpu() == test[1]).float().mean().item())
     bar.close()
     log(f"trained in {args.train_in}: {args.epochs} epochs, {len(losses)} steps, final loss {losses[-1]:.4f}")
-    return model, losses
+    return model, history
 
 
-def evaluate(modules: dict, weights: dict, x, y, seed: int) -> dict:
-    """Per target: (accuracy, all spikes, seconds) on the same input spikes."""
+def held_out_spikes(x, steps: int, seed: int):
+    """The input spikes of the held-out digits: the same in every epoch's test and every target."""
     import torch
 
-    gen = torch.Generator().manual_seed(seed + 2)
-    steps = next(iter(modules.values())).TIME_STEPS
-    spikes = rate_code(x, steps, gen)
+    return rate_code(x, steps, torch.Generator().manual_seed(seed + 2))
+
+
+def evaluate(modules: dict, weights: dict, spikes, y) -> dict:
+    """Per target: (accuracy, all spikes, seconds) on the same input spikes."""
     results = {}
     for target, module in modules.items():
         start = time.perf_counter()
@@ -127,31 +180,155 @@ def evaluate(modules: dict, weights: dict, x, y, seed: int) -> dict:
     return results
 
 
-def draw(path: Path, losses: list[float], results: dict, sample: int, train_in: str, identical: bool) -> None:
+def figure(history: History, shown: Shown):
+    """The demo's figure, one column of a paper wide (3.5 inches, 6-7.5 pt text). Panels, each
+    with its title: a "Training loss" (per batch and its moving average over one epoch, log scale,
+    by epoch) beside b "Accuracy" (train and test per epoch); c "Input" (the test digit, its true
+    and predicted class) beside d, the spike raster of the first population of that digit
+    ("Hidden spikes: <name>"); one raster per further population below, the last "Output spikes:
+    <name>" with each class's spike count on the right and the predicted class shaded. Rasters:
+    time step on x, neuron on y, whole-number ticks; a spike where some target differs from the
+    training target is marked with a red cross. `figure.snnc_axes` names the axes for tests."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4), gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
-    axes[0].plot(losses, lw=1)
-    axes[0].set(xlabel="step", ylabel="cross-entropy on spike counts")
-    axes[0].set_title(f"training loss ({train_in})", parse_math=False)
-    for ax, (target, (acc, out, _)) in zip(axes[1:], results.items()):
-        offset = 0
-        for pop, spikes in out.items():
-            s = spikes[:, sample].reshape(spikes.shape[0], -1)
-            t, n = s.nonzero(as_tuple=True)
-            ax.scatter(t.numpy(), (n + offset).numpy(), s=3, marker="|", label=pop.replace("$", r"\$"))
-            offset += s.shape[1] + 4
-        ax.set(xlabel="time step", ylabel="neuron (all populations)")
-        ax.set_title(f"{target}: accuracy {acc:.2%}", parse_math=False)
-    axes[1].legend(loc="upper right", fontsize=7)
-    same = "identical spikes" if identical else "spikes DIFFER between targets"
-    fig.suptitle(f"One spec, three simulators: test sample {sample}, {same}", fontsize=11)
-    fig.tight_layout()
+    style = {"font.size": 7, "axes.titlesize": 7.5, "axes.labelsize": 7, "xtick.labelsize": 6.5,
+             "ytick.labelsize": 6.5, "legend.fontsize": 6.5, "axes.spines.top": False, "axes.spines.right": False,
+             "axes.linewidth": 0.6, "xtick.major.width": 0.6, "ytick.major.width": 0.6, "lines.linewidth": 1.0}
+    reference = shown.spikes[shown.train_in]
+    pops = list(reference)
+    sizes = [int(np.asarray(reference[p]).reshape(len(reference[p]), -1).shape[1]) for p in pops]
+    right = shown.predicted == shown.label
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    with plt.rc_context(style):
+        # Rows: loss | accuracy; input | first population; then one row per further population,
+        # as tall as its neurons need (10 output neurons: a short row).
+        heights = [1.35, 1.75] + [0.5 + (0.07 * n if n <= 20 else 1.2 * min(n, 128) / 128) for n in sizes[1:]]
+        fig = plt.figure(figsize=(3.5, sum(heights) + 0.4), layout="constrained")
+        fig.get_layout_engine().set(w_pad=0.02, h_pad=0.03, hspace=0.04, wspace=0.04)
+        outer = fig.add_gridspec(len(heights), 1, height_ratios=heights)
+        ax_loss, ax_acc = (fig.add_subplot(g) for g in outer[0].subgridspec(1, 2, wspace=0.1))
+        second = outer[1].subgridspec(1, 2, width_ratios=[1, 2.4])
+        ax_in = fig.add_subplot(second[0])
+        rasters = [fig.add_subplot(second[1])] + [fig.add_subplot(outer[2 + i]) for i in range(len(pops) - 1)]
+
+        def title(ax, text):
+            ax.set_title(text, parse_math=False)
+            ax.set_title(next(letters), loc="left", fontweight="bold")
+
+        # a: loss per batch and its moving average over one epoch, against the epoch.
+        losses = np.asarray(history.losses, dtype=float)
+        per = max(1, history.batches_per_epoch)
+        steps = np.arange(1, len(losses) + 1) / per
+        ax_loss.plot(steps, losses, lw=0.5, color="tab:blue", alpha=0.35, label="per batch")
+        if len(losses) >= 2:
+            window = min(per, len(losses))
+            smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+            ax_loss.plot(steps[window - 1:], smooth, lw=1.3, color="tab:blue",
+                         label="1-epoch mean" if window == per else f"{window}-batch mean")
+        ax_loss.set_yscale("log")
+        if len(losses) and losses.min() > 0:  # headroom above the curve for the legend
+            ax_loss.set_ylim(losses.min() / 2, losses.max() * 25)
+        ax_loss.set(xlabel="epoch", ylabel="cross-entropy")
+        title(ax_loss, "Training loss")
+        ax_loss.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax_loss.legend(loc="upper right", frameon=False, handlelength=1.5, borderaxespad=0.1)
+
+        # b: accuracy per epoch.
+        epochs = np.arange(1, len(history.train_acc) + 1)
+        ax_acc.plot(epochs, 100 * np.asarray(history.train_acc), "o-", ms=2, lw=1.0, color="tab:orange",
+                    label="train")
+        if history.test_acc:
+            test = 100 * np.asarray(history.test_acc)
+            ax_acc.plot(np.arange(1, len(test) + 1), test, "s-", ms=2, lw=1.0, color="tab:green", label="test")
+            ax_acc.annotate(f"{test[-1]:.1f}", (len(test), test[-1]), xytext=(0, -4), textcoords="offset points",
+                            ha="right", va="top", fontsize=6, color="tab:green")
+        ax_acc.set(xlabel="epoch", ylabel="accuracy (%)")
+        ax_acc.set_ylim(top=100.5)
+        title(ax_acc, "Accuracy")
+        ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+        ax_acc.grid(axis="y", lw=0.3, alpha=0.5)
+        ax_acc.legend(loc="lower right", frameon=False, handlelength=1.5, borderaxespad=0.1)
+
+        # c: the input digit.
+        image = np.asarray(shown.image, dtype=float).reshape(8, 8)
+        ax_in.imshow(image, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax_in.set_xticks([])
+        ax_in.set_yticks([])
+        for spine in ax_in.spines.values():
+            spine.set_visible(False)
+        title(ax_in, "Input")
+        ax_in.set_xlabel(f"test digit {shown.sample}\ntrue {shown.label}, predicted {shown.predicted}",
+                         color="black" if right else "firebrick")
+
+        # d, e, ...: the spike rasters of that digit, one population each.
+        for k, (ax, pop) in enumerate(zip(rasters, pops)):
+            ref = np.asarray(reference[pop], dtype=float).reshape(len(reference[pop]), -1)
+            steps_n, neurons = ref.shape
+            last = k == len(pops) - 1
+            few = neurons <= 20
+            if last:  # the predicted class's row, shaded
+                ax.axhspan(shown.predicted - 0.5, shown.predicted + 0.5, color="tab:green" if right else "firebrick",
+                           alpha=0.15, lw=0)
+            t, n = np.nonzero(ref)
+            ax.scatter(t, n, marker="|", s=10 if few else 3, linewidths=0.8 if few else 0.5, color="black")
+            differ = []
+            for target, out in shown.spikes.items():
+                got = np.asarray(out[pop], dtype=float).reshape(ref.shape)
+                if (got != ref).any():
+                    differ.append(target)
+                    t, n = np.nonzero(got != ref)
+                    ax.scatter(t, n, marker="x", s=8, color="red", linewidths=0.7, zorder=3)
+            ax.set_xlim(-0.5, steps_n - 0.5)
+            ax.set_ylim(-0.5, neurons - 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if last and few:
+                ax.set_yticks(range(neurons))
+            else:
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], nbins=5))
+            ax.set_xlabel("time step")
+            ax.set_ylabel("class" if last and few else f"neuron (of {neurons})")
+            title(ax, f"{'Output' if last else 'Hidden'} spikes: {pop}")
+            if last and few:  # each class's spike count, on the right
+                counts = ref.sum(0).astype(int)
+                twin = ax.twinx()
+                twin.set_ylim(ax.get_ylim())
+                twin.set_yticks(range(neurons))
+                twin.set_yticklabels([str(c) for c in counts])
+                twin.set_ylabel("spikes")
+                twin.tick_params(length=0, labelsize=6)
+                twin.spines["top"].set_visible(False)
+            if differ:
+                ax.text(0.99, 0.01, "x: differs in " + ", ".join(differ), transform=ax.transAxes, ha="right",
+                        va="bottom", color="red", fontsize=6, parse_math=False)
+
+        accs = {round(a, 6) for a in shown.accuracy.values()}
+        same = not any((np.asarray(out[p]) != np.asarray(reference[p])).any()
+                       for out in shown.spikes.values() for p in pops)
+        targets = list(shown.accuracy)
+        if len(accs) == 1:
+            where = f"{next(iter(accs)):.2%} in " + ", ".join(targets[:-1]) + " and " * (len(targets) > 1) + targets[-1]
+        else:
+            where = ", ".join(f"{t} {a:.2%}" for t, a in shown.accuracy.items())
+        text = (f"{shown.model_name} trained in {shown.train_in}: test accuracy {where}, "
+                + ("identical spikes" if same else "spikes differ (red x)"))
+        fig.suptitle("\n".join(textwrap.wrap(text, 62)), fontsize=7.5, parse_math=False)
+    fig.snnc_axes = {"loss": ax_loss, "accuracy": ax_acc, "input": ax_in, "rasters": rasters}
+    return fig
+
+
+def draw(path: Path, history: History, shown: Shown) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = figure(history, shown)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    metadata = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}, ".png": {"Software": None}}.get(path.suffix.lower())
+    with plt.rc_context({"svg.hashsalt": "snnc-demo"}):  # fixed SVG ids
+        fig.savefig(path, dpi=300, metadata=metadata)
     plt.close(fig)
 
 
@@ -167,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"error: {option} must be at least 1")
     if args.batch < world:
         raise SystemExit("error: --batch must be at least the number of processes")
+    if args.threads < 0:
+        raise SystemExit("error: --threads must be 0 (torch's default) or more")
     if args.threads:
         torch.set_num_threads(args.threads)
     device = None
@@ -190,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     x_tr, y_tr, x_te, y_te = load_digits_split(args.seed)
     log(f"{Path(args.spec).name}: {len(x_tr)} training and {len(x_te)} test digits, T={modules['snntorch'].TIME_STEPS},"
         f" {world} process(es), {torch.get_num_threads()} thread(s) each")
-    model, losses = train(modules[args.train_in], x_tr, y_tr, args, rank, world, log, device)
+    spikes_te = held_out_spikes(x_te, first.TIME_STEPS, args.seed)
+    model, history = train(modules[args.train_in], x_tr, y_tr, args, rank, world, log, device, (spikes_te, y_te))
     weights = modules[args.train_in].export_weights(model)
     if world > 1:
         same = _same_across_ranks(weights)
@@ -198,14 +378,19 @@ def main(argv: list[str] | None = None) -> int:
         dist.destroy_process_group()
     if rank != 0:
         return 0
-    results = evaluate(modules, weights, x_te, y_te, args.seed)
+    results = evaluate(modules, weights, spikes_te, y_te)
     reference = results[args.train_in][1]
     print(f"\n{'target':<14}{'accuracy':>10}{'spikes identical to ' + args.train_in:>34}{'eval s':>9}")
     for target, (acc, out, seconds) in results.items():
         same = all(torch.equal(out[k], reference[k]) for k in reference)
         print(f"{target:<14}{acc:>10.2%}{str(same):>34}{seconds:>9.2f}")
-    identical = all(torch.equal(out[k], reference[k]) for _, out, _ in results.values() for k in reference)
-    draw(Path(args.out), losses, results, 0, args.train_in, identical)
+    sample, out_pop = 0, list(first.POPULATIONS)[-1]
+    predicted = int(reference[out_pop][:, sample].sum(0).argmax())
+    shown = Shown(first.MODEL_NAME, args.train_in, {t: acc for t, (acc, _, _) in results.items()}, sample,
+                  x_te[sample].reshape(8, 8).numpy(), int(y_te[sample]), predicted,
+                  {t: {p: s[:, sample].reshape(s.shape[0], -1).numpy() for p, s in out.items() if not p.endswith(".v")}
+                   for t, (_, out, _) in results.items()})
+    draw(Path(args.out), history, shown)
     print(f"\npicture: {args.out}   total time {time.perf_counter() - begin:.1f} s")
     return 0
 
@@ -224,6 +409,15 @@ def _mean_across(value, world: int) -> float:
         dist.all_reduce(value)
         value /= world
     return value.item()
+
+
+def _sum_across(values, world: int) -> list[float]:
+    if world > 1:
+        import torch.distributed as dist
+
+        values = values.clone()
+        dist.all_reduce(values)
+    return values.tolist()
 
 
 def _same_across_ranks(weights: dict) -> bool:

@@ -10,7 +10,9 @@ changed by a pass are drawn in red. Output is deterministic (graph order).
 
 from __future__ import annotations
 
+from .floats import f32, is_f32
 from .graph import Graph
+from .neuron import Surrogate
 from .ops import InputOp, Op, PopulationOp
 
 _CHANGED = ', color="firebrick", penwidth=2'
@@ -59,15 +61,46 @@ def _shape(op: Op) -> str:
 
 
 def _text(op: Op) -> list[str]:
+    name, head, items, impl = describe(op)
+    if isinstance(op, PopulationOp):
+        return [name, head + (f"  {impl}" if impl else ""), *items]
+    return [name, head] + ([", ".join(items)] if items else []) + ([f"impl {impl}"] if impl else [])
+
+
+def describe(op: Op) -> tuple[str, str, list[str], str | None]:
+    """What a picture says of `op`, in words rather than Python reprs: (name, a head line such as
+    ``linear -> [6]`` or ``snntorch LIF [6]``, its parameters as ``key=value`` items, its
+    implementation or None). Floats are the shortest text of their float32 value, strings unquoted,
+    the surrogate ``surrogate atan(alpha=2.0)`` (naming whose formula where it is not the family's)."""
     if isinstance(op, InputOp):
-        return [op.name, f"input {_dims(op.shape)}"]
+        return op.name, f"input {_dims(op.shape)}", [], None
     if not isinstance(op, PopulationOp):
-        params = ", ".join(f"{k}={v!r}" for k, v in op.attrs().items() if k != "key")
-        return [op.name, f"{op.kind} -> {_dims(op.shape)}", params] + ([f"impl {op.impl}"] if op.impl else [])
+        items = [f"{k}={readable(v)}" for k, v in op.attrs().items() if k != "key"]
+        return op.name, f"{op.kind} -> {_dims(op.shape)}", items, op.impl
     n = op.neuron
-    head = f"{n.family} {n.kind.upper()} {_dims(op.shape)}" + (f"  {op.impl}" if op.impl else "")
-    params = [f"{k}={v}" if isinstance(v, str) else f"{k}={v!r}" for k, v in n.params().items() if v is not None]
-    return [op.name, head, *params]
+    items = []
+    for key, value in n.params().items():
+        if isinstance(value, Surrogate):
+            whose = "" if value.flavor == n.family else f", {value.flavor} formula"
+            items.append(f"surrogate {value.name}(alpha={readable(value.alpha)}{whose})")
+        elif value is not None:
+            items.append(f"{key}={readable(value)}")
+    return op.name, f"{n.family} {n.kind.upper()} {_dims(op.shape)}", items, op.impl
+
+
+def readable(value: object) -> str:
+    """A parameter value for a reader: floats as the shortest text that is the same float32 value
+    (0.9, not 0.8999999761581421), strings without quotes, tuples as (5, 5)."""
+    if isinstance(value, float) and is_f32(value):
+        for digits in range(1, 10):
+            text = repr(float(f"{value:.{digits}g}"))
+            if f32(float(text)) == value:
+                return text
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(readable(v) for v in value) + ")"
+    if isinstance(value, Surrogate):
+        return f"{value.name}(alpha={readable(value.alpha)}, {value.flavor} formula)"
+    return str(value) if isinstance(value, (str, bool, int)) else repr(value)
 
 
 def _decisions(graph: Graph, subject: str) -> list[str]:
