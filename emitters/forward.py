@@ -16,6 +16,22 @@ An op with several operands reads their sum, in operand order; a feedback operan
 is the previous step's value (`shifted(seq)` in a layer stage, `*_prev` in a step
 stage, zeros first). How a population runs is the target's (`PopulationCode`); this
 module decides nothing the IR does not say.
+
+A run of identical blocks (`emitters.repeats`) is one loop over the blocks, modules
+found by name, each population's spikes and membranes put in `out`:
+
+        spikes = x
+        for k in range(1, 101):
+            linear = per_step(getattr(self, f"layer_{k}"), spikes)
+            neurons = getattr(self, f"layer_{k}_lif")
+            spikes, membranes = <the population's sequence call>
+            out[f"layer_{k}"] = spikes
+            out[f"layer_{k}.v"] = membranes
+
+Submodules are named by `module_names`: a layer with weights after its weight key
+(`model.layer_1.weight` is WEIGHTS' "layer_1.weight"), every other op after its name,
+and a population whose name a weight key took (the key of the layer feeding it) as
+`<name>_<kind>` (`layer_1_lif`).
 """
 
 from __future__ import annotations
@@ -27,9 +43,59 @@ import libcst as cst
 from ir.graph import Graph, Stage
 from ir.ops import InputOp, Op, PopulationOp
 
+from .repeats import Run
 from .toolkit import Namespace, expr, fixed_text, literal, name, stmts
 
 LOCALS = ("self", "x", "t", "out")
+
+# What an nn.Module (and nn.Sequential) already has (torch 2.x): a submodule of one of these
+# names would be shadowed by the method (`model.to`) or refused.
+MODULE_ATTRS = frozenset((
+    "T_destination", "add_module", "append", "apply", "bfloat16", "buffers", "call_super_init", "children",
+    "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extend", "extra_repr", "float", "forward",
+    "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "insert", "ipu",
+    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "pop", "register_backward_hook", "register_buffer",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_", "set_extra_state",
+    "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train", "training", "type", "xpu",
+    "zero_grad",
+))
+
+
+def module_names(graph: Graph, skip: frozenset[str] = frozenset()) -> dict[str, str]:
+    """The submodule name of every op but the input (and those in `skip`): a layer with weights
+    is named after its weight key, so that `model.<key>.weight` is WEIGHTS' "<key>.weight" (and
+    `model.state_dict()` has the contract's keys for it); every other op after its name, but a
+    population whose name is taken (by the key of the layer feeding it) as `<name>_<kind>`."""
+    ns = Namespace(reserved=MODULE_ATTRS)
+    ops = [op for op in stage_ops(graph) if op.name not in skip]
+    out = {op.name: ns.name(op.key, key=op.name) for op in ops if op.parametric}
+    rest = [op for op in ops if op.name not in out]
+    for op in rest:  # own names first, so that no derived name takes one
+        if op.name not in ns.taken():
+            out[op.name] = ns.name(op.name, key=op.name)
+    for op in rest:
+        if op.name not in out:
+            hint = f"{op.name}_{op.neuron.kind}" if isinstance(op, PopulationOp) else op.name
+            out[op.name] = ns.name(hint, key=op.name)
+    return {op.name: out[op.name] for op in ops}
+
+
+def labels(graph: Graph, attrs: dict[str, str]):
+    """The names a loop over a run writes for an op (see emitters.repeats): its submodule's,
+    a population's own (the keys of its results), a layer's weight key."""
+    def of(op_name: str) -> dict[str, str]:
+        op = graph.op(op_name)
+        out = {"attr": attrs[op_name]}
+        if isinstance(op, PopulationOp):
+            out["name"] = op.name
+        if op.parametric:
+            out["key"] = op.key
+        return out
+    return of
 
 # The layer of a population without an exact native class: its generated step over a sequence.
 NEURON_CLASS = fixed_text('''
@@ -100,9 +166,10 @@ def _is_pass(node: cst.BaseStatement) -> bool:
 
 
 class PopulationCode(Protocol):
-    def sequence(self, op: PopulationOp, cur: cst.BaseExpression, late: list[cst.BaseExpression],
-                 spikes: str, membranes: str) -> list[cst.BaseStatement]:
-        """Statements setting `spikes`, `membranes` [T, B, ...] for currents `cur` [T, B, ...]."""
+    def sequence(self, op: PopulationOp, m: cst.BaseExpression, cur: cst.BaseExpression,
+                 late: list[cst.BaseExpression], spikes: str, membranes: str) -> list[cst.BaseStatement]:
+        """Statements setting `spikes`, `membranes` [T, B, ...] for currents `cur` [T, B, ...];
+        `m` is the population's module."""
 
     def step_init(self, op: PopulationOp, state: str, zeros: cst.BaseExpression) -> list[cst.BaseStatement]:
         """Statements before the loop; `zeros` is a [B, ...] zero tensor expression."""
@@ -138,9 +205,13 @@ class ForwardWriter:
     """Writes the statements of `forward(self, x)` for a graph whose ops have attributes `attrs`."""
 
     def __init__(self, graph: Graph, attrs: dict[str, str], code: PopulationCode, helpers: set[str],
-                 module_names: frozenset[str]):
-        """`module_names`: the module-level names forward must not shadow (step functions, helpers)."""
+                 module_names: frozenset[str], runs: list[Run] = ()):
+        """`module_names`: the module-level names forward must not shadow (step functions, helpers);
+        `runs`: the runs of identical blocks to write as loops."""
         self.graph, self.attrs, self.code, self.helpers = graph, attrs, code, helpers
+        self.runs = {run.ops[0]: run for run in runs}
+        self.looped = {n for run in runs for n in run.ops}
+        self.collects = any(isinstance(graph.op(n), PopulationOp) for n in self.looped)  # into `out`
         self.ns = Namespace((*LOCALS, *module_names))
         self.seq: dict[str, str] = {}  # op -> local holding its [T, B, ...] sequence
         self.mem: dict[str, str] = {}  # population -> local holding its membranes
@@ -159,15 +230,50 @@ class ForwardWriter:
         return name(self.seq[src])
 
     def body(self) -> list[cst.BaseStatement]:
-        out: list[cst.BaseStatement] = []
+        code: list[cst.BaseStatement] = list(stmts("out = {}")) if self.collects else []
         for stage in self.graph.schedule:
-            out += self.layer(stage) if stage.mode == "layer" else self.step_stage(stage)
-        result = {}
+            if stage.ops[0] in self.runs:
+                code += self.loop(self.runs[stage.ops[0]])
+            elif stage.ops[0] not in self.looped:
+                code += self.layer(stage) if stage.mode == "layer" else self.step_stage(stage)
+        result: list[cst.BaseDictElement] = []
         for pop in self.graph.populations():
-            result[pop.name] = name(self.seq[pop.name])
-            result[pop.name + ".v"] = name(self.mem[pop.name])
-        out += stmts("return {d}", d=cst.Dict([cst.DictElement(literal(k), v) for k, v in result.items()]))
-        return out
+            if pop.name not in self.looped:
+                result.append(cst.DictElement(literal(pop.name), name(self.seq[pop.name])))
+                result.append(cst.DictElement(literal(pop.name + ".v"), name(self.mem[pop.name])))
+            elif not any(isinstance(e, cst.StarredDictElement) for e in result):
+                result.append(cst.StarredDictElement(name("out")))  # every run's, where the first is
+        d = name("out") if self.collects and len(result) == 1 else cst.Dict(result)
+        code += stmts("return {d}", d=d)
+        return code
+
+    # -- runs of identical blocks -----------------------------------------------------------
+    def loop(self, run: Run) -> list[cst.BaseStatement]:
+        """The run as one loop over its blocks; its last op's value is read by name after it."""
+        g = self.graph
+        k = self.local("k", ("loop",))  # one loop variable for every loop: none is read after its loop
+        head = [g.op(n) for n in run.head]
+        var = {n: self.local("spikes" if isinstance(op, PopulationOp) else op.kind, ("loop", run.ops[0], n))
+               for n, op in zip(run.head, head, strict=True)}
+        carried = var[run.head[-1]]
+        (src,) = (o.src for o in head[0].operands)
+        before = stmts("{c} = {v}", c=name(carried), v=self.seq_operand(src, 0))
+        body: list[cst.BaseStatement] = []
+        for p, op in enumerate(head):
+            m = expr("getattr(self, {a})", a=run.text(p, "attr", k))
+            cur = name(var[run.head[p - 1]] if p else carried)
+            if isinstance(op, PopulationOp):
+                neurons = self.local("neurons", ("loop module", run.ops[0], op.name))
+                mem = self.local("membranes", ("loop mem", run.ops[0], op.name))
+                body += stmts("{n} = {m}", n=name(neurons), m=m)
+                body += self.code.sequence(op, name(neurons), cur, [], var[op.name], mem)
+                body += stmts("out[{p}] = {s}\nout[{v}] = {mem}", p=run.text(p, "name", k), s=name(var[op.name]),
+                              v=run.text(p, "name", k, ".v"), mem=name(mem))
+            else:
+                self.helpers.add("per_step")
+                body += stmts("{v} = per_step({m}, {x})", v=name(var[op.name]), m=m, x=cur)
+        self.seq[run.ops[-1]] = carried
+        return [*before, run.loop(k, body)]
 
     # -- layer stages -------------------------------------------------------------------
     def layer(self, stage: Stage) -> list[cst.BaseStatement]:
@@ -179,7 +285,7 @@ class ForwardWriter:
             cur = total([self.seq_operand(o.src, o.delay) for o in charge])
             lates = [self.seq_operand(o.src, o.delay) for o in late]
             mem = self.mem[op.name] = self.local(op.name + "_v", ("mem", op.name))
-            return self.code.sequence(op, cur, lates, var, mem)
+            return self.code.sequence(op, self.module(op), cur, lates, var, mem)
         self.helpers.add("per_step")
         value = total([self.seq_operand(o.src, o.delay) for o in op.operands])
         return stmts("{v} = per_step({m}, {x})", v=name(var), m=self.module(op), x=value)

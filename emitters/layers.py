@@ -90,9 +90,12 @@ def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:
     return [node for name, text in GENERATED.items() if name in helpers for node in fixed(text)]
 
 
-def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str) -> tuple[list[cst.BaseStatement], dict]:
-    """Constructors that several populations repeat become one factory function each (`new_<first>()`),
-    so a 100-layer chain says its neuron once. Returns (the factory definitions, the constructors to use)."""
+def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str,
+                 hints: dict[str, str]) -> tuple[list[cst.BaseStatement], dict]:
+    """Constructors that several populations repeat become one factory function each, named for
+    what it builds (`hints[member]`, e.g. `new_lif_layer`, numbered `new_lif_layer_2` where several
+    differ), so a 100-layer chain says its neuron once. Returns (the factory definitions, the
+    constructors to use)."""
     from .toolkit import name, stmts
 
     groups: dict[str, list[str]] = {}
@@ -102,7 +105,7 @@ def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str) -> tuple[l
     for code, members in groups.items():
         if len(members) < 2:
             continue
-        factory = ns.name(f"new_{members[0]}", key=("factory", code))
+        factory = ns.numbered(hints[members[0]], key=("factory", code))
         defs += stmts(f'''
 def {{f}}():
     """A fresh {what} for {names_text(members)}."""

@@ -2,7 +2,8 @@
 
     MODEL_NAME, TARGET, TIME_STEPS, INPUT_SHAPE, PRECISION, POPULATIONS, WEIGHTS
     build_model(device=None)                     the simulator's own object
-    load_weights(model, weights)                 every key and shape checked before any is set
+    load_weights(model, weights)                 every key and shape checked before any is set;
+                                                 also the model's own state_dict()
     export_weights(model) -> dict                same keys and shapes; exact round trip
     run(model, inputs, membrane=False, grad=False) -> dict
     if __name__ == "__main__": a smoke run
@@ -28,6 +29,7 @@ TOOL = "snnc"
 CONTRACT_NAMES = (
     "MODEL_NAME", "TARGET", "TIME_STEPS", "INPUT_SHAPE", "PRECISION", "POPULATIONS", "WEIGHTS",
     "build_model", "load_weights", "export_weights", "run", "weight_slots", "simulate", "model_device", "unwrapped",
+    "state_dict_weights",
     "torch", "nn", "F", "math",
     "smoke_model", "smoke_inputs", "smoke_out", "smoke_pop", "smoke_rate",
 )
@@ -49,48 +51,87 @@ def model_device(model):
 def load_weights(model, weights):
     """Load {"<layer>.weight": ..., "<layer>.bias": ...} (tensors, arrays or nested lists) in
     torch's layout (linear [out, in], conv2d [out, in, kh, kw]); see WEIGHTS. Returns the model.
+    The model's own state_dict() loads too, also after torch.save and torch.load: its entries
+    are matched to WEIGHTS by the tensor each holds in the model, and those that are not
+    weights (neuron buffers, monitors) are ignored.
 
     Every key, value and shape is checked before anything is set: a missing or unknown key,
     a value that is not real numbers or a wrong shape raises ValueError naming it, and the
     model is left unchanged."""
     if not isinstance(weights, dict):
         raise ValueError("weights must be a dict, got " + type(weights).__name__)
-    unknown = sorted(repr(key) for key in weights if key not in WEIGHTS)
+    state = model.state_dict(keep_vars=True)
+    unknown = sorted(
+        repr(key) for key in weights if key not in WEIGHTS and key not in state
+    )
     if unknown:
         raise ValueError(
-            "unknown weight " + unknown[0] + "; expected " + repr(sorted(WEIGHTS))
+            "unknown weight "
+            + unknown[0]
+            + "; expected "
+            + repr(sorted(WEIGHTS))
+            + " or the keys of model.state_dict()"
         )
+    names, flipped = {}, set()
+    if any(key not in WEIGHTS for key in weights):
+        weights, names, flipped = state_dict_weights(model, weights, state)
     missing = [key for key in WEIGHTS if key not in weights]
     if missing:
         raise ValueError("missing weight " + repr(missing[0]))
     values = {}
     for key, shape in WEIGHTS.items():
+        label = repr(names.get(key, key))
         try:
             value = torch.as_tensor(weights[key]).detach()
         except (TypeError, ValueError, RuntimeError) as exc:
             raise ValueError(
-                "weight " + repr(key) + " is not an array of numbers: " + str(exc)
+                "weight " + label + " is not an array of numbers: " + str(exc)
             ) from None
         if value.is_complex():
             raise ValueError(
-                "weight " + repr(key) + " must be real numbers, got " + str(value.dtype)
+                "weight " + label + " must be real numbers, got " + str(value.dtype)
             )
         value = value.to("cpu", torch.float32)
-        if tuple(value.shape) != shape:
+        expected = shape[::-1] if key in flipped else shape
+        if tuple(value.shape) != expected:
             raise ValueError(
                 "weight "
-                + repr(key)
+                + label
                 + " has shape "
                 + repr(tuple(value.shape))
                 + ", expected "
-                + repr(shape)
+                + repr(expected)
             )
-        values[key] = value
+        values[key] = value.t() if key in flipped else value
     with torch.no_grad():
         for key, (tensor, transposed) in weight_slots(unwrapped(model)).items():
             value = values[key].t() if transposed else values[key]
             tensor.copy_(value.to(tensor.device))
     return model
+
+
+def state_dict_weights(model, weights, state):
+    """The weights in `weights`, entries of the model's own state_dict() (`state`), under
+    their WEIGHTS keys; the key each had in `weights`; and the WEIGHTS keys whose tensor
+    the model stores transposed. Entries that hold no weight are left out."""
+    slots = {
+        id(tensor): (key, transposed)
+        for key, (tensor, transposed) in weight_slots(unwrapped(model)).items()
+    }
+    out, names, flipped = {}, {}, set()
+    for name, value in weights.items():
+        if name not in state:
+            raise ValueError(
+                "weight "
+                + repr(name)
+                + " is not a key of model.state_dict(), as the others are"
+            )
+        if id(state[name]) in slots:
+            key, transposed = slots[id(state[name])]
+            out[key], names[key] = value, name
+            if transposed:
+                flipped.add(key)
+    return out, names, flipped
 
 
 def export_weights(model):

@@ -45,32 +45,57 @@ def spike_of(neuron: Neuron):
     return neuron.surrogate, strict(neuron)
 
 
-class StepFunctions:
-    """Names and renders the step functions (and BindsNET decay constants) of one module."""
+def kind_hint(neuron: Neuron, home: str) -> str:
+    """What a helper for `neuron` is named after: its kind (`lif`, `if`), with its family in front
+    where that is not the target's own (`spikingjelly_lif` in a snnTorch module)."""
+    return neuron.kind if neuron.family == home else f"{neuron.family}_{neuron.kind}"
 
-    def __init__(self, ns: Namespace):
-        self.ns = ns
-        self.names: dict[Neuron, str] = {}
+
+class StepFunctions:
+    """Names and renders the step functions (and BindsNET decay constants) of one module.
+
+    A step function is named for what it computes (`lif_step`, `if_step`, `lif_step_2` for a
+    second LIF neuron that differs, see `kind_hint`); `home` is the target's family."""
+
+    def __init__(self, ns: Namespace, home: str):
+        self.ns, self.home = ns, home
+        self.names: dict[object, str] = {}
         self.statements: list[cst.BaseStatement] = []
         self.spikes: list = []  # (surrogate, strict) of every step function, for surrogate_classes
 
-    def name_for(self, neuron: Neuron, hint: str) -> str:
-        """The step function of `neuron`, written the first time it is asked for."""
-        if neuron in self.names:
-            return self.names[neuron]
-        fn = self.names[neuron] = self.ns.name(hint, key=("step", neuron))
+    def name_for(self, neuron: Neuron, params: bool = False) -> str:
+        """The step function of `neuron`, written the first time it is asked for.
+
+        `params`: the function takes `beta` and `threshold` (snnTorch's family only), so that
+        a native layer's own values drive it: `(x, state, beta, threshold, late=())`. Neurons
+        of one kind that differ only in those share one such function."""
         code = FAMILY_CODE[neuron.family]
         spike = class_name(self.ns, neuron.surrogate, code.STRICT)
+        if params:
+            body = code.step_body(neuron, spike, params=True)
+            key = ("step", "params", neuron.kind, cst.Module(body).code)
+        else:
+            key = ("step", neuron)
+        if key in self.names:
+            return self.names[key]
+        fn = self.names[key] = self.ns.numbered(kind_hint(neuron, self.home) + "_step", key=key)
         self.spikes.append((neuron.surrogate, code.STRICT))
-        if neuron.family == "bindsnet" and neuron.kind == "lif":
-            decay = self.ns.name(f"{fn.upper()}_DECAY", key=("decay", neuron))
+        if params:
+            what = code.describe(neuron, params=True)
+        elif neuron.family == "bindsnet" and neuron.kind == "lif":
+            decay = self.ns.name(fn.upper().replace("_STEP", "", 1) + "_DECAY", key=("decay", neuron))
             (stmt,) = stmts("{d} = {e}", d=name(decay), e=code.decay_expr(neuron))
             self.statements.append(stmt)
             body = code.step_body(neuron, spike, decay)
+            what = describe(neuron)
         else:
             body = code.step_body(neuron, spike)
-        params = [cst.Param(name("x")), cst.Param(name("state")), cst.Param(name("late"), default=cst.Tuple([]))]
-        doc = cst.SimpleStatementLine([cst.Expr(literal(f"One step of {describe(neuron)}, exactly."))])
-        self.statements.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(params),
+            what = describe(neuron)
+        args = [cst.Param(name("x")), cst.Param(name("state"))]
+        if params:
+            args += [cst.Param(name("beta")), cst.Param(name("threshold"))]
+        args.append(cst.Param(name("late"), default=cst.Tuple([])))
+        doc = cst.SimpleStatementLine([cst.Expr(literal(f"One step of {what}, exactly."))])
+        self.statements.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(args),
                                                body=cst.IndentedBlock([doc, *body])))
         return fn

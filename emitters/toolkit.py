@@ -83,6 +83,7 @@ class Namespace:
     def __init__(self, reserved: Iterable[str] = ()):
         self._used: set[str] = set(_RESERVED)
         self._by_hint: dict[object, str] = {}
+        self._counts: dict[str, int] = {}
         for n in reserved:
             self._used.add(n)
 
@@ -105,6 +106,14 @@ class Namespace:
         self._used.add(candidate)
         self._by_hint[key] = candidate
         return candidate
+
+    def numbered(self, hint: str, key: object) -> str:
+        """Like `name`, for helpers named for what they compute: the first key asking for `hint`
+        gets `hint`, the n-th distinct one `hint_n` (lif_step, lif_step_2, ...), mangled if taken."""
+        if key in self._by_hint:
+            return self._by_hint[key]
+        n = self._counts[hint] = self._counts.get(hint, 0) + 1
+        return self.name(hint if n == 1 else f"{hint}_{n}", key=key)
 
     def __getitem__(self, key: object) -> str:
         return self._by_hint[key]

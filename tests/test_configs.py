@@ -51,8 +51,9 @@ def _kw(call: ast.Call) -> dict:
     return out
 
 
-def _population_ctors(tree: ast.Module, pops) -> list[ast.Call]:
-    """The constructor call of each population's module, seen through a factory function."""
+def _population_ctors(tree: ast.Module, pops, attrs: dict[str, str]) -> list[ast.Call]:
+    """The constructor call of each population's module (`self.<attrs[name]>`), seen through a factory
+    function."""
     factories = {f.name: f.body[-1].value for f in tree.body if isinstance(f, ast.FunctionDef)
                  and isinstance(f.body[-1], ast.Return) and isinstance(f.body[-1].value, ast.Call)}
     built = {}
@@ -62,7 +63,7 @@ def _population_ctors(tree: ast.Module, pops) -> list[ast.Call]:
                 and node.targets[0].value.id == "self"):
             call = node.value
             built[node.targets[0].attr] = factories.get(_name(call), call) if not call.args else call
-    return [built[p.name] for p in pops]
+    return [built[attrs[p.name]] for p in pops]
 
 
 @pytest.mark.parametrize("config", CONFIGS)
@@ -95,7 +96,9 @@ def test_static_structure_matches_the_ir(config, built):
     target = g.attrs.target
     if target == "snntorch":
         projections = [c for c in calls if _name(c) in ("Linear", "Conv2d")]
-        neurons = _population_ctors(tree, pops)  # through the shared factories (new_<pop>())
+        from emitters.forward import module_names
+
+        neurons = _population_ctors(tree, pops, module_names(g))  # through the shared factories
         assert [_name(c) for c in neurons] == ["Leaky"] * len(pops) and all(p.impl == "snn.Leaky" for p in pops)
         for call, pop in zip(neurons, pops):
             n, kw = pop.neuron, _kw(call)

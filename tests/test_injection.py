@@ -146,17 +146,19 @@ _COMMON_CALLS = {
     "x.clone", "x.data_ptr", "x.dim", "x.is_complex", "value.is_complex", "x.to", "x.new_zeros", "x.masked_fill", "c.masked_fill",
     "v.masked_fill", "self.step", "self.initial_state", "init.bias.detach", "init.weight.detach",
     "nn.Linear", "nn.Parameter", "nn.Conv2d", "nn.MaxPool2d", "nn.AvgPool2d", "nn.Flatten", "model.to",
+    "model.state_dict", "weights.items", "id", "any", "set", "flipped.add", "names.get", "value.t",  # a state_dict()
+    "getattr", "slots.update",  # runs of identical layers, written as loops
 }
 CALLS = {
     "snntorch": _COMMON_CALLS | {
         "snn.Leaky", "snn.RLeaky", "surrogate.atan", "surrogate.fast_sigmoid", "surrogate.sigmoid", "leaky",
-        "rleaky", "rleaky.recurrent",
+        "rleaky", "rleaky.recurrent", "leaky.beta.clamp", "rleaky.beta.clamp", "self.add_module",
     },
     "spikingjelly": _COMMON_CALLS | {
         "OrderedDict", "functional.reset_net", "layer.Linear", "layer.Conv2d", "layer.MaxPool2d", "layer.AvgPool2d",
         "layer.Flatten", "model.named_children", "module", "neuron.IFNode", "neuron.LIFNode", "nn.Sequential",
         "surrogate.ATan", "surrogate.Sigmoid", "surrogate.SoftSign", "functools.partial", "net.get_submodule",
-        "<expr>.register_forward_hook", "hook.remove", "NODES.items",
+        "<expr>.register_forward_hook", "hook.remove", "NODES.items", "self.add_module", "model.add_module",
     },
     "bindsnet": _COMMON_CALLS | {
         "<expr>.forward", "<expr>.reset_state_variables", "<expr>.set_batch_size", "<expr>.update",
@@ -170,9 +172,10 @@ CALLS = {
     },
 }
 # Calls whose name the emitter derives from an op (through a Namespace): submodules of the model,
-# their step functions, BindsNET's per-connection initialisers, and the generated classes' apply.
+# their step functions, BindsNET's per-connection initialisers, the generated classes' apply, and
+# a population's module in a loop over identical layers.
 _DERIVED = re.compile(r"self\.[A-Za-z_]\w*(\.(step|initial_state))?|[A-Za-z_]\w*_init\.(weight|bias)\.detach"
-                      r"|[A-Za-z_]\w*_(seq|v_seq)\.append|[A-Za-z_]\w*\.unbind")
+                      r"|[A-Za-z_]\w*_(seq|v_seq)\.append|[A-Za-z_]\w*\.unbind|neurons(_\d+)?")
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 

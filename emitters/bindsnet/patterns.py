@@ -21,7 +21,9 @@ connection's own source: a second connection between the same two layers is file
 the key ("<source>~2", target).
 Everything else is a generated connection (a torch-layout bias added inside the
 product as nn.Linear does, pooling, several sources, delays; a feedback edge after a
-layer with bias, whose first-step value is zeros, not the bias), and BindsNET's
+layer with bias, whose first-step value is zeros, not the bias; a layer that another
+connection computes too, whose one torch module they share: a native connection
+would keep weights of its own that load_weights never sets), and BindsNET's
 MaxPool2dConnection is never used: it pools by running firing rate, not by value.
 """
 
@@ -83,21 +85,41 @@ def operands_first(graph: Graph, ops: list[tuple[str, int]]) -> list[tuple[str, 
     return out
 
 
+def _reach(graph: Graph, operand) -> dict[str, set[int]]:
+    """What a population's operand computes from: op or source -> steps its value lags the step."""
+    lags: dict[str, set[int]] = {}
+    frontier = [(operand.src, operand.delay)]
+    while frontier:
+        name, lag = frontier.pop()
+        if lag in lags.setdefault(name, set()):
+            continue
+        lags[name].add(lag)
+        op = graph.op(name)
+        if not isinstance(op, (InputOp, PopulationOp)):
+            frontier += [(o.src, lag + o.delay) for o in op.operands]
+    return lags
+
+
+def shared_ops(graph: Graph) -> set[str]:
+    """The stateless ops that several connections compute (they feed several operands). A native
+    connection would hold a copy of their weights of its own, which load_weights never sets: those
+    connections are generated ones, which share the op's one torch module."""
+    count: dict[str, int] = {}
+    for pop in graph.populations():
+        for operand in pop.operands:
+            for name in _reach(graph, operand):
+                if not isinstance(graph.op(name), (InputOp, PopulationOp)):
+                    count[name] = count.get(name, 0) + 1
+    return {name for name, n in count.items() if n > 1}
+
+
 def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> list[Link]:
     """The connections feeding `pop`; `taken` holds the (source, target) keys already filed."""
     out = []
     position = {n: i for i, n in enumerate(graph.order())}
+    shared = shared_ops(graph)
     for index, operand in enumerate(pop.operands):
-        lags: dict[str, set[int]] = {}  # op or source -> steps its value lags pop's step
-        frontier = [(operand.src, operand.delay)]
-        while frontier:
-            name, lag = frontier.pop()
-            if lag in lags.setdefault(name, set()):
-                continue
-            lags[name].add(lag)
-            op = graph.op(name)
-            if not isinstance(op, (InputOp, PopulationOp)):
-                frontier += [(o.src, lag + o.delay) for o in op.operands]
+        lags = _reach(graph, operand)  # op or source -> steps its value lags pop's step
         for name, found in lags.items():
             if len(found) > 1:
                 raise Refusal(pop.name, f"BindsNET target: {pop.name} reads {name} through paths of different "
@@ -118,6 +140,8 @@ def links_of(graph: Graph, pop: PopulationOp, taken: set[tuple[str, str]]) -> li
         ops = operands_first(graph, ops)
         cls = connection_class(graph, tuple(n for n, _ in ops), sources, tuple(lag for _, lag in ops),
                                is_late(pop, index))
+        if any(n in shared for n, _ in ops):
+            cls = "generated"
         via, k = sources[0][0], 1
         while (via, pop.name) in taken:
             # BindsNET keeps one connection per (source, target) key, and reads the connection's own

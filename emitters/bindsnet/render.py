@@ -14,6 +14,10 @@ before it and the previous step's of the others, as the spec's delays say.
   layers between populations with the same torch modules and per-step shapes the
   other targets use, holding sources back where the spec delays them.
 
+A run of identical populations, or of identical connections between layers whose
+names count up (layer_1, layer_2, ...), is added in a loop (`emitters.repeats`), and
+its weights are listed in `weight_slots` in the same loop.
+
 BindsNET facts respected: Connection.w is [in, out]; `**kwargs` swallows misspelled
 arguments (only existing names are passed); a layer name that collides with a
 Network attribute (run, to, layers, ...) or with `<a>_to_<b>` connection names is
@@ -32,7 +36,8 @@ from ir.ops import InputOp, Op, PopulationOp
 from .. import module, runtime
 from ..forward import total
 from ..neurons import StepFunctions, initial_state
-from ..layers import generated_classes, module_ctor
+from ..layers import generated_classes, module_ctor, names_text
+from ..repeats import Run, runs_in, slots_def
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from .patterns import is_late
@@ -216,30 +221,120 @@ class _Writer:
         self.graph, self.ns = graph, ns
         self.helpers: set[str] = set()
         self.lnames = layer_names([op.name for op in graph.ops() if isinstance(op, (InputOp, PopulationOp))])
-        self.steps = StepFunctions(ns)
+        self.steps = StepFunctions(ns, home="bindsnet")
         self.module_vars: dict[str, str] = {}  # stateless op -> local in build_model holding its torch module
         self.computes: dict[str, tuple] = {}  # code -> (function, op kinds, params, body, links using it)
-        self.slots: dict[str, cst.BaseExpression] = {}
+        self.slots: list[list[cst.DictElement] | cst.For] = []  # weight_slots' entries, a run's as a loop
+        self.slotted: set[str] = set()
 
-    def layer(self, op) -> list[cst.BaseStatement]:
-        key = literal(self.lnames[op.name])
+    # -- layers ---------------------------------------------------------------------------
+    def layers(self) -> list[cst.BaseStatement]:
+        """add_layer for the input and every population, in graph order; a run of identical
+        populations in a loop."""
+        ops = [op for op in self.graph.ops() if isinstance(op, (InputOp, PopulationOp))]
+        ctors = {op.name: self.layer_ctor(op) for op in ops}
+        sig = {op.name: None if isinstance(op, InputOp) or op.note else
+               (op.impl, cst.Module([]).code_for_node(ctors[op.name])) for op in ops}
+        runs = {run.ops[0]: run for run in runs_in([op.name for op in ops], sig,
+                                                    lambda n: {"layer": self.lnames[n]})}
+        out: list[cst.BaseStatement] = []
+        skip: set[str] = set()
+        for op in ops:
+            if op.name in skip:
+                continue
+            run = runs.get(op.name)
+            if run is None:
+                (stmt,) = stmts("network.add_layer({c}, name={k})", c=ctors[op.name], k=literal(self.lnames[op.name]))
+                if isinstance(op, PopulationOp):
+                    stmt = with_comments(stmt, comment_lines(f"population {op.name}: {op.impl}", "layer")
+                                         + module.note_comments(op))
+                out.append(stmt)
+                continue
+            skip.update(run.ops)
+            k = self.loop_var()
+            body = [stmts("network.add_layer({c}, name={k})", c=ctors[n], k=run.text(p, "layer", k))[0]
+                    for p, n in enumerate(run.head)]
+            impls = ", ".join(dict.fromkeys(self.graph.op(n).impl for n in run.head))
+            out.append(with_comments(run.loop(k, body), comment_lines(
+                f"populations {names_text(list(run.ops))}: {impls}", "layers")))
+        return out
+
+    def layer_ctor(self, op) -> cst.BaseExpression:
         if isinstance(op, InputOp):
-            return stmts("network.add_layer(Input(shape={s}, traces=False), name={k})", s=literal(op.shape), k=key)
+            return expr("Input(shape={s}, traces=False)", s=literal(op.shape))
         n = op.neuron
         if op.impl == "nodes.LIFNodes":
-            ctor = expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
+            return expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
                         "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
                         rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
-        elif op.impl == "nodes.IFNodes":
-            ctor = expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
+        if op.impl == "nodes.IFNodes":
+            return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
-        else:
-            self.helpers.add("canonical")
-            fn = self.steps.name_for(n, f"{op.name}_step")
-            ctor = expr("CanonicalNodes({s}, {f}, {i})", s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
-        (stmt,) = stmts("network.add_layer({c}, name={k})", c=ctor, k=key)
-        return [with_comments(stmt, comment_lines(f"population {op.name}: {op.impl}", "layer")
-                              + module.note_comments(op))]
+        self.helpers.add("canonical")
+        fn = self.steps.name_for(n)
+        return expr("CanonicalNodes({s}, {f}, {i})", s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+
+    def loop_var(self) -> str:
+        return self.ns.name("k", key=("loop",))
+
+    # -- connections ----------------------------------------------------------------------
+    def connections(self) -> list[cst.BaseStatement]:
+        """add_connection for every planned link, in order; a run of identical links in a loop."""
+        g = self.graph
+        links = {link.name: link for link in g.links}
+        users: dict[str, int] = {}
+        for link in g.links:
+            for n in link.ops:
+                users[n] = users.get(n, 0) + 1
+        sig = {}
+        for link in g.links:
+            ops = [g.op(n) for n in link.ops]
+            ok = (link.via == link.sources[0][0] and len(link.sources) == 1 and not link.sources[0][1]
+                  and all(users[op.name] == 1 and not op.note for op in ops))
+            wiring = tuple(tuple((link.ops.index(o.src) if o.src in link.ops else -1, o.delay) for o in op.operands)
+                           for op in ops)
+            sig[link.name] = (link.cls, link.index, link.offsets, is_late(g.op(link.target), link.index), wiring,
+                              tuple(cst.Module([]).code_for_node(module_ctor(op, "torch.nn.", set())) for op in ops),
+                              len(g.op(link.target).operands)) if ok else None
+        runs = {run.ops[0]: run for run in runs_in([link.name for link in g.links], sig,
+                                                    lambda n: self.link_labels(links[n]))}
+        out: list[cst.BaseStatement] = []
+        skip: set[str] = set()
+        for link in g.links:
+            if link.name in skip:
+                continue
+            run = runs.get(link.name)
+            if run is None:
+                out += self.connection(link)
+                continue
+            skip.update(run.ops)
+            k = self.loop_var()
+            body: list[cst.BaseStatement] = []
+            slots: list[cst.BaseStatement] = []
+            for p, n in enumerate(run.head):
+                body += self.connection(links[n], (run, p, k), slots)
+            for n in run.ops[run.block:]:
+                if links[n].cls == "generated":
+                    self.compute_function(links[n])  # the function's docstring counts every link using it
+            what = ", ".join(dict.fromkeys(links[n].cls for n in run.head))
+            span = ", ".join(run.ops) if len(run.ops) <= 3 else f"{run.ops[0]}, ..., {run.ops[-1]}"
+            out.append(with_comments(run.loop(k, body), comment_lines(
+                f"{len(run.ops)} links {span}: {what}", "connections")))
+            if slots:
+                self.slots.append(run.loop(k, slots))
+        return out
+
+    def link_labels(self, link: Link) -> dict[str, str]:
+        """The names a loop over identical links spells: the layers it joins, its ops' module
+        names (a GraphConnection's) and weight keys."""
+        out = {"source": self.lnames[link.sources[0][0]], "target": self.lnames[link.target]}
+        for i, n in enumerate(link.ops):
+            op = self.graph.op(n)
+            if link.cls == "generated":
+                out[f"op{i}"] = n
+            if op.parametric:
+                out[f"key{i}"] = op.key
+        return out
 
     def modules(self, link: Link) -> list[cst.BaseStatement]:
         """Statements creating the torch modules of the link's ops (once per op)."""
@@ -257,32 +352,60 @@ class _Writer:
         base, _, k = link.via.partition("~")
         return literal(self.lnames[base] + (f"~{k}" if k else "")), literal(self.lnames[link.target])
 
-    def connection(self, link: Link) -> list[cst.BaseStatement]:
+    def connection(self, link: Link, loop: tuple[Run, int, str] | None = None,
+                   slots: list[cst.BaseStatement] | None = None) -> list[cst.BaseStatement]:
+        """The statements adding the link's connection. In a loop `(run, p, k)` (the link is the
+        p-th of the run's first block) its names are spelled in `k`, its modules are fresh locals
+        and its weight slots go to `slots` as `slots[key] = ...`."""
         g = self.graph
-        src, tgt = self.key(link)
-        first = literal(self.lnames[link.sources[0][0]])
+        if loop is None:
+            src, tgt = self.key(link)
+            first = literal(self.lnames[link.sources[0][0]])
+
+            def spell(role: str, value: str) -> cst.BaseExpression:
+                return literal(value)
+        else:
+            run, p, k = loop
+
+            def spell(role: str, value: str) -> cst.BaseExpression:
+                return run.text(p, role, k)
+
+            src = first = spell("source", self.lnames[link.sources[0][0]])
+            tgt = spell("target", self.lnames[link.target])
+
+        def slot(op: Op, suffix: str, value: cst.BaseExpression, transposed: bool) -> None:
+            entry = cst.Tuple([cst.Element(value), cst.Element(literal(transposed))])
+            key = f"{op.key}.{suffix}"
+            if loop is not None:
+                i = link.ops.index(op.name)
+                slots.extend(stmts("slots[{k}] = {v}", k=run.text(p, f"key{i}", k, "." + suffix), v=entry))
+            elif key not in self.slotted:
+                self.slotted.add(key)
+                if not self.slots or not isinstance(self.slots[-1], list):
+                    self.slots.append([])
+                self.slots[-1].append(cst.DictElement(literal(key), entry))
+
         layers = {"s": expr("network.layers[{k}]", k=first), "t": expr("network.layers[{k}]", k=tgt)}
+        held_by = expr("model.connections[({s}, {t})]", s=src, t=tgt)
         ops = [g.op(n) for n in link.ops]
-        if link.cls == "Connection":
+        if link.cls in ("Connection", "Conv2dConnection"):
             layer = ops[-1]
-            var = self.ns.name(f"{link.name}_init", key=("init", link.name))
+            hint, key = (f"{link.name}_init", ("init", link.name)) if loop is None else ("init", ("loop init", p))
+            var = self.ns.name(hint, key=key)
+        if link.cls == "Connection":
             out = stmts("{v} = torch.nn.Linear({i}, {o}, bias={b})", v=name(var), i=literal(layer.in_features),
                         o=literal(layer.out_features), b=literal(layer.bias))
             if layer.layout == "in_out":
                 w = expr("{v}.weight.detach().t().contiguous()", v=name(var))
-                transposed = True
             else:
                 w = expr("{v}.weight.detach().t()", v=name(var))
-                transposed = True
             kwargs = dict(w=w, **({"b": expr("{v}.bias.detach()", v=name(var))} if layer.bias else {}))
             args = [cst.Arg(layers["s"]), cst.Arg(layers["t"])] + [cst.Arg(v, keyword=name(k)) for k, v in kwargs.items()]
             conn = cst.Call(name("Connection"), args)
-            self._slot(layer, "weight", link, "w", transposed)
+            slot(layer, "weight", expr("{c}.w", c=held_by), True)
             if layer.bias:
-                self._slot(layer, "bias", link, "b", False)
+                slot(layer, "bias", expr("{c}.b", c=held_by), False)
         elif link.cls == "Conv2dConnection":
-            (layer,) = ops
-            var = self.ns.name(f"{link.name}_init", key=("init", link.name))
             out = stmts("{v} = torch.nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", v=name(var),
                         i=literal(layer.in_channels), o=literal(layer.out_channels), k=literal(layer.kernel_size),
                         s=literal(layer.stride), p=literal(layer.padding), b=literal(layer.bias))
@@ -293,16 +416,22 @@ class _Writer:
             if layer.bias:
                 args.append(cst.Arg(expr("{v}.bias.detach().clone()", v=name(var)), keyword=name("b")))
             conn = cst.Call(name("Conv2dConnection"), args)
-            self._slot(layer, "weight", link, "w", False)
+            slot(layer, "weight", expr("{c}.w", c=held_by), False)
             if layer.bias:
-                self._slot(layer, "bias", link, "b", False)
+                slot(layer, "bias", expr("{c}.b", c=held_by), False)
         else:
             self.helpers.add("graph_connection")
-            out = self.modules(link)
+            if loop is None:
+                out = self.modules(link)
+                variables = {n: self.module_vars[n] for n in link.ops}
+            else:
+                variables = {n: self.ns.name(g.op(n).kind, key=("loop module", p, i)) for i, n in enumerate(link.ops)}
+                out = [stmts("{v} = {c}", v=name(variables[n]), c=module_ctor(g.op(n), "torch.nn.", self.helpers))[0]
+                       for n in link.ops]
             fn = self.compute_function(link)
             target = g.op(link.target)
             late = is_late(target, link.index)
-            table = cst.Dict([cst.DictElement(literal(n), name(self.module_vars[n])) for n in link.ops])
+            table = cst.Dict([cst.DictElement(spell(f"op{i}", n), name(variables[n])) for i, n in enumerate(link.ops)])
             args = [cst.Arg(name("network")), cst.Arg(first), cst.Arg(tgt), cst.Arg(name(fn)), cst.Arg(table)]
             if len(link.sources) > 1:
                 args.append(cst.Arg(literal(tuple(self.lnames[src] for src, _ in link.sources)),
@@ -312,31 +441,22 @@ class _Writer:
             if late:
                 args.append(cst.Arg(literal(True), keyword=name("late")))
             conn = cst.Call(name("GraphConnection"), args)
-            for n in link.ops:
+            for i, n in enumerate(link.ops):
                 op = g.op(n)
                 for suffix in op.weights():
-                    key = f"{op.key}.{suffix}"
-                    if key in self.slots:
-                        continue
                     in_out = op.kind == "linear" and op.layout == "in_out"
                     attr = ("w" if suffix == "weight" else "b") if in_out else suffix
-                    self.slots[key] = cst.Tuple([
-                        cst.Element(expr("model.connections[({s}, {t})].layers[{n}].{a}", s=src, t=tgt,
-                                         n=literal(n), a=name(attr))),
-                        cst.Element(literal(in_out and suffix == "weight"))])
+                    slot(op, suffix, expr("{c}.layers[{n}].{a}", c=held_by, n=spell(f"op{i}", n), a=name(attr)),
+                         in_out and suffix == "weight")
         (add,) = stmts("network.add_connection({c}, source={s}, target={t})", c=conn, s=src, t=tgt)
+        if loop is not None:
+            return out + [add]
         notes = [line for n in link.ops for line in module.note_comments(g.op(n))]
         what = ", ".join(link.ops) or "identity"
         held = "".join(f"; {s} held back {d} step(s)" for s, d in link.sources if d)
         held += "".join(f"; {n} lags {lag} step(s)" for n, lag in zip(link.ops, link.offsets) if lag)
         return out + [with_comments(add, comment_lines(f"{link.name}: {link.cls} ({what}){held}", "connection")
                                     + notes)]
-
-    def _slot(self, op: Op, suffix: str, link: Link, attr: str, transposed: bool) -> None:
-        src, tgt = self.key(link)
-        self.slots.setdefault(f"{op.key}.{suffix}", cst.Tuple([
-            cst.Element(expr("model.connections[({s}, {t})].{a}", s=src, t=tgt, a=name(attr))),
-            cst.Element(literal(transposed))]))
 
     def compute_function(self, link: Link) -> str:
         """The module-level function evaluating the link's ops from its sources' spikes; links
@@ -385,11 +505,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     (net,) = stmts("network = Network(dt={dt}, learning=False)", dt=literal(graph.attrs.dt))
     build.append(with_comments(net, comment_lines(
         "BindsNET has no surrogate gradients: the spec's surrogates only matter in the other targets", "note")))
-    for op in graph.ops():
-        if isinstance(op, (InputOp, PopulationOp)):
-            build += w.layer(op)
-    for link in graph.links:
-        build += w.connection(link)
+    build += w.layers()
+    build += w.connections()
     pops = graph.populations()
     if all(w.lnames[op.name] == op.name for op in pops):  # the layers carry the populations' names
         build += stmts('for pop in POPULATIONS:\n'
@@ -430,11 +547,8 @@ def build_model(device=None):
         body += fixed(_GRAPH_CONNECTION)
     body += w.compute_functions()
     body.append(fn)
-    body += stmts('''
-def weight_slots(model):
-    """Each weight key's tensor in the network, and whether it is stored transposed ([in, out])."""
-    return {d}
-''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in w.slots.items()]))
+    body += slots_def(w.slots, "Each weight key's tensor in the network, and whether it is stored "
+                               "transposed ([in, out]).")
     body += fixed(_SIMULATE)
     body += module.contract_functions(trains=False)
     body += module.main_block()

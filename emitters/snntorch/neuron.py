@@ -32,20 +32,26 @@ def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
     return (0.0,)
 
 
-def describe(neuron: SnnTorchNeuron) -> str:
+def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
+    """snn.Leaky's (or RLeaky's) constructor; `params`: beta and threshold are the step's arguments."""
     cls = "snn.RLeaky" if neuron.late_terms else "snn.Leaky"
-    return (f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, reset_mechanism={neuron.reset!r}, "
-            f"reset_delay={neuron.reset_delay!r})")
+    rest = f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}"
+    if params:
+        return f"{cls}(beta, threshold, {rest})"
+    return f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, {rest})"
 
 
-def step_body(neuron: SnnTorchNeuron, spike: str) -> list[cst.BaseStatement]:
-    th = literal(neuron.threshold)
+def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
+    """The step's statements; `params`: beta and threshold are the step's arguments `beta`, `threshold`
+    (tensors of a native layer, the same float32 operations), else the neuron's values as literals."""
+    th = name("threshold") if params else literal(neuron.threshold)
+    beta = name("beta") if params else literal(float(neuron.decay))
     body = stmts("(m,) = state")
     if neuron.reset != "none":  # every use of r resets; with none, mem_reset changes nothing
         body += stmts("r = (m - {th} > 0).float()", th=th)
     if neuron.reset == "zero" and not neuron.late_terms:
         body += stmts("m = (1 - r) * m")
-    body += stmts("u = {beta} * m + x", beta=literal(float(neuron.decay)))
+    body += stmts("u = {beta} * m + x", beta=beta)
     for k in range(neuron.late_terms):
         body += stmts("u = u + late[{k}]", k=literal(k))
     if neuron.reset == "subtract":

@@ -7,8 +7,14 @@ Rendering follows target lowering: each op's `impl` says which class it is
 - `snn.Leaky` / `snn.RLeaky`: the model holds the snnTorch module; with autograd on
   (training) it steps through it, with autograd off through the generated step of
   the same arithmetic (`emitters.neurons`), which is float32-identical and has less
-  per-step overhead;
+  per-step overhead. That step reads beta and threshold from the module at every
+  step (`leaky.beta.clamp(0, 1)`, `leaky.threshold`, the tensors snn.Leaky computes
+  with), so an edit of `model.<population>.beta` changes inference and training alike;
 - `canonical`: a small generated `Neuron` module performing its family's step.
+
+Submodules are named by `emitters.forward.module_names` (a layer after its weight
+key); a run of identical blocks is built, run and listed in `weight_slots` in loops
+(`emitters.repeats`).
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, model_module, stage_ops
+from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
 from ..layers import generated_classes, module_ctor, shared_ctors
-from ..neurons import StepFunctions, initial_state
+from ..neurons import StepFunctions, initial_state, kind_hint
+from ..repeats import find_runs, slots_function
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
@@ -32,11 +39,12 @@ OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", 
 
 _LEAKY = fixed_text('''
 def leaky_step(leaky, step, x, state):
-    """One step of snn.Leaky; without autograd, its float32-identical generated step."""
+    """One step of snn.Leaky; without autograd, its float32-identical generated step,
+    with the layer's own beta and threshold (so an edit of either changes both)."""
     if torch.is_grad_enabled():
         spk, mem = leaky(x, state[0])
         return spk, (mem,)
-    return step(x, state)
+    return step(x, state, leaky.beta.clamp(0, 1), leaky.threshold)
 
 
 def run_leaky(leaky, step, cur):
@@ -52,12 +60,24 @@ def run_leaky(leaky, step, cur):
 
 _RLEAKY = fixed_text('''
 def rleaky_step(rleaky, step, x, state, spk):
-    """One step of snn.RLeaky from its previous spikes; without autograd, its generated step."""
+    """One step of snn.RLeaky from its previous spikes; without autograd, its generated
+    step, with the layer's own beta and threshold."""
     if torch.is_grad_enabled():
         spk, mem = rleaky(x, spk, state[0])
         return spk, (mem,)
-    return step(x, state, (rleaky.recurrent(aligned(spk)),))
+    late = (rleaky.recurrent(aligned(spk)),)
+    return step(x, state, rleaky.beta.clamp(0, 1), rleaky.threshold, late)
 ''')
+
+
+MODEL_DOC = """
+
+    A layer with weights is the submodule named after its weight key (model.<key>.weight
+    is WEIGHTS' "<key>.weight"), a population the one named after it, or <name>_<kind>
+    where a key has that name.{leaky}
+    """
+LEAKY_DOC = """ Every run reads beta and threshold from the snn.Leaky
+    modules, so an edit of either changes inference and training alike."""
 
 
 class _Populations:
@@ -69,13 +89,13 @@ class _Populations:
     def _m(self, op: Op) -> cst.BaseExpression:
         return expr("self.{a}", a=name(self.attrs[op.name]))
 
-    def sequence(self, op, cur, late, spikes, membranes):
-        subs = dict(s=name(spikes), v=name(membranes), m=self._m(op), c=cur)
+    def sequence(self, op, m, cur, late, spikes, membranes):
+        subs = dict(s=name(spikes), v=name(membranes), m=m, c=cur)
         if op.impl == "snn.Leaky":
             self.helpers.add("leaky")
             return stmts("{s}, {v} = run_leaky({m}, {f}, {c})", f=name(self.steps[op.name]), **subs)
-        call = cst.Call(self._m(op), [cst.Arg(cur), *[cst.Arg(term) for term in late]])
-        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=self._m(op))
+        call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
+        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
 
     def step_init(self, op, state, zeros):
         if op.impl in ("snn.Leaky", "snn.RLeaky"):
@@ -124,42 +144,32 @@ def _leaky_ctor(graph: Graph, op: PopulationOp) -> cst.BaseExpression:
     return cst.Call(expr(f"snn.{cls}"), args)
 
 
-def weight_slots(graph: Graph, attrs: dict[str, str], owner: dict[str, str]) -> dict[str, cst.BaseExpression]:
-    """Each weight key -> (tensor, transposed) expression in `model`."""
-    out = {}
-    for op in graph.parametric():
-        if op.impl == patterns.RECURRENT:
-            base = expr("model.{p}.recurrent", p=name(attrs[owner[op.name]]))
-        else:
-            base = expr("model.{a}", a=name(attrs[op.name]))
-        for suffix in op.weights():
-            if op.kind == "linear" and op.layout == "in_out":  # InOutLinear: w [in, out], b
-                attr, transposed = ("w", True) if suffix == "weight" else ("b", False)
-            else:
-                attr, transposed = suffix, False
-            out[f"{op.key}.{suffix}"] = cst.Tuple([cst.Element(expr("{b}.{a}", b=base, a=name(attr))),
-                                                  cst.Element(literal(transposed))])
-    return out
+def _slot(op, suffix: str, module: cst.BaseExpression) -> cst.Tuple:
+    """(tensor, transposed) of one weight of `op` held by `module`."""
+    if op.kind == "linear" and op.layout == "in_out":  # InOutLinear: w [in, out], b
+        attr, transposed = ("w", True) if suffix == "weight" else ("b", False)
+    else:
+        attr, transposed = suffix, False
+    return cst.Tuple([cst.Element(expr("{b}.{a}", b=module, a=name(attr))), cst.Element(literal(transposed))])
 
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
     model_cls = ns.name(graph.attrs.model_name, key=("model",))
-    attr_ns = Namespace(reserved=("forward", "training"))
-    attrs = {op.name: attr_ns.name(op.name, key=op.name) for op in stage_ops(graph)}
+    owner = {patterns.recurrent_of(graph, p).name: p.name for p in graph.populations() if p.impl == "snn.RLeaky"}
+    attrs = module_names(graph, skip=frozenset(owner))
     helpers: set[str] = set()
-    steps = StepFunctions(ns)
+    steps = StepFunctions(ns, home="snntorch")
     step_of = {}
     for pop in graph.populations():
-        step_of[pop.name] = steps.name_for(pop.neuron, f"{pop.name}_step")
-    owner = {patterns.recurrent_of(graph, p).name: p.name for p in graph.populations() if p.impl == "snn.RLeaky"}
+        step_of[pop.name] = steps.name_for(pop.neuron, params=pop.impl in ("snn.Leaky", "snn.RLeaky"))
 
-    init: list[cst.BaseStatement] = list(stmts("super().__init__()"))
-    ctors, neuron_ctors = {}, {}
+    ctors, neuron_ctors, hints = {}, {}, {}
     for op in stage_ops(graph):
-        if op.impl == patterns.RECURRENT:
+        if op.name in owner:
             continue
         if isinstance(op, PopulationOp):
+            hints[op.name] = f"new_{kind_hint(op.neuron, 'snntorch')}_layer"
             if op.impl in ("snn.Leaky", "snn.RLeaky"):
                 neuron_ctors[op.name] = _leaky_ctor(graph, op)
             else:
@@ -168,15 +178,33 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                                              i=literal(initial_state(op.neuron)))
         else:
             ctors[op.name] = module_ctor(op, "nn.", helpers)
-    factories, neuron_ctors = shared_ctors(neuron_ctors, ns, "neuron layer")
+    factories, neuron_ctors = shared_ctors(neuron_ctors, ns, "neuron layer", hints)
     ctors.update(neuron_ctors)
+
+    def same(op_name: str):
+        op = graph.op(op_name)
+        if op.note or op_name not in ctors:
+            return None
+        return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]), step_of.get(op_name)
+
+    runs = find_runs(graph, same, labels(graph, attrs))
+    loop_var = Namespace(ns.taken()).name("k")
+    init: list[cst.BaseStatement] = list(stmts("super().__init__()"))
+    starts = {run.ops[0]: run for run in runs}
+    looped = {n for run in runs for n in run.ops}
     for op in stage_ops(graph):
-        if op.name in ctors:
+        if op.name in starts:
+            run = starts[op.name]
+            body = [stmts("self.add_module({a}, {c})", a=run.text(p, "attr", loop_var), c=ctors[n])[0]
+                    for p, n in enumerate(run.head)]
+            init.append(run.loop(loop_var, body))
+        elif op.name in ctors and op.name not in looped:
             (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
             init.append(with_comments(stmt, module.note_comments(op)))
-    forward = ForwardWriter(graph, attrs, _Populations(attrs, step_of, helpers), helpers, ns.taken()).body()
+    forward = ForwardWriter(graph, attrs, _Populations(attrs, step_of, helpers), helpers, ns.taken(), runs).body()
     model_defs = model_module(model_cls, f"The spiking network of this module for snnTorch "
-                              f"({len(graph.populations())} populations); built from the spec, see the header.",
+                              f"({len(graph.populations())} populations); built from the spec, see the header."
+                              + MODEL_DOC.format(leaky=LEAKY_DOC if "leaky" in helpers or "rleaky" in helpers else ""),
                               init, forward)
 
     imports = ["import math"] if needs_math(steps.spikes) else []
@@ -197,17 +225,18 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += generated_classes(helpers)
     body += factories
     body += model_defs
-    slots = weight_slots(graph, attrs, owner)
+
+    def static(op):
+        if op.name in owner:
+            return expr("model.{p}.recurrent", p=name(attrs[owner[op.name]]))
+        return expr("model.{a}", a=name(attrs[op.name]))
+
+    body += slots_function(graph, runs, static, _slot, loop_var)
     body += stmts('''
-def weight_slots(model):
-    """Each weight key's tensor in the model, and whether it is stored transposed."""
-    return {d}
-
-
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
     return model(x)
-''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in slots.items()]))
+''')
     body += module.contract_functions(trains=True)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

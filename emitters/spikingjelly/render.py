@@ -13,6 +13,11 @@ Rendering follows target lowering (`emitters.spikingjelly.patterns`):
   (ints raise in SpikingJelly); a surrogate it has (ATan, Sigmoid, SoftSign) is its
   own, any other is passed as a generated callable computing the exact formula;
 - `canonical` neurons are a generated `Neuron` module performing their family's step.
+
+Submodules are named by `emitters.forward.module_names` (a layer after its weight
+key; in the nn.Sequential it holds the layer in `PerStep`, so `model.<key>.layer`);
+a run of identical blocks is built and listed in `weight_slots` in loops
+(`emitters.repeats`).
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from ir.neuron import Surrogate
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, model_module, stage_ops
+from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_class, generated_classes, module_ctor
+from ..repeats import find_runs, slots_function
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
@@ -112,6 +118,75 @@ def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
     return cst.Call(expr(op.impl), args)
 
 
+MODEL_DOC = """
+
+    A layer with weights is the submodule named after its weight key (model.<key>.weight
+    is WEIGHTS' "<key>.weight"), a population the one named after it, or <name>_<kind>
+    where a key has that name.
+    """
+
+
+def _sequential(graph: Graph, attrs: dict[str, str], ctors: dict[str, cst.BaseExpression], runs: list,
+                k: str) -> list[cst.BaseStatement]:
+    """build_model of the nn.Sequential: its named layers in graph order, a run's added in a loop."""
+    starts = {run.ops[0]: run for run in runs}
+    looped = {n for run in runs for n in run.ops}
+    ops = stage_ops(graph)
+    lead = []
+    for op in ops:
+        if op.name in looped:
+            break
+        lead.append(op)
+    pairs = cst.List([cst.Element(cst.Tuple([cst.Element(literal(attrs[op.name])), cst.Element(ctors[op.name])]))
+                      for op in lead])
+    (fn,) = stmts('''
+def build_model(device=None):
+    """The network as an nn.Sequential of named layers in multi-step mode ([T, B, ...] in and out).
+
+    A layer with weights is named after its weight key, in PerStep (model.<key>.layer.weight
+    is WEIGHTS' "<key>.weight"), a population after itself, or <name>_<kind> where a key has
+    that name."""
+    model = {make}
+    return model if device is None else model.to(device)
+''', make=expr("nn.Sequential(OrderedDict({pairs}))", pairs=pairs) if lead else expr("nn.Sequential()"))
+    doc, make, ret = fn.body.body
+    make = with_comments(make, [line for op in lead for line in module.note_comments(op)])
+    more: list[cst.BaseStatement] = []
+    for op in ops[len(lead):]:
+        if op.name in starts:
+            run = starts[op.name]
+            more.append(run.loop(k, [stmts("model.add_module({a}, {c})", a=run.text(p, "attr", k), c=ctors[n])[0]
+                                     for p, n in enumerate(run.head)]))
+        elif op.name not in looped:
+            (stmt,) = stmts("model.add_module({a}, {c})", a=literal(attrs[op.name]), c=ctors[op.name])
+            more.append(with_comments(stmt, module.note_comments(op)))
+    return [fn.with_changes(body=fn.body.with_changes(body=[doc, make, *more, ret]))]
+
+
+def _nodes(graph: Graph, attrs: dict[str, str], runs: list, k: str) -> cst.BaseExpression:
+    """NODES, {module name: population} in graph order; a run's as a comprehension."""
+    looped = {n: run for run in runs for n in run.ops}
+    parts: list = []
+    for pop in graph.populations():
+        run = looped.get(pop.name)
+        if run is None:
+            parts.append(cst.DictElement(literal(attrs[pop.name]), literal(pop.name)))
+        elif not any(isinstance(part, tuple) and part[0] is run for part in parts):
+            parts.append((run, [p for p, n in enumerate(run.head) if isinstance(graph.op(n), PopulationOp)]))
+    out: list = []
+    for part in parts:
+        if isinstance(part, cst.DictElement):
+            out.append(part)
+            continue
+        run, positions = part
+        for p in positions:
+            out.append(cst.DictComp(key=run.text(p, "attr", k), value=run.text(p, "name", k),
+                                    for_in=cst.CompFor(target=name(k), iter=run.range())))
+    if len(out) == 1 and isinstance(out[0], cst.DictComp):
+        return out[0]
+    return cst.Dict([cst.StarredDictElement(e) if isinstance(e, cst.DictComp) else e for e in out])
+
+
 class _Populations:
     """How SpikingJelly populations run in a generated nn.Module (see emitters.forward)."""
 
@@ -121,9 +196,9 @@ class _Populations:
     def _m(self, op: Op) -> cst.BaseExpression:
         return expr("self.{a}", a=name(self.attrs[op.name]))
 
-    def sequence(self, op, cur, late, spikes, membranes):
-        call = cst.Call(self._m(op), [cst.Arg(cur), *[cst.Arg(term) for term in late]])
-        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=self._m(op))
+    def sequence(self, op, m, cur, late, spikes, membranes):
+        call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
+        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
 
     def step_init(self, op, state, zeros):
         if op.impl == "canonical":
@@ -147,10 +222,9 @@ class _Populations:
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
-    attr_ns = Namespace(reserved=("forward", "training"))
-    attrs = {op.name: attr_ns.name(op.name, key=op.name) for op in stage_ops(graph)}
+    attrs = module_names(graph)
     helpers: set[str] = {"aligned"}
-    steps = StepFunctions(ns)
+    steps = StepFunctions(ns, home="spikingjelly")
     callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
     sequential = graph.attrs.container == "nn.Sequential"
@@ -160,7 +234,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         if isinstance(op, PopulationOp):
             if op.impl == "canonical":
                 helpers.add("neuron")
-                fn = steps.name_for(op.neuron, f"{op.name}_step")
+                fn = steps.name_for(op.neuron)
                 ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
             else:
                 ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, callables)
@@ -171,6 +245,14 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
 
+    def same(op_name: str):
+        op = graph.op(op_name)
+        return None if op.note else (op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]))
+
+    runs = find_runs(graph, same, labels(graph, attrs))
+    k = Namespace(ns.taken()).name("k")
+    starts = {run.ops[0]: run for run in runs}
+    looped = {n for run in runs for n in run.ops}
     used_spikes = steps.spikes + [(s, False) for s in callables]
     stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
     native = [op for op in graph.populations() if op.impl != "canonical"]
@@ -178,7 +260,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                   "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate) for op in native)}
     imports = ["import functools"] if sequential else []
     imports += ["import math"] if needs_math(used_spikes) else []
-    imports += ["from collections import OrderedDict"] if sequential else []
+    imports += ["from collections import OrderedDict"] if sequential and stage_ops(graph)[0].name not in looped else []
     imports += ["import torch", "import torch.nn as nn",
                 "from spikingjelly.activation_based import " + ", ".join(k for k, used in submodules.items() if used)]
     body: list[cst.BaseStatement] = stmts("\n".join(imports))
@@ -193,30 +275,23 @@ def {{fn}}(z):
     body += steps.statements
 
     if sequential:
-        pairs = cst.List([cst.Element(cst.Tuple([cst.Element(literal(attrs[op.name])), cst.Element(ctors[op.name])]))
-                          for op in stage_ops(graph)])
-        build = stmts('''
-def build_model(device=None):
-    """The network as an nn.Sequential of named layers in multi-step mode ([T, B, ...] in and out)."""
-    model = nn.Sequential(OrderedDict({pairs}))
-    return model if device is None else model.to(device)
-''', pairs=pairs)
-        notes = [line for op in stage_ops(graph) for line in module.note_comments(op)]
-        fn = build[0]
-        inner = list(fn.body.body)
-        inner[1] = with_comments(inner[1], notes)
-        build = [fn.with_changes(body=fn.body.with_changes(body=inner))]
-        nodes = {attrs[p.name]: p.name for p in graph.populations()}
-        simulate = stmts("NODES = {d}", d=literal(nodes)) + fixed(_SIMULATE_SEQUENTIAL)
+        build = _sequential(graph, attrs, ctors, runs, k)
+        nodes = _nodes(graph, attrs, runs, k)
+        simulate = stmts("NODES = {d}", d=nodes) + fixed(_SIMULATE_SEQUENTIAL)
     else:
-        forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken()).body()
+        forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken(), runs).body()
         model = ns.name(graph.attrs.model_name, key=("model",))
         init = list(stmts("super().__init__()"))
         for op in stage_ops(graph):
-            (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
-            init.append(with_comments(stmt, module.note_comments(op)))
+            if op.name in starts:
+                run = starts[op.name]
+                init.append(run.loop(k, [stmts("self.add_module({a}, {c})", a=run.text(p, "attr", k), c=ctors[n])[0]
+                                         for p, n in enumerate(run.head)]))
+            elif op.name not in looped:
+                (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
+                init.append(with_comments(stmt, module.note_comments(op)))
         build = model_module(model, f"The spiking network of this module for SpikingJelly "
-                             f"({len(graph.populations())} populations); see the header.", init, forward)
+                             f"({len(graph.populations())} populations); see the header." + MODEL_DOC, init, forward)
         simulate = fixed(_SIMULATE_MODULE)
 
     body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
@@ -226,19 +301,16 @@ def build_model(device=None):
         body += fixed(NEURON_CLASS)
     body += generated_classes(helpers)
     body += build
-    slots = {}
-    for op in graph.parametric():
-        base = expr("model.{a}.layer" if sequential else "model.{a}", a=name(attrs[op.name]))
-        for suffix in op.weights():
-            in_out = op.kind == "linear" and op.layout == "in_out"  # InOutLinear: w [in, out], b
-            attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if in_out else (suffix, False)
-            slots[f"{op.key}.{suffix}"] = cst.Tuple([cst.Element(expr("{b}.{a}", b=base, a=name(attr))),
-                                                    cst.Element(literal(transposed))])
-    body += stmts('''
-def weight_slots(model):
-    """Each weight key's tensor in the model, and whether it is stored transposed."""
-    return {d}
-''', d=cst.Dict([cst.DictElement(literal(k), v) for k, v in slots.items()]))
+    def static(op):
+        return expr("model.{a}", a=name(attrs[op.name]))
+
+    def slot(op, suffix, module):
+        in_out = op.kind == "linear" and op.layout == "in_out"  # InOutLinear: w [in, out], b
+        attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if in_out else (suffix, False)
+        held = expr("{m}.layer", m=module) if sequential else module  # PerStep holds the layer
+        return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(attr))), cst.Element(literal(transposed))])
+
+    body += slots_function(graph, runs, static, slot, k)
     body += simulate
     body += module.contract_functions(trains=True)
     body += module.main_block()

@@ -107,5 +107,5 @@ def test_training_steps_snn_leaky_and_equals_inference(tmp_path):
     slow["layer_2"].sum().backward()
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
-    assert isinstance(model.layer_1, snn.Leaky)
-    assert model.layer_1.spike_grad.__qualname__.startswith(surrogate.fast_sigmoid.__qualname__)
+    assert isinstance(model.layer_1_lif, snn.Leaky)  # model.layer_1 is the layer whose key is "layer_1"
+    assert model.layer_1_lif.spike_grad.__qualname__.startswith(surrogate.fast_sigmoid.__qualname__)

@@ -69,8 +69,10 @@ def test_the_generated_module_is_a_named_multi_step_sequential(tmp_path):
     mod = modules(s, tmp_path, targets=("spikingjelly",))["spikingjelly"]
     model = mod.build_model()
     assert isinstance(model, nn.Sequential)
-    assert isinstance(model.hidden, neuron.LIFNode) and model.hidden.step_mode == "m"
-    assert isinstance(model.layer_2, neuron.IFNode)
+    # a layer is named after its weight key, the population after itself (<name>_<kind> if the key has it)
+    assert isinstance(model.hidden_lif, neuron.LIFNode) and model.hidden_lif.step_mode == "m"
+    assert isinstance(model.layer_2_if, neuron.IFNode)
+    assert model.hidden.layer.weight is mod.weight_slots(model)["hidden.weight"][0]
     # names, not positions: inserting a layer keeps the weights where they were
     model.add_module("dropout", nn.Dropout(0.0))
     assert set(mod.export_weights(model)) == {"hidden.weight", "hidden.bias", "layer_2.weight", "layer_2.bias"}
