@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, load_module,
-                   random_spikes, random_weights, read_inputs, report, run_module)
+                   random_spikes, random_weights, read_inputs, report, run_module, state_dict_reader)
 
 __all__ = ["compare", "load_module", "main", "random_weights"]  # load_module, random_weights: for the tests
 
@@ -112,7 +112,9 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
 
     try:
         if args.weights:
-            weights = {k: torch.from_numpy(v) for k, v in load(Path(args.weights), first.weight_shapes()).items()}
+            reader = state_dict_reader(lambda: {t: compiled[t].source for t in targets})
+            weights = {k: torch.from_numpy(v) for k, v in load(Path(args.weights), first.weight_shapes(),
+                                                                reader).items()}
         else:
             weights = random_weights(first, args.seed, args.quantized)
         if args.inputs:

@@ -156,6 +156,30 @@ def load_module(source: str, directory: Path, stem: str):
     return module
 
 
+def state_dict_reader(sources):
+    """For `weightfile.load`: the weights of a generated model's own `state_dict()` under the
+    contract's keys, from the first of the generated modules `sources()` ({target: source}, asked
+    for only when a file needs it) whose `load_weights` accepts it (None if none does)."""
+
+    def read(arrays: dict) -> dict | None:
+        import tempfile
+
+        import torch
+
+        tensors = {key: torch.from_numpy(value) for key, value in arrays.items()}
+        with tempfile.TemporaryDirectory(prefix="snnc-state-") as tmp:
+            for target, source in sources().items():
+                module = load_module(source, Path(tmp), f"state_{target}")
+                try:
+                    model = module.load_weights(module.build_model(), tensors)
+                except ValueError:
+                    continue
+                return {key: value.numpy() for key, value in module.export_weights(model).items()}
+        return None
+
+    return read
+
+
 def guarded(target: str, action):
     """`action()` (which imports and runs a generated module); whatever it raises becomes a RunFailed:
     running out of memory is the user's size (exit 1), anything else a compiler bug (exit 3)."""

@@ -42,7 +42,7 @@ from ir.graph import Graph
 
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, guarded, load_module,
-                   random_spikes, random_weights, report)
+                   random_spikes, random_weights, report, state_dict_reader)
 
 # Energy per operation in picojoules, 45 nm CMOS (M. Horowitz, "Computing's energy problem (and what we
 # can do about it)", ISSCC 2014): FP32 multiply 3.7 + add 0.9; FP16 multiply 1.1 + add 0.4.
@@ -342,7 +342,11 @@ def _stats(args: argparse.Namespace) -> int:
     weights = inputs = None
     try:
         if args.weights:
-            weights = {k: torch.from_numpy(v) for k, v in load(Path(args.weights), graph.weight_shapes()).items()}
+            def sources():
+                return {t: compile_spec(spec, t, args.passes).source for t in dict.fromkeys((target, "snntorch"))}
+
+            weights = {k: torch.from_numpy(v) for k, v in load(Path(args.weights), graph.weight_shapes(),
+                                                                state_dict_reader(sources)).items()}
         if args.inputs:
             inputs = load_inputs(Path(args.inputs), graph.input().shape)
             check_memory(graph, inputs.shape[0], inputs.shape[1], copies=2)

@@ -18,18 +18,22 @@ class WeightFileError(Exception):
     """A weights or inputs file that cannot be used; the message names the file and the key."""
 
 
-def load(path: Path, expected: dict[str, tuple[int, ...]]) -> dict:
-    """The float32 weights in `path`; WeightFileError naming every missing, unexpected or misshapen key."""
+def load(path: Path, expected: dict[str, tuple[int, ...]], from_state_dict=None) -> dict:
+    """The float32 weights in `path`; WeightFileError naming every missing, unexpected or misshapen key.
+    A file whose keys are not the model's may be a generated model's own `state_dict()`:
+    `from_state_dict(arrays)` then gives its weights under the model's keys, or None."""
     import numpy as np
 
     raw = _read(path)
     got = {}
     for key, value in raw.items():
         arr = np.asarray(value)
-        if arr.dtype.kind not in "fiu":
+        if arr.dtype.kind not in "fiub":
             raise WeightFileError(f"{path}: {key!r} holds {arr.dtype} values, not numbers")
         with np.errstate(over="ignore"):  # overflow shows as inf, refused below
             got[str(key)] = np.ascontiguousarray(arr.astype(np.float32))
+    if set(got) != set(expected) and from_state_dict is not None:
+        got = from_state_dict(got) or got
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
     if missing or unexpected:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,35 @@ def test_the_picture_ticks_whole_steps_and_neurons_only():
                 shown = [float(t) for t in ticks if low <= t <= high]
                 assert shown and all(t.is_integer() and 0 <= t < whole for t in shown), (steps, shown)
         plt.close(fig)
+
+
+def test_weights_may_be_a_generated_models_own_state_dict(tmp_path):
+    """`--weights` takes what researchers save: torch.save(model.state_dict()) of a generated model
+    (neuron buffers included), for check, stats and NIR export alike."""
+    from compiler import compile_spec
+
+    module = compile_spec(ROOT / "specs" / "C3.json", target="spikingjelly").load()
+    model = module.build_model()
+    torch.save(model.state_dict(), tmp_path / "state.pt")
+    torch.save(module.export_weights(model), tmp_path / "contract.pt")
+    assert set(torch.load(tmp_path / "state.pt")) != set(module.WEIGHTS)
+    runs = {}
+    for name in ("state", "contract"):
+        result = _check(str(ROOT / "specs" / "C3.json"), "--weights", str(tmp_path / f"{name}.pt"), "--time-steps",
+                        "4", "--batch", "2")
+        assert result.returncode == 0, result.stderr
+        runs[name] = [line for line in result.stdout.splitlines() if "firing rate" in line]
+    assert runs["state"] == runs["contract"]
+    stats = subprocess.run([sys.executable, "-m", "compiler", "stats", str(ROOT / "specs" / "C3.json"), "--weights",
+                            str(tmp_path / "state.pt"), "--time-steps", "3", "--batch", "2", "--json"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    assert stats.returncode == 0, stats.stderr
+    if importlib.util.find_spec("nir") is not None:
+        done = subprocess.run([sys.executable, "-m", "compiler", str(ROOT / "specs" / "C3.json"), "--emit", "nir",
+                               "--weights", str(tmp_path / "state.pt"), "-o", str(tmp_path / "c3.nir"), "-q"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+    bad = {"nonsense.weight": torch.zeros(3)}
+    torch.save(bad, tmp_path / "bad.pt")
+    result = _check(str(ROOT / "specs" / "C3.json"), "--weights", str(tmp_path / "bad.pt"))
+    assert result.returncode == 1 and "do not fit the model" in result.stderr and "Traceback" not in result.stderr

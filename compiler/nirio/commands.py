@@ -21,9 +21,15 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
     _need_nir()
     from .exporter import export_graph
     from .metadata import metadata
+    from compiler.runs import state_dict_reader
     from compiler.weightfile import load
 
-    weights = load(weights_path, graph.weight_shapes())
+    def sources():  # a state_dict() of this target's generated model
+        from emitters import emit_python
+
+        return {graph.attrs.target: emit_python(graph, pipeline=list(graph.pipeline))}
+
+    weights = load(weights_path, graph.weight_shapes(), state_dict_reader(sources))
     meta = metadata(spec_text, list(graph.pipeline), dt, graph.attrs.model_name)
     nir_graph, warnings = export_graph(graph, weights, dt, meta)
     return write_bytes(nir_graph), warnings
