@@ -198,8 +198,9 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
 
     passes = parse_pipeline(None) if passes is None else passes
     energy = ENERGY_45NM if energy is None else energy
-    graph = compile_spec(spec, target, ",".join(passes)).graph
-    runnable = compile_spec(spec, "snntorch", ",".join(passes))
+    compiled = compile_spec(spec, target, ",".join(passes))
+    graph = compiled.graph
+    runnable = compiled if graph.attrs.target == "snntorch" else compile_spec(spec, "snntorch", ",".join(passes))
     if inputs is None:
         steps = sampling.time_steps or graph.attrs.time_steps
         check_memory(graph, steps, sampling.batch, copies=2)
