@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import NirError
 from .graphfile import FlatGraph, describe
-from .nodes import NEURONS, Layer, Shape, read_layer
+from .nodes import Layer, Shape, read_layer
 
 
 @dataclass
