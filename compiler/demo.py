@@ -174,6 +174,7 @@ def evaluate(modules: dict, weights: dict, spikes, y) -> dict:
     for target, module in modules.items():
         start = time.perf_counter()
         model = module.load_weights(module.build_model(), weights)
+        model.eval()
         out = module.run(model, spikes)
         pred = out[list(module.POPULATIONS)[-1]].sum(0).argmax(1)
         results[target] = ((pred == y).float().mean().item(), out, time.perf_counter() - start)

@@ -103,21 +103,37 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False):
         pop = _fed_population(graph, op.name)
         drive, gain = drive_of(pop.neuron) if pop is not None else (1.0, 1.0)
         gap = 2.0 ** round(math.log2(drive / gain))
-        shapes = op.weights()
-        fan_in = math.prod(shapes["weight"][1:])
+        for slot in op.slots():
+            weights[f"{op.key}.{slot.suffix}"] = _draw(torch, gen, slot, gap, quantized)
+    return weights
+
+
+def _draw(torch, gen, slot, gap: float, quantized: bool):
+    """A random value for one weight slot, as its kind says it is drawn (`ir.ops.Slot.draw`)."""
+    shape, draw = slot.shape, slot.draw
+    if draw == "fan_in":  # a projection: its sum of fan_in terms reaches the threshold-to-rest gap
+        fan_in = math.prod(shape[1:])
         if quantized:
             step = 1.0 / 16 if fan_in > 100 else 1.0 / 8
-            w = torch.randint(-2, 3, shapes["weight"], generator=gen).float() * step
-        else:
-            w = torch.randn(shapes["weight"], generator=gen) * (2.0 / fan_in**0.5)
-        weights[f"{op.key}.weight"] = w * gap
-        if "bias" in shapes:
-            if quantized:
-                b = torch.randint(-2, 3, shapes["bias"], generator=gen).float() / 16
-            else:
-                b = torch.randn(shapes["bias"], generator=gen) * 0.1
-            weights[f"{op.key}.bias"] = b * gap
-    return weights
+            return torch.randint(-2, 3, shape, generator=gen).float() * step * gap
+        return torch.randn(shape, generator=gen) * (2.0 / fan_in**0.5) * gap
+    if draw in ("bias", "shift"):
+        if quantized:
+            return torch.randint(-2, 3, shape, generator=gen).float() / 16 * gap
+        return torch.randn(shape, generator=gen) * 0.1 * gap
+    if draw == "scale":  # a normalised input's gain: around the gap
+        if quantized:
+            return (1 + torch.randint(-2, 3, shape, generator=gen).float() / 8) * gap
+        return (1 + torch.randn(shape, generator=gen) * 0.25) * gap
+    if draw == "mean":
+        if quantized:
+            return torch.randint(-2, 3, shape, generator=gen).float() / 16
+        return torch.randn(shape, generator=gen) * 0.1
+    if draw == "variance":  # positive
+        if quantized:
+            return torch.randint(2, 7, shape, generator=gen).float() / 4
+        return torch.rand(shape, generator=gen) + 0.5
+    raise ValueError(f"no way to draw a {draw!r} weight")
 
 
 def random_spikes(graph: Graph, steps: int, batch: int, rate: float, seed: int):
@@ -204,6 +220,7 @@ def run_module(source: str, directory: Path, target: str, weights: dict, inputs)
     def action():
         module = load_module(source, directory, f"run_{target}")
         model = module.load_weights(module.build_model(), weights)
+        model.eval()  # inference: batch norm with its running statistics, dropout off, as BindsNET
         return module.run(model, inputs, membrane=True)
 
     return guarded(target, action)

@@ -87,8 +87,16 @@ def precision_of(graph: Graph) -> str:
     return "fp16" if graph.attrs.precision.startswith("fp16") else "fp32"
 
 
+def is_projection(op) -> bool:
+    """A parametric op whose weight sums over inputs (linear, convolutions): its operations depend on
+    which inputs are non-zero. Other parametric ops (batch norm) cost one MAC per element."""
+    return any(slot.draw == "fan_in" for slot in op.slots())
+
+
 def dense_ops_per_step(op) -> int:
     """Weight products of one parametric op in one step, as if every input were non-zero."""
+    if not is_projection(op):
+        return math.prod(op.shape)  # elementwise: x * scale + shift
     weight = op.weights()["weight"]
     if op.kind == "linear":
         return math.prod(weight)
@@ -138,8 +146,8 @@ class _Counter:
         if self.op.kind == "linear":
             ops = int((present.reshape(-1, present.shape[-1]).sum(0) @ self.per_input).item())
         else:
-            ops = int(torch.nn.functional.conv2d(present, self.kernel, stride=self.op.stride,
-                                                 padding=self.op.padding).sum().item())
+            conv = torch.nn.functional.conv1d if self.kernel.dim() == 3 else torch.nn.functional.conv2d
+            ops = int(conv(present, self.kernel, stride=self.op.stride, padding=self.op.padding).sum().item())
         self.calls += 1
         if spikes:
             self.acs += ops
@@ -154,9 +162,10 @@ def measure(source: str, graph: Graph, weights: dict, inputs, directory: Path) -
     def action():
         module = load_module(source, directory, "stats_snntorch")
         model = module.load_weights(module.build_model(), weights)
+        model.eval()
         exported = module.export_weights(model)
         slots = module.weight_slots(model)
-        by_key = {f"{op.key}.weight": op for op in graph.parametric()}
+        by_key = {f"{op.key}.weight": op for op in graph.parametric() if is_projection(op)}
         counters, hooks = {}, []
         for key, op in by_key.items():
             tensor = slots[key][0]
@@ -218,6 +227,8 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
             acs, macs = counts[layer.name]
             layer.acs, layer.macs = _per_sample(acs, batch), _per_sample(macs, batch)
             layer.effective_synaptic_ops = layer.acs + layer.macs
+        elif layer.dense_synaptic_ops:  # elementwise with weights: every element, every step, a MAC
+            layer.macs = layer.effective_synaptic_ops = layer.dense_synaptic_ops
         if layer.kind == "population":
             spikes = out[layer.name]
             layer.firing_rate = float(spikes.double().mean())

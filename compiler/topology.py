@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ir import (Conv2dOp, FlattenOp, Graph, InputOp, LinearOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp,
-                Pool2dOp, ScaleOp)
+from ir import Graph, InputOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp
 from ir.floats import f32
+from ir.ops import op_class
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
@@ -41,7 +41,6 @@ from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
 NEURON_TYPES = ("LIFNode", "IFNode")
-PARAMETRIC = ("linear", "conv2d")
 MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown names, per spec
 
 
@@ -60,12 +59,12 @@ class _Layer:
         return self.spec["type"]
 
     @property
+    def parametric(self) -> bool:
+        return not self.neuron and op_class(self.type).parametric
+
+    @property
     def neuron(self) -> bool:
         return self.type in NEURON_TYPES
-
-
-def pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (value[0], value[1])
 
 
 class _Builder:
@@ -141,11 +140,11 @@ class _Builder:
     def weight_keys(self) -> None:
         owner: dict[str, int] = {}
         for run, population in self.front_runs():
-            parametric = [lay for lay in run if lay.type in PARAMETRIC]
+            parametric = [lay for lay in run if lay.parametric]
             if len(parametric) == 1 and not parametric[0].explicit and population is not None:
                 parametric[0].key = population.name
         for layer in self.layers:
-            if layer.type not in PARAMETRIC:
+            if not layer.parametric:
                 continue
             if not layer.key:
                 layer.key = layer.name if layer.explicit else f"{layer.type}_{layer.index}"
@@ -153,7 +152,7 @@ class _Builder:
                 self.error(self.ptr(layer.index), f"its weight key {show(layer.key)} is also the weight key of "
                                                   f"{self.ptr(owner[layer.key])[1:]}; give one of them a name")
             elif (not layer.explicit and layer.key in self.all and self.all[layer.key] is not layer
-                  and self.all[layer.key].type in PARAMETRIC):
+                  and self.all[layer.key].parametric):
                 self.error(self.ptr(layer.index), f"its weight key {show(layer.key)} is the name of another layer "
                                                   f"({self.ptr(self.all[layer.key].index)[1:]}); name this one")
             owner[layer.key] = layer.index
@@ -226,17 +225,13 @@ class _Builder:
     # -- shapes -------------------------------------------------------------------------
     def infer_input(self) -> None:
         if "input_shape" in self.spec:
-            shape = self.spec["input_shape"]
-            if len(shape) == 2:
-                self.error("/input_shape", f"an input shape is [n] or [C, H, W]; {list(shape)} has 2 dimensions "
-                                           f"(for one channel write [1, {shape[0]}, {shape[1]}])")
-            self.input_shape = tuple(shape)
+            self.input_shape = tuple(self.spec["input_shape"])
             return
         readers = [lay for lay in self.layers if any(src == "input" for src, _, _ in lay.operands)]
         first = self.layers[0]
         if first.type != "linear":
             self.error("", f"missing required key 'input_shape': the first layer is a {first.type}, "
-                           "so the shape of the input must be given ([n] or [C, H, W])")
+                           "so the shape of the input must be given ([n], [C, L] or [C, H, W])")
         elif readers and all(lay.type == "linear" for lay in readers):
             self.input_shape = (readers[0].spec["in_features"],)
         elif readers:
@@ -303,20 +298,10 @@ class _Builder:
         return f"the {layer.type} layer at {self.ptr(layer.index)[1:]} (shape {list(shape)})"
 
     def stateless_op(self, layer: _Layer):
-        s, common = layer.spec, dict(name=layer.name)
-        if layer.type == "linear":
-            return LinearOp(**common, in_features=s["in_features"], out_features=s["out_features"])
-        if layer.type == "conv2d":
-            return Conv2dOp(**common, in_channels=s["in_channels"], out_channels=s["out_channels"],
-                            kernel_size=pair(s["kernel_size"]), stride=pair(s.get("stride", 1)),
-                            padding=pair(s.get("padding", 0)))
-        if layer.type in ("maxpool2d", "avgpool2d", "sumpool2d"):
-            kernel = pair(s["kernel_size"])
-            return Pool2dOp(**common, mode=layer.type[:3], kernel_size=kernel,
-                            stride=pair(s.get("stride", kernel)), padding=pair(s.get("padding", 0)))
-        if layer.type == "scale":
-            return ScaleOp(**common, factor=f32(float(s["scale"])))
-        return FlattenOp(**common)
+        """The op of a stateless layer, as its kind builds it from the spec (an unknown kind is an
+        internal error: the schema admits only registered ones)."""
+        bindsnet = self.attrs.source_simulator == "bindsnet"
+        return op_class(layer.type).from_spec(layer.type, layer.spec, bindsnet).replace(name=layer.name)
 
     # -- structure ------------------------------------------------------------------
     def check_structure(self) -> None:
@@ -337,6 +322,16 @@ class _Builder:
                 cycle = [e[0] for e in edges] + [first]
                 pointer = next((via[e[:2]] for e in edges if via.get(e[:2])), self.ptr(0))
                 self.error(pointer, "a feedback cycle without a neuron layer: " + " -> ".join(cycle))
+        for component in nx.strongly_connected_components(g):
+            if len(component) < 2 and not any(g.has_edge(n, n) for n in component):
+                continue
+            for name in sorted(component, key=lambda n: self.all[n].index):
+                layer = self.all[name]
+                if not layer.neuron and not op_class(layer.type).per_step:
+                    self.error(self.ptr(layer.index), (
+                        f"{self.where(layer)} is inside a feedback cycle; a {layer.type} layer works on the "
+                        "whole sequence at once (statistics, masks or time shifts over all steps), which a "
+                        "cycle computes one step at a time: move it out of the cycle"))
         if not g.out_degree("input"):
             self.error(f"/{self.key}", "no layer reads input")
         reachable = nx.descendants(g, "input")
@@ -379,7 +374,6 @@ class _Builder:
         g = Graph(self.attrs)
         in_ptr = "/input_shape" if "input_shape" in self.spec else self.ptr(0, "in_features")
         g.add_op(InputOp(name="input", shape=self.input_shape, loc=self.loc(in_ptr)))
-        bindsnet = self.attrs.source_simulator == "bindsnet"
         delayed: dict[str, bool] = {"input": False}
         for layer in self.layers:  # graph order: feedback operands of a stateless layer are resolved below
             delayed[layer.name] = False
@@ -403,11 +397,7 @@ class _Builder:
                 g.add_op(PopulationOp(**common, neuron=neuron, written=written))
                 continue
             op = self.stateless_op(layer)
-            extra = {}
-            if layer.type in PARAMETRIC:
-                extra = dict(bias=s.get("bias", not bindsnet), key=layer.key)
-            if layer.type == "linear" and bindsnet:
-                extra.update(layout="in_out", bias_add="after")
+            extra = dict(key=layer.key) if op.parametric else {}
             g.add_op(op.replace(**common, **extra))
         return g
 

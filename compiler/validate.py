@@ -25,7 +25,7 @@ _UNSAFE_TEXT = {"$ref": "#/$defs/unsafeText"}
 _LEAK_ONLY = {"$ref": "#/$defs/leakOnly"}  # as IFNode's properties refer to it
 # Every keyword of the schema that can fail has a message written here (a test checks it).
 MESSAGES_FOR = frozenset({
-    "type", "enum", "minimum", "maximum", "exclusiveMinimum", "minLength", "maxLength", "minItems",
+    "type", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems",
     "maxItems", "pattern", "not", "required", "additionalProperties", "anyOf", "oneOf"})
 _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string",
                "boolean": "true or false", "object": "an object", "array": "an array", "null": "null"}
@@ -98,7 +98,8 @@ def _message(kind: str, value, instance, ptr: str) -> str:
         choices = ", ".join(show(v) for v in value)
         hint = did_you_mean(instance, [v for v in value if isinstance(v, str)])
         return f"{show(instance)} is not one of {choices}{hint}"
-    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than"}
+    bounds = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "greater than",
+              "exclusiveMaximum": "less than"}
     if kind in bounds:
         return f"must be {bounds[kind]} {show(value)}, got {show(instance)}"
     if kind in ("minLength", "minItems"):

@@ -2,6 +2,7 @@
 
     layer stage (one op over the whole sequence):
         linear_0 = per_step(self.linear_0, x)                      # stateless: one step at a time
+        bn_1 = self.bn_1(linear_0)                                 # an op over the whole sequence
         layer_1, layer_1_v = <the population's sequence call>      # given by the target
     step stage (a feedback cycle, one loop over time):
         h_state = ...; h_prev = zeros; h_seq, h_v_seq = [], []
@@ -270,8 +271,7 @@ class ForwardWriter:
                 body += stmts("out[{p}] = {s}\nout[{v}] = {mem}", p=run.text(p, "name", k), s=name(var[op.name]),
                               v=run.text(p, "name", k, ".v"), mem=name(mem))
             else:
-                self.helpers.add("per_step")
-                body += stmts("{v} = per_step({m}, {x})", v=name(var[op.name]), m=m, x=cur)
+                body += self.apply(op, var[op.name], m, cur)
         self.seq[run.ops[-1]] = carried
         return [*before, run.loop(k, body)]
 
@@ -286,9 +286,16 @@ class ForwardWriter:
             lates = [self.seq_operand(o.src, o.delay) for o in late]
             mem = self.mem[op.name] = self.local(op.name + "_v", ("mem", op.name))
             return self.code.sequence(op, self.module(op), cur, lates, var, mem)
-        self.helpers.add("per_step")
         value = total([self.seq_operand(o.src, o.delay) for o in op.operands])
-        return stmts("{v} = per_step({m}, {x})", v=name(var), m=self.module(op), x=value)
+        return self.apply(op, var, self.module(op), value)
+
+    def apply(self, op: Op, var: str, m: cst.BaseExpression, value: cst.BaseExpression) -> list[cst.BaseStatement]:
+        """`var` = stateless `op`'s module `m` over the sequence `value`: one step at a time, or, for
+        an op over the whole sequence (batch norm, dropout, delay), the module's own sequence call."""
+        if not op.per_step:
+            return stmts("{v} = {m}({x})", v=name(var), m=m, x=value)
+        self.helpers.add("per_step")
+        return stmts("{v} = per_step({m}, {x})", v=name(var), m=m, x=value)
 
     @staticmethod
     def split(op: PopulationOp):

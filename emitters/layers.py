@@ -1,13 +1,14 @@
-"""Stateless layers as torch modules, the same in every target.
+"""Stateless layers as torch modules: the op kind says which module (`Op.module`), this module writes it.
 
-Each stateless op becomes one module applied to one time step at a time:
-`linear` in torch's layout -> Linear, in BindsNET's [in, out] layout -> the
-generated `InOutLinear` (s @ w + b, as bindsnet's Connection computes it);
-`conv2d` -> Conv2d; `maxpool2d` / `avgpool2d` -> MaxPool2d / AvgPool2d; `sumpool2d`
--> AvgPool2d with divisor 1 (an exact window sum); `scale` -> the generated `Scale`;
-`flatten` -> Flatten. `prefix` names where the torch classes come from in the target
-(`nn.` for snnTorch, SpikingJelly's `layer.` wrappers, `torch.nn.` for BindsNET);
-the generated classes are added to `helpers` when used.
+An op that computes each time step on its own (`per_step`) becomes one module
+applied to one time step at a time, under the target's torch prefix (`nn.` for
+snnTorch, SpikingJelly's `layer.` wrappers, `torch.nn.` for BindsNET), or a
+generated class: `InOutLinear` (s @ w + b, as bindsnet's Connection computes it),
+`Scale`. An op over the whole sequence (batch norm, dropout, delay) is given each
+target's sequence form by the target's home; the generated classes for those
+(`SequenceBatchNorm1d/2d`, `SequenceDropout`, `Delay` for snnTorch,
+`InferenceBatchNorm` for BindsNET) are here too. Every generated class used is
+added to `helpers`.
 """
 
 from __future__ import annotations
@@ -46,44 +47,94 @@ class Scale(torch.nn.Module):
     def forward(self, x):
         return x * self.factor
 '''),
+    "SequenceBatchNorm1d": fixed_text('''
+class SequenceBatchNorm1d(torch.nn.BatchNorm1d):
+    """BatchNorm1d over a whole sequence [T, B, C(, L)]: training statistics over all T*B samples,
+    as SpikingJelly's multi-step layer.BatchNorm1d computes them."""
+
+    def forward(self, x_seq):
+        return super().forward(x_seq.flatten(0, 1)).view(x_seq.shape)
+'''),
+    "SequenceBatchNorm2d": fixed_text('''
+class SequenceBatchNorm2d(torch.nn.BatchNorm2d):
+    """BatchNorm2d over a whole sequence [T, B, C, H, W]: training statistics over all T*B samples,
+    as SpikingJelly's multi-step layer.BatchNorm2d computes them."""
+
+    def forward(self, x_seq):
+        return super().forward(x_seq.flatten(0, 1)).view(x_seq.shape)
+'''),
+    "SequenceDropout": fixed_text('''
+class SequenceDropout(torch.nn.Module):
+    """Dropout with one mask per run, shared by every time step, drawn as SpikingJelly's multi-step
+    layer.Dropout draws it; the identity in eval mode."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def extra_repr(self):
+        return "p=" + repr(self.p)
+
+    def forward(self, x_seq):
+        if not self.training:
+            return x_seq
+        mask = torch.nn.functional.dropout(torch.ones_like(x_seq[0]), self.p, training=True)
+        return x_seq * mask
+'''),
+    "Delay": fixed_text('''
+class Delay(torch.nn.Module):
+    """The sequence [T, B, ...] `steps` time steps late, zeros first (SpikingJelly's layer.Delay)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
+
+    def extra_repr(self):
+        return repr(self.steps)
+
+    def forward(self, x_seq):
+        kept = x_seq[: max(x_seq.shape[0] - self.steps, 0)]
+        zeros = x_seq.new_zeros((x_seq.shape[0] - kept.shape[0], *x_seq.shape[1:]))
+        return torch.cat([zeros, kept])
+'''),
+    "InferenceBatchNorm": fixed_text('''
+class InferenceBatchNorm(torch.nn.BatchNorm1d):
+    """Batch norm with its running statistics in every mode, over [B, C, ...] (BindsNET runs inference only)."""
+
+    def forward(self, x):
+        return torch.nn.functional.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+        )
+'''),
 }
 
 
-def module_ctor(op: Op, prefix: str, helpers: set[str]) -> cst.BaseExpression:
-    """The constructor of the module that computes `op` (one time step at a time)."""
-    a = op.attrs()
-    own = generated_class(op)
-    if own is not None:
-        helpers.add(own)
-    if own == "InOutLinear":
-        return expr("InOutLinear({i}, {o}, {b})", i=literal(a["in_features"]), o=literal(a["out_features"]),
-                    b=literal(a["bias"]))
-    if own == "Scale":
-        return expr("Scale({f})", f=literal(a["factor"]))
-    if op.kind == "linear":
-        return expr(f"{prefix}Linear({{i}}, {{o}}, bias={{b}})", i=literal(a["in_features"]),
-                    o=literal(a["out_features"]), b=literal(a["bias"]))
-    if op.kind == "conv2d":
-        return expr(f"{prefix}Conv2d({{i}}, {{o}}, {{k}}, stride={{s}}, padding={{p}}, bias={{b}})",
-                    i=literal(a["in_channels"]), o=literal(a["out_channels"]), k=literal(a["kernel_size"]),
-                    s=literal(a["stride"]), p=literal(a["padding"]), b=literal(a["bias"]))
-    if op.kind in ("maxpool2d", "avgpool2d", "sumpool2d"):
-        cls = "MaxPool2d" if op.kind == "maxpool2d" else "AvgPool2d"
-        extra = ", divisor_override=1" if op.kind == "sumpool2d" else ""
-        return expr(f"{prefix}{cls}({{k}}, stride={{s}}, padding={{p}}{extra})", k=literal(a["kernel_size"]),
-                    s=literal(a["stride"]), p=literal(a["padding"]))
-    if op.kind == "flatten":
-        return expr(f"{prefix}Flatten()")
-    raise ValueError(f"no module for a {op.kind} op ({op.name})")
+def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpression:
+    """The constructor of the module the op kind names (`Op.module`): a class under `prefix`, or a
+    generated one (then added to `helpers`); `extra` keyword arguments are appended."""
+    call = op.module()
+    if call.generated:
+        helpers.add(call.cls)
+    cls = call.cls if call.generated else prefix + call.cls
+    return call_expr(cls, call.args, (*call.kwargs, *extra.items()))
+
+
+def generated_ctor(cls: str, op: Op, helpers: set[str]) -> cst.BaseExpression:
+    """The constructor of generated class `cls` (of GENERATED) with the arguments of the op's module."""
+    call = op.module()
+    helpers.add(cls)
+    return call_expr(cls, call.args, call.kwargs)
+
+
+def call_expr(cls: str, args, kwargs) -> cst.BaseExpression:
+    parts = [cst.Arg(literal(a)) for a in args] + [cst.Arg(literal(v), keyword=cst.Name(k)) for k, v in kwargs]
+    return cst.Call(expr(cls), parts)
 
 
 def generated_class(op: Op) -> str | None:
     """The generated class (in GENERATED) computing `op`, or None where the prefix's torch class does."""
-    if op.kind == "linear" and op.layout == "in_out":
-        return "InOutLinear"
-    if op.kind == "scale":
-        return "Scale"
-    return None
+    call = op.module()
+    return call.cls if call.generated else None
 
 
 def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:

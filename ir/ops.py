@@ -8,9 +8,14 @@ at the first). Several operands of a stateless op are summed, in operand order;
 those of a population are combined as its neuron says (`ir.neuron`).
 
 Each kind owns its own rules: `attrs` (what the text form prints and parses),
-`infer_shape` (the output shape from the operand shape, or why there is none)
-and, for parametric kinds, `weights` (the weight tensors in torch layout).
-A new op kind is one class here plus its rendering in each simulator's home.
+`infer_shape` (the output shape from the operand shape, or why there is none),
+`keeps_zero` (stated by every kind: no default), `lag` (steps its output lags its
+input), `per_step` (whether it computes each time step on its own, or needs the
+whole [T, B, ...] sequence), `from_spec` (how a spec layer becomes the op), for
+parametric kinds `slots` (the weight tensors in torch layout, with how `check`
+draws random values for each), and `module` (the torch class computing it, as
+plain values the emitters render). `OP_CLASSES` registers every kind; an unknown
+kind is an error wherever it is looked up.
 """
 
 from __future__ import annotations
@@ -25,6 +30,27 @@ from .neuron import Neuron
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One weight tensor of a parametric op: its key suffix, shape (torch layout) and how `check`
+    draws a random value for it ("fan_in", "bias", "scale", "shift", "mean", "variance")."""
+
+    suffix: str
+    shape: Shape
+    draw: str
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """The torch module computing an op: `cls` (a name under the target's torch prefix, e.g. "Conv2d",
+    or a generated class named in `generated`), positional and keyword arguments as plain values."""
+
+    cls: str
+    args: tuple = ()
+    kwargs: tuple[tuple[str, object], ...] = ()
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +94,7 @@ class Op:
     kind: ClassVar[str] = ""
     parametric: ClassVar[bool] = False
     stateful: ClassVar[bool] = False
+    per_step: ClassVar[bool] = True  # False: computes over the whole [T, B, ...] sequence (statistics, time shifts)
 
     def replace(self, **changes) -> "Op":
         return dataclasses.replace(self, **changes)
@@ -83,11 +110,30 @@ class Op:
 
     def weights(self) -> dict[str, Shape]:
         """Weight tensors by suffix ("weight", "bias"), in torch layout."""
-        return {}
+        return {slot.suffix: slot.shape for slot in self.slots()}
+
+    def slots(self) -> tuple[Slot, ...]:
+        """The weight tensors, in key order."""
+        return ()
 
     def keeps_zero(self) -> bool:
-        """Whether zeros in give exactly zeros out (a feedback edge's first-step zeros pass through)."""
-        return not getattr(self, "bias", False)
+        """Whether zeros in give exactly zeros out (a feedback edge's first-step zeros pass through).
+        Every kind says it: an offset without a `bias` field must not pass for zero-preserving."""
+        raise NotImplementedError(f"op kind {self.kind!r} does not say whether it keeps zeros")
+
+    def lag(self) -> int:
+        """Steps by which the output lags the input (a delay line's length; 0 for everything else)."""
+        return 0
+
+    def module(self) -> ModuleCall:
+        """The torch module computing this op (one step at a time, or a sequence if not `per_step`)."""
+        raise NotImplementedError(f"op kind {self.kind!r} has no module")
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> "Op":
+        """The op (without name, operands, shape) a schema-valid spec layer of `kind` describes;
+        `bindsnet`: the spec is in BindsNET's vocabulary (its connections have no bias)."""
+        raise NotImplementedError(f"op kind {kind!r} is not a spec layer")
 
     def problems(self) -> list[str]:
         """What is wrong with this op's own attributes (the verifier checks shapes and wiring)."""
@@ -99,6 +145,21 @@ class InputOp(Op):
     """The external input: a tensor of `shape` per sample and time step."""
 
     kind: ClassVar[str] = "input"
+
+    def keeps_zero(self) -> bool:
+        return True
+
+
+def _pair(value) -> Pair:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+def _kv(**kwargs) -> tuple[tuple[str, object], ...]:
+    return tuple(kwargs.items())
+
+
+def _bias_slots(out: int, bias: bool) -> tuple[Slot, ...]:
+    return (Slot("bias", (out,), "bias"),) if bias else ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +179,12 @@ class LinearOp(Op):
     kind: ClassVar[str] = "linear"
     parametric: ClassVar[bool] = True
 
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        extra = dict(layout="in_out", bias_add="after") if bindsnet else {}
+        return cls(name="", in_features=spec["in_features"], out_features=spec["out_features"],
+                   bias=spec.get("bias", not bindsnet), **extra)
+
     def infer_shape(self, shape: Shape) -> Shape | str:
         if len(shape) != 1:
             return (f"a linear layer needs a flat input, got shape {list(shape)}; "
@@ -126,11 +193,17 @@ class LinearOp(Op):
             return f"in_features {self.in_features} does not match the {shape[0]} features it reads"
         return (self.out_features,)
 
-    def weights(self) -> dict[str, Shape]:
-        out = {"weight": (self.out_features, self.in_features)}
-        if self.bias:
-            out["bias"] = (self.out_features,)
-        return out
+    def slots(self) -> tuple[Slot, ...]:
+        return (Slot("weight", (self.out_features, self.in_features), "fan_in"),
+                *_bias_slots(self.out_features, self.bias))
+
+    def keeps_zero(self) -> bool:
+        return not self.bias
+
+    def module(self) -> ModuleCall:
+        if self.layout == "in_out":
+            return ModuleCall("InOutLinear", (self.in_features, self.out_features, self.bias), generated=True)
+        return ModuleCall("Linear", (self.in_features, self.out_features), _kv(bias=self.bias))
 
 
 def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -153,6 +226,12 @@ class Conv2dOp(Op):
     kind: ClassVar[str] = "conv2d"
     parametric: ClassVar[bool] = True
 
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        return cls(name="", in_channels=spec["in_channels"], out_channels=spec["out_channels"],
+                   kernel_size=_pair(spec["kernel_size"]), stride=_pair(spec.get("stride", 1)),
+                   padding=_pair(spec.get("padding", 0)), bias=spec.get("bias", not bindsnet))
+
     def infer_shape(self, shape: Shape) -> Shape | str:
         if len(shape) != 3:
             return f"conv2d needs a [C, H, W] input, got shape {list(shape)}"
@@ -161,18 +240,66 @@ class Conv2dOp(Op):
         hw = _window(shape[1:], self.kernel_size, self.stride, self.padding, "kernel")
         return hw if isinstance(hw, str) else (self.out_channels, *hw)
 
-    def weights(self) -> dict[str, Shape]:
-        out = {"weight": (self.out_channels, self.in_channels, *self.kernel_size)}
-        if self.bias:
-            out["bias"] = (self.out_channels,)
-        return out
+    def slots(self) -> tuple[Slot, ...]:
+        return (Slot("weight", (self.out_channels, self.in_channels, *self.kernel_size), "fan_in"),
+                *_bias_slots(self.out_channels, self.bias))
+
+    def keeps_zero(self) -> bool:
+        return not self.bias
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Conv2d", (self.in_channels, self.out_channels, self.kernel_size),
+                          _kv(stride=self.stride, padding=self.padding, bias=self.bias))
 
 
-def _window(hw: Shape, kernel: Pair, stride: Pair, padding: Pair, what: str) -> Shape | str:
-    out = tuple(conv_out(n, k, s, p) for n, k, s, p in zip(hw, kernel, stride, padding))
+@dataclass(frozen=True, kw_only=True)
+class Conv1dOp(Op):
+    """torch.nn.functional.conv1d over [C, L] (dilation 1, one group)."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    bias: bool = True
+    key: str = ""
+
+    kind: ClassVar[str] = "conv1d"
+    parametric: ClassVar[bool] = True
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        return cls(name="", in_channels=spec["in_channels"], out_channels=spec["out_channels"],
+                   kernel_size=spec["kernel_size"], stride=spec.get("stride", 1), padding=spec.get("padding", 0),
+                   bias=spec.get("bias", not bindsnet))
+
+    def infer_shape(self, shape: Shape) -> Shape | str:
+        if len(shape) != 2:
+            return f"conv1d needs a [C, L] input, got shape {list(shape)}"
+        if shape[0] != self.in_channels:
+            return f"in_channels {self.in_channels} does not match the {shape[0]} channels it reads"
+        length = _window(shape[1:], (self.kernel_size,), (self.stride,), (self.padding,), "kernel")
+        return length if isinstance(length, str) else (self.out_channels, *length)
+
+    def slots(self) -> tuple[Slot, ...]:
+        return (Slot("weight", (self.out_channels, self.in_channels, self.kernel_size), "fan_in"),
+                *_bias_slots(self.out_channels, self.bias))
+
+    def keeps_zero(self) -> bool:
+        return not self.bias
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Conv1d", (self.in_channels, self.out_channels, self.kernel_size),
+                          _kv(stride=self.stride, padding=self.padding, bias=self.bias))
+
+
+def _window(sizes: Shape, kernel: tuple, stride: tuple, padding: tuple, what: str) -> Shape | str:
+    out = tuple(conv_out(n, k, s, p) for n, k, s, p in zip(sizes, kernel, stride, padding))
     if min(out) < 1:
-        return (f"the {what} {list(kernel)} (padding {list(padding)}) is larger than the "
-                f"{list(hw)} input: nothing is left")
+        shown = list(kernel) if len(kernel) > 1 else kernel[0]
+        pad = list(padding) if len(padding) > 1 else padding[0]
+        return (f"the {what} {shown} (padding {pad}) is larger than the "
+                f"{list(sizes)} input: nothing is left")
     return out
 
 
@@ -186,11 +313,17 @@ class Pool2dOp(Op):
     stride: Pair
     padding: Pair = (0, 0)
 
-    parametric: ClassVar[bool] = False
+    KINDS: ClassVar[tuple[str, ...]] = ("maxpool2d", "avgpool2d", "sumpool2d")
 
     @property
     def kind(self) -> str:  # type: ignore[override]
         return f"{self.mode}pool2d"
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        kernel = _pair(spec["kernel_size"])
+        return cls(name="", mode=kind[:3], kernel_size=kernel, stride=_pair(spec.get("stride", kernel)),
+                   padding=_pair(spec.get("padding", 0)))
 
     def infer_shape(self, shape: Shape) -> Shape | str:
         if len(shape) != 3:
@@ -200,8 +333,169 @@ class Pool2dOp(Op):
         hw = _window(shape[1:], self.kernel_size, self.stride, self.padding, "pooling window")
         return hw if isinstance(hw, str) else (shape[0], *hw)
 
+    def keeps_zero(self) -> bool:
+        return True
+
+    def module(self) -> ModuleCall:
+        extra = _kv(divisor_override=1) if self.mode == "sum" else ()
+        return ModuleCall("MaxPool2d" if self.mode == "max" else "AvgPool2d", (self.kernel_size,),
+                          _kv(stride=self.stride, padding=self.padding) + extra)
+
     def problems(self) -> list[str]:
         return [] if self.mode in ("max", "avg", "sum") else [f"unknown pooling mode {self.mode!r}"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool1dOp(Op):
+    """Max or average pooling over [C, L] (floor mode; average counts the padding, as torch does)."""
+
+    mode: str  # "max" | "avg"
+    kernel_size: int
+    stride: int
+    padding: int = 0
+
+    KINDS: ClassVar[tuple[str, ...]] = ("maxpool1d", "avgpool1d")
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"{self.mode}pool1d"
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        kernel = spec["kernel_size"]
+        return cls(name="", mode=kind[:3], kernel_size=kernel, stride=spec.get("stride", kernel),
+                   padding=spec.get("padding", 0))
+
+    def infer_shape(self, shape: Shape) -> Shape | str:
+        if len(shape) != 2:
+            return f"{self.kind} needs a [C, L] input, got shape {list(shape)}"
+        if 2 * self.padding > self.kernel_size:
+            return f"padding {self.padding} must be at most half the kernel {self.kernel_size}"
+        length = _window(shape[1:], (self.kernel_size,), (self.stride,), (self.padding,), "pooling window")
+        return length if isinstance(length, str) else (shape[0], *length)
+
+    def keeps_zero(self) -> bool:
+        return True
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("MaxPool1d" if self.mode == "max" else "AvgPool1d", (self.kernel_size,),
+                          _kv(stride=self.stride, padding=self.padding))
+
+    def problems(self) -> list[str]:
+        return [] if self.mode in ("max", "avg") else [f"unknown pooling mode {self.mode!r}"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchNormOp(Op):
+    """Batch normalisation over the channels (dim 0 of [C], [C, L] or [C, H, W]), as torch's
+    BatchNorm1d/2d on the whole [T*B, ...] sequence: in training mode with the sequence's statistics
+    (updating the running ones once per run, as SpikingJelly's multi-step layer.BatchNorm2d), in eval
+    mode with the running statistics (then elementwise, the same for any time and batch split)."""
+
+    dims: int  # 1 or 2
+    num_features: int
+    eps: float = 1e-5
+    momentum: float = 0.1
+    affine: bool = True
+    key: str = ""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("batchnorm1d", "batchnorm2d")
+    parametric: ClassVar[bool] = True
+    per_step: ClassVar[bool] = False
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return f"batchnorm{self.dims}d"
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        from .floats import f32
+
+        return cls(name="", dims=int(kind[-2]), num_features=spec["num_features"],
+                   eps=f32(float(spec.get("eps", 1e-5))), momentum=f32(float(spec.get("momentum", 0.1))),
+                   affine=spec.get("affine", True))
+
+    def infer_shape(self, shape: Shape) -> Shape | str:
+        ranks = (1, 2) if self.dims == 1 else (3,)
+        if len(shape) not in ranks:
+            need = "a [C] or [C, L]" if self.dims == 1 else "a [C, H, W]"
+            return f"{self.kind} needs {need} input, got shape {list(shape)}"
+        if shape[0] != self.num_features:
+            return f"num_features {self.num_features} does not match the {shape[0]} channels it reads"
+        return shape
+
+    def slots(self) -> tuple[Slot, ...]:
+        c = (self.num_features,)
+        affine = (Slot("weight", c, "scale"), Slot("bias", c, "shift")) if self.affine else ()
+        return (*affine, Slot("running_mean", c, "mean"), Slot("running_var", c, "variance"))
+
+    def keeps_zero(self) -> bool:
+        return False  # (0 - mean) / sqrt(var + eps) * weight + bias
+
+    def module(self) -> ModuleCall:
+        return ModuleCall(f"BatchNorm{self.dims}d", (self.num_features,),
+                          _kv(eps=self.eps, momentum=self.momentum, affine=self.affine))
+
+    def problems(self) -> list[str]:
+        out = [] if self.dims in (1, 2) else [f"dims {self.dims!r} must be 1 or 2"]
+        for field in ("eps", "momentum"):
+            value = getattr(self, field)
+            if not (isinstance(value, float) and is_f32(value)):
+                out.append(f"{field} {value!r} is not a finite float32 value")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class DropoutOp(Op):
+    """Training mode: x times one mask per run, shared by every time step, drawn when the op is first
+    reached as SpikingJelly's multi-step layer.Dropout draws it (F.dropout of ones shaped like one step,
+    from torch's default generator). Eval mode, and BindsNET (inference only): the identity."""
+
+    p: float
+
+    kind: ClassVar[str] = "dropout"
+    per_step: ClassVar[bool] = False
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        return cls(name="", p=float(spec["p"]))
+
+    def keeps_zero(self) -> bool:
+        return True
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Dropout", (self.p,))
+
+    def problems(self) -> list[str]:
+        ok = isinstance(self.p, float) and 0.0 <= self.p < 1.0
+        return [] if ok else [f"p {self.p!r} must be in [0, 1)"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelayOp(Op):
+    """The input `steps` time steps late, zeros before (SpikingJelly's layer.Delay)."""
+
+    steps: int
+
+    kind: ClassVar[str] = "delay"
+    per_step: ClassVar[bool] = False
+
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        return cls(name="", steps=spec["steps"])
+
+    def keeps_zero(self) -> bool:
+        return True
+
+    def lag(self) -> int:
+        return self.steps
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Delay", (self.steps,))
+
+    def problems(self) -> list[str]:
+        ok = isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps >= 1
+        return [] if ok else [f"steps {self.steps!r} must be an integer >= 1"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,8 +506,17 @@ class ScaleOp(Op):
 
     kind: ClassVar[str] = "scale"
 
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        from .floats import f32
+
+        return cls(name="", factor=f32(float(spec["scale"])))
+
     def keeps_zero(self) -> bool:
         return True
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Scale", (self.factor,), generated=True)
 
     def problems(self) -> list[str]:
         ok = isinstance(self.factor, float) and is_f32(self.factor)
@@ -226,8 +529,18 @@ class FlattenOp(Op):
 
     kind: ClassVar[str] = "flatten"
 
+    @classmethod
+    def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
+        return cls(name="")
+
     def infer_shape(self, shape: Shape) -> Shape | str:
         return (math.prod(shape),)
+
+    def keeps_zero(self) -> bool:
+        return True
+
+    def module(self) -> ModuleCall:
+        return ModuleCall("Flatten")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -242,8 +555,40 @@ class PopulationOp(Op):
     kind: ClassVar[str] = "population"
     stateful: ClassVar[bool] = True
 
+    def keeps_zero(self) -> bool:
+        return False  # a population is a source of its own: links never pass zeros through it
 
-OP_CLASSES: dict[str, type[Op]] = {
-    "input": InputOp, "linear": LinearOp, "conv2d": Conv2dOp, "maxpool2d": Pool2dOp,
-    "avgpool2d": Pool2dOp, "sumpool2d": Pool2dOp, "scale": ScaleOp, "flatten": FlattenOp, "population": PopulationOp,
-}
+
+OP_KINDS: tuple[type[Op], ...] = (InputOp, LinearOp, Conv2dOp, Conv1dOp, Pool2dOp, Pool1dOp, BatchNormOp, DropoutOp,
+                                  DelayOp, ScaleOp, FlattenOp, PopulationOp)
+
+
+def _kinds_of(cls: type[Op]) -> tuple[str, ...]:
+    return getattr(cls, "KINDS", None) or (cls.kind,)
+
+
+OP_CLASSES: dict[str, type[Op]] = {kind: cls for cls in OP_KINDS for kind in _kinds_of(cls)}
+"""Every op kind by name: the registry the frontend, the parser and the emitters read."""
+
+
+def op_class(kind: str) -> type[Op]:
+    """The class of op kind `kind`; an unknown kind is an internal error naming it, never a fallback."""
+    try:
+        return OP_CLASSES[kind]
+    except KeyError:
+        raise KeyError(f"unknown op kind {kind!r}") from None
+
+
+def register(cls: type[Op]) -> type[Op]:
+    """Add an op kind (a class with `kind` or `KINDS`) to the registry; returns the class."""
+    for kind in _kinds_of(cls):
+        if kind in OP_CLASSES and OP_CLASSES[kind] is not cls:
+            raise ValueError(f"op kind {kind!r} is already registered")
+        OP_CLASSES[kind] = cls
+    return cls
+
+
+def unregister(cls: type[Op]) -> None:
+    for kind in _kinds_of(cls):
+        if OP_CLASSES.get(kind) is cls:
+            del OP_CLASSES[kind]

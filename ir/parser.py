@@ -272,9 +272,9 @@ class _Tokens:
                 op = self._population(attrs, attrs_col, name=name, operands=tuple(operands), shape=shape,
                                       loc=loc, **common)
             else:
-                if kind.endswith("pool2d") and attrs.get("mode") != kind[: -len("pool2d")]:
-                    raise ParseError(self.line, attrs_col, f"{kind} needs mode={kind[:-len('pool2d')]!r}")
                 op = OP_CLASSES[kind](name=name, operands=tuple(operands), shape=shape, loc=loc, **common, **attrs)
+                if op.kind != kind:  # a class of several kinds (pooling modes, batch norm dimensions)
+                    raise ParseError(self.line, attrs_col, f"the attributes of this {kind} op make it a {op.kind}")
         except TypeError as exc:
             raise ParseError(self.line, attrs_col, f"bad {kind} attributes: {exc}") from None
         return op, changed_by

@@ -19,7 +19,8 @@ Native connections, where exact:
 Network.connections holds one connection per (source, target) key but computes with each
 connection's own source: a second connection between the same two layers is filed under
 the key ("<source>~2", target).
-Everything else is a generated connection (a torch-layout bias added inside the
+Everything else is a generated connection (batch norm, with its running statistics; dropout
+and delays, the identity there, a delay's length planned as held-back sources; a torch-layout bias added inside the
 product as nn.Linear does, pooling, several sources, delays; a feedback edge after a
 layer with bias, whose first-step value is zeros, not the bias; a layer that another
 connection computes too, whose one torch module they share: a native connection
@@ -40,6 +41,13 @@ PATTERNS = [
     Pattern("nodes.IFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "if"),
             "nodes.IFNodes computes exactly this"),
 ]
+
+
+# Ops over the whole sequence, as BindsNET (inference only, one step at a time) computes them: batch
+# norm with its running statistics, dropout as the identity (eval), a delay as the identity whose lag
+# the connection plans (its sources held back, the ops before it zeros until their lag has passed).
+SEQUENCE_CLASSES = {"BatchNorm1d": "InferenceBatchNorm", "BatchNorm2d": "InferenceBatchNorm",
+                    "Dropout": "Identity", "Delay": "Identity"}
 
 
 def implied_delay(graph: Graph, source: str, target: str) -> int:
@@ -96,7 +104,7 @@ def _reach(graph: Graph, operand) -> dict[str, set[int]]:
         lags[name].add(lag)
         op = graph.op(name)
         if not isinstance(op, (InputOp, PopulationOp)):
-            frontier += [(o.src, lag + o.delay) for o in op.operands]
+            frontier += [(o.src, lag + o.delay + op.lag()) for o in op.operands]
     return lags
 
 

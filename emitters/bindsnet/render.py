@@ -36,14 +36,15 @@ from ir.ops import InputOp, Op, PopulationOp
 from .. import module, runtime
 from ..forward import total
 from ..neurons import StepFunctions, initial_state
-from ..layers import generated_classes, module_ctor, names_text
+from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, names_text
 from ..repeats import Run, runs_in, slots_def
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
+from . import patterns
 from .patterns import is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", *GENERATED, "LAYER_NAMES",
              "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
@@ -88,6 +89,14 @@ def layer_names(names: list[str]) -> dict[str, str]:
         taken.add(candidate)
         out[n] = candidate
     return out
+
+
+def layer_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
+    """The torch module computing a stateless op one step at a time in a BindsNET connection."""
+    if op.per_step:
+        return module_ctor(op, "torch.nn.", helpers)
+    cls = patterns.SEQUENCE_CLASSES[op.module().cls]
+    return expr("torch.nn.Identity()") if cls == "Identity" else generated_ctor(cls, op, helpers)
 
 
 _CANONICAL_NODES = fixed_text('''
@@ -294,7 +303,7 @@ class _Writer:
             wiring = tuple(tuple((link.ops.index(o.src) if o.src in link.ops else -1, o.delay) for o in op.operands)
                            for op in ops)
             sig[link.name] = (link.cls, link.index, link.offsets, is_late(g.op(link.target), link.index), wiring,
-                              tuple(cst.Module([]).code_for_node(module_ctor(op, "torch.nn.", set())) for op in ops),
+                              tuple(cst.Module([]).code_for_node(layer_ctor(op, set())) for op in ops),
                               len(g.op(link.target).operands)) if ok else None
         runs = {run.ops[0]: run for run in runs_in([link.name for link in g.links], sig,
                                                     lambda n: self.link_labels(links[n]))}
@@ -344,7 +353,7 @@ class _Writer:
                 continue
             op = self.graph.op(op_name)
             var = self.module_vars[op_name] = self.ns.name(op_name, key=("module", op_name))
-            out += stmts("{v} = {c}", v=name(var), c=module_ctor(op, "torch.nn.", self.helpers))
+            out += stmts("{v} = {c}", v=name(var), c=layer_ctor(op, self.helpers))
         return out
 
     def key(self, link: Link) -> tuple[cst.BaseExpression, cst.BaseExpression]:
@@ -426,7 +435,7 @@ class _Writer:
                 variables = {n: self.module_vars[n] for n in link.ops}
             else:
                 variables = {n: self.ns.name(g.op(n).kind, key=("loop module", p, i)) for i, n in enumerate(link.ops)}
-                out = [stmts("{v} = {c}", v=name(variables[n]), c=module_ctor(g.op(n), "torch.nn.", self.helpers))[0]
+                out = [stmts("{v} = {c}", v=name(variables[n]), c=layer_ctor(g.op(n), self.helpers))[0]
                        for n in link.ops]
             fn = self.compute_function(link)
             target = g.op(link.target)

@@ -83,7 +83,15 @@ PATTERNS = [
     Pattern("nn.AvgPool2d", ("sumpool2d",), always,
             "nn.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
     Pattern("nn.Flatten", ("flatten",), always, "nn.Flatten"),
+    Pattern("nn.Conv1d", ("conv1d",), always, "nn.Conv1d, one time step at a time"),
+    Pattern("nn.MaxPool1d", ("maxpool1d",), always, "nn.MaxPool1d, one time step at a time"),
+    Pattern("nn.AvgPool1d", ("avgpool1d",), always,
+            "nn.AvgPool1d computes this average (padding counted, as torch), one time step at a time"),
 ]
+# Ops over the whole sequence: the generated class of each (by the torch class the op kind names),
+# computing what SpikingJelly's multi-step layer computes.
+SEQUENCE_CLASSES = {"BatchNorm1d": "SequenceBatchNorm1d", "BatchNorm2d": "SequenceBatchNorm2d",
+                    "Dropout": "SequenceDropout", "Delay": "Delay"}
 
 
 def lower(graph: Graph, pass_name: str) -> None:

@@ -26,7 +26,7 @@ from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
 from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
-from ..layers import generated_classes, module_ctor, shared_ctors
+from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state, kind_hint
 from ..repeats import find_runs, slots_function
 from ..surrogates import needs_math, surrogate_classes
@@ -34,7 +34,7 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 # Module-level names the emitted code uses itself.
-OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
+OWN_NAMES = ("snn", "surrogate", "Neuron", *GENERATED, "run_leaky", "leaky_step", "rleaky_step",
              *runtime.HELPERS)
 
 _LEAKY = fixed_text('''
@@ -176,6 +176,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 helpers.add("neuron")
                 neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
                                              i=literal(initial_state(op.neuron)))
+        elif not op.per_step:
+            ctors[op.name] = generated_ctor(patterns.SEQUENCE_CLASSES[op.module().cls], op, helpers)
         else:
             ctors[op.name] = module_ctor(op, "nn.", helpers)
     factories, neuron_ctors = shared_ctors(neuron_ctors, ns, "neuron layer", hints)

@@ -3,8 +3,10 @@
 - `neuron.LIFNode` / `neuron.IFNode` are exact for a neuron of the spikingjelly family
   (its arithmetic is theirs); a surrogate SpikingJelly lacks (fast_sigmoid) is passed
   to them as a generated callable with the exact formula, never as the closest native;
-- `layer.Linear` (torch's layout), `layer.Conv2d`, `layer.MaxPool2d`, `layer.AvgPool2d`,
-  `layer.Flatten`, applied one time step at a time (single-step mode).
+- `layer.Linear` (torch's layout), `layer.Conv1d/2d`, `layer.MaxPool1d/2d`, `layer.AvgPool1d/2d`,
+  `layer.Flatten`, applied one time step at a time (single-step mode);
+- `layer.BatchNorm1d/2d`, `layer.Dropout`, `layer.Delay` in multi-step mode: they work on the
+  whole sequence (statistics over T*B, one dropout mask per run, a time shift).
 The model is an `nn.Sequential` in multi-step mode when the graph is a chain (each op
 reads the one before it, no feedback), else a generated `nn.Module` over the schedule.
 """
@@ -38,6 +40,16 @@ PATTERNS = [
     Pattern("layer.AvgPool2d", ("sumpool2d",), always,
             "layer.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
     Pattern("layer.Flatten", ("flatten",), always, "layer.Flatten"),
+    Pattern("layer.Conv1d", ("conv1d",), always, "layer.Conv1d, one time step at a time"),
+    Pattern("layer.MaxPool1d", ("maxpool1d",), always, "layer.MaxPool1d, one time step at a time"),
+    Pattern("layer.AvgPool1d", ("avgpool1d",), always,
+            "layer.AvgPool1d computes this average (padding counted, as torch), one time step at a time"),
+    Pattern("layer.BatchNorm1d", ("batchnorm1d",), always,
+            "layer.BatchNorm1d in multi-step mode: statistics over the whole [T*B] sequence"),
+    Pattern("layer.BatchNorm2d", ("batchnorm2d",), always,
+            "layer.BatchNorm2d in multi-step mode: statistics over the whole [T*B] sequence"),
+    Pattern("layer.Dropout", ("dropout",), always, "layer.Dropout in multi-step mode: one mask per run"),
+    Pattern("layer.Delay", ("delay",), always, "layer.Delay in multi-step mode"),
 ]
 
 

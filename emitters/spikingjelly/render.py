@@ -31,13 +31,13 @@ from ir.ops import Op, PopulationOp
 from .. import module, runtime
 from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
 from ..neurons import StepFunctions, initial_state
-from ..layers import generated_class, generated_classes, module_ctor
+from ..layers import GENERATED, generated_class, generated_classes, module_ctor
 from ..repeats import find_runs, slots_function
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
-OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "Scale", "PerStep", "NODES",
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", *GENERATED, "PerStep", "NODES",
              "OrderedDict", "functools", "record", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
@@ -239,6 +239,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             else:
                 ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, callables)
         else:
+            if not op.per_step:  # SpikingJelly's own layer in multi-step mode computes it over the sequence
+                ctors[op.name] = module_ctor(op, "layer.", helpers, step_mode="m")
+                continue
             ctor = module_ctor(op, "layer.", helpers)
             if sequential:
                 helpers.add("per_step_module")
@@ -307,7 +310,7 @@ def {{fn}}(z):
     def slot(op, suffix, module):
         in_out = op.kind == "linear" and op.layout == "in_out"  # InOutLinear: w [in, out], b
         attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if in_out else (suffix, False)
-        held = expr("{m}.layer", m=module) if sequential else module  # PerStep holds the layer
+        held = expr("{m}.layer", m=module) if sequential and op.per_step else module  # PerStep holds the layer
         return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(attr))), cst.Element(literal(transposed))])
 
     body += slots_function(graph, runs, static, slot, k)

@@ -1,7 +1,8 @@
 """An independent, pure-torch reference of the canonical network semantics.
 
 It is written from the IR's documentation alone (ir/neuron.py, ir/ops.py), not from
-any emitter, and it ignores the schedule: it steps the whole graph through time, op
+any emitter, in eval mode (batch norm with its running statistics, dropout the
+identity), and it ignores the schedule: it steps the whole graph through time, op
 by op in graph order, reading feedback operands from the previous step. Projections
 are computed one step at a time on 64-byte-aligned operands, as the IR requires,
 so every generated module must match it bit for bit.
@@ -13,7 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from ir.graph import Graph
-from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, PopulationOp, Pool2dOp, ScaleOp
+from ir.ops import (BatchNormOp, Conv1dOp, Conv2dOp, DelayOp, DropoutOp, FlattenOp, InputOp, LinearOp, Pool1dOp,
+                    Pool2dOp, PopulationOp, ScaleOp)
 
 
 def _aligned(x: torch.Tensor) -> torch.Tensor:
@@ -94,6 +96,19 @@ def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
             return F.max_pool2d(x, op.kernel_size, stride=op.stride, padding=op.padding)
         divisor = 1 if op.mode == "sum" else None
         return F.avg_pool2d(x, op.kernel_size, stride=op.stride, padding=op.padding, divisor_override=divisor)
+    if isinstance(op, Conv1dOp):
+        b = weights.get(f"{op.key}.bias") if op.bias else None
+        return F.conv1d(x, weights[f"{op.key}.weight"], b, stride=op.stride, padding=op.padding)
+    if isinstance(op, Pool1dOp):
+        if op.mode == "max":
+            return F.max_pool1d(x, op.kernel_size, stride=op.stride, padding=op.padding)
+        return F.avg_pool1d(x, op.kernel_size, stride=op.stride, padding=op.padding)
+    if isinstance(op, BatchNormOp):
+        w, b = (weights[f"{op.key}.weight"], weights[f"{op.key}.bias"]) if op.affine else (None, None)
+        return F.batch_norm(x, weights[f"{op.key}.running_mean"], weights[f"{op.key}.running_var"], w, b,
+                            training=False, eps=op.eps)
+    if isinstance(op, DropoutOp):
+        return x
     if isinstance(op, ScaleOp):
         return x * op.factor
     if isinstance(op, FlattenOp):
@@ -110,6 +125,7 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
     states = {}
     out = {op.name: [] for op in ops if isinstance(op, PopulationOp)}
     mems = {op.name: [] for op in ops if isinstance(op, PopulationOp)}
+    history = {op.name: [] for op in ops if isinstance(op, DelayOp)}  # a delay line's inputs so far
     for t in range(T):
         now = {}
         for op in ops:
@@ -133,7 +149,11 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
                 x = terms[0]
                 for term in terms[1:]:
                     x = x + term
-                now[op.name] = _stateless(op, x, weights)
+                if isinstance(op, DelayOp):
+                    history[op.name].append(x)
+                    now[op.name] = history[op.name][t - op.steps] if t >= op.steps else torch.zeros_like(x)
+                else:
+                    now[op.name] = _stateless(op, x, weights)
         prev = now
     result = {}
     for name in out:
