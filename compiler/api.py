@@ -52,7 +52,7 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
     from ir.printer import print_graph
 
     from .build import lower
-    from .pipeline import PipelineError, check_emit, parse_pipeline
+    from passes.manager import PipelineError, check_emit, parse_pipeline
 
     if target is not None and not isinstance(target, str):
         raise TypeError(f"target must be a string such as 'snnTorch', not {type(target).__name__}")
@@ -63,6 +63,7 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
     except PipelineError as exc:
         raise ValueError(str(exc)) from None
     low = lower(path, None if target is None else target.lower(), names, text=text)
+    names = list(low.graph.pipeline)  # the passes that ran (fold-batchnorm may join the default ones)
     return Result(emit_python(low.graph, pipeline=names), print_graph(low.graph), low.graph, low.graph.attrs.target,
                   names, low.warnings)
 

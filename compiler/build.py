@@ -13,7 +13,7 @@ from typing import Callable
 
 from ir.graph import Graph
 
-from .pipeline import Instrumentation
+from passes.manager import Instrumentation
 
 
 @dataclass
@@ -38,7 +38,7 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
     """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec.
     With `text`, the spec is that text and `path` only names it in messages."""
     from .diagnostics import CompileError, layer_pointers, merge_repeats
-    from .pipeline import Refused, run_pipeline
+    from passes.manager import Refused, run_pipeline
 
     start = time.perf_counter()
     if text is None:
@@ -64,9 +64,10 @@ def compile_spec(path: Path, target: str | None = None, passes: str | None = Non
     """Compile `path` to Python source; raises CompileError for a bad spec."""
     from emitters import emit_python
 
-    from .pipeline import check_emit, parse_pipeline
+    from passes.manager import check_emit, parse_pipeline
 
     names = parse_pipeline(passes)
     check_emit(names, "python")
     low = lower(path, target, names)
+    names = list(low.graph.pipeline)  # the passes that ran (fold-batchnorm may join the default ones)
     return Compiled(low.graph, emit_python(low.graph, pipeline=names), names, low.warnings)

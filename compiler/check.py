@@ -16,21 +16,21 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ir import targets as known
+
 from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, load_module,
                    random_spikes, random_weights, read_inputs, report, run_module, state_dict_reader)
 
 __all__ = ["compare", "load_module", "main", "random_weights"]  # load_module, random_weights: for the tests
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
-
-
 def _parser() -> argparse.ArgumentParser:
     from .cli import program
 
     p = argparse.ArgumentParser(prog=f"{program()} check", description=__doc__.splitlines()[0])
     p.add_argument("spec", help="the JSON model spec")
-    p.add_argument("--targets", default=",".join(TARGETS), help="comma-separated targets, any case (default: all three)")
+    p.add_argument("--targets", default=",".join(known.names()),
+                   help="comma-separated targets, any case (default: every target)")
     add_run_arguments(p, batch=16)
     p.add_argument("--quantized", action="store_true", help="tie-prone weights (multiples of 1/16) instead of Gaussian")
     p.add_argument("--plot", metavar="OUT.png", help="draw each population's spikes per target, marking where a "
@@ -69,9 +69,9 @@ def main(argv: list[str]) -> int:
 def _arguments(args: argparse.Namespace) -> list[str]:
     """The targets; RunFailed (usage, exit 2) for any argument out of its range."""
     targets = [t.strip().lower() for t in args.targets.split(",") if t.strip()]
-    unknown = [t for t in targets if t not in TARGETS]
+    unknown = [t for t in targets if t not in known.names()]
     if unknown or not targets:
-        raise RunFailed(f"unknown target(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(TARGETS)}",
+        raise RunFailed(f"unknown target(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(known.names())}",
                         EXIT_USAGE)
     check_run_arguments(args)
     if args.plot is not None:

@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 EMITS = ("python", "ir", "ir-json", "dot", "svg", "png", "nir")
 COMMANDS = ("check", "stats", "import-nir")
 
@@ -36,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                "Exit status: 0 ok, 1 error in the spec (or output), 2 usage error, 3 internal compiler error.",
     )
     p.add_argument("spec", nargs="?", metavar="SPEC", help="the JSON spec")
-    p.add_argument("--target", type=target_name, choices=TARGETS,
+    from ir.targets import names
+
+    p.add_argument("--target", type=target_name, choices=names(),
                    help="simulator to generate code for, any case (default: the spec's target_simulator)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file, '-' for stdout (default: build/<model>_<target>.py for python, svg, png; stdout otherwise)")

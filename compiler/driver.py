@@ -24,7 +24,7 @@ from .nirio import DEFAULT_DT, NirError
 from .output import OutputError, SameFileError, check_outputs, missing_folder, write_outputs
 from .picture import PictureTooLarge
 from .weightfile import WeightFileError
-from .pipeline import Instrumentation, PipelineError, check_emit, check_names, dump_paths, parse_pipeline
+from passes.manager import Instrumentation, PipelineError, check_emit, check_names, dump_paths, parse_pipeline
 
 REPORT_AT = "the snnc issue tracker"
 _SUFFIX = {"python": ".py", "ir": ".ir", "ir-json": ".json", "dot": ".dot", "svg": ".svg", "png": ".png",
@@ -109,7 +109,8 @@ def _compile(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     data = _emit_nir(args, low, spec) if args.emit == "nir" else _emit(args.emit, low.graph)
     timings.append(("emit", time.perf_counter() - start))
-    files = [(path, text, role) for (path, text), (_, role) in zip(low.dumps, dumps, strict=True)]
+    # the dumps of the passes that ran (fold-batchnorm may join the default pipeline: one more)
+    files = [(path, text, f"the IR dump {path.name}") for path, text in low.dumps]
     to_stdout = args.output == "-" or (args.output is None and args.emit in _TO_STDOUT)
     path = None
     if not to_stdout:

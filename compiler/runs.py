@@ -103,8 +103,8 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False):
         pop = _fed_population(graph, op.name)
         drive, gain = drive_of(pop.neuron) if pop is not None else (1.0, 1.0)
         gap = 2.0 ** round(math.log2(drive / gain))
-        for slot in op.slots():
-            weights[f"{op.key}.{slot.suffix}"] = _draw(torch, gen, slot, gap, quantized)
+        for key, slot in op.weight_slots().items():
+            weights[key] = _draw(torch, gen, slot, gap, quantized)
     return weights
 
 

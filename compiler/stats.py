@@ -114,7 +114,7 @@ def static_layers(graph: Graph, steps: int) -> list[LayerStats]:
         layer = LayerStats(op.name, op.kind, list(op.shape))
         if op in graph.parametric():
             layer.key = op.key
-            layer.params = sum(math.prod(shape) for shape in op.weights().values())
+            layer.params = sum(math.prod(slot.shape) for slot in op.weight_slots().values())
             layer.footprint_bytes = layer.params * width
             layer.dense_synaptic_ops = dense_ops_per_step(op) * steps
         if op.kind == "population":
@@ -169,7 +169,8 @@ def measure(source: str, graph: Graph, weights: dict, inputs, directory: Path) -
         counters, hooks = {}, []
         for key, op in by_key.items():
             tensor = slots[key][0]
-            owner = next(m for m in model.modules() if any(p is tensor for p in m.parameters(recurse=False)))
+            owner = next(m for m in model.modules() if any(
+                p is tensor for p in [*m.parameters(recurse=False), *m.buffers(recurse=False)]))
             counters[op.name] = _Counter(op, exported[key])
             hooks.append(owner.register_forward_pre_hook(counters[op.name]))
         try:
@@ -203,7 +204,7 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
     pipeline), run on `inputs` [T, B, ...] (default: random spikes as `sampling` says) with `weights`
     (default: seeded random ones). Raises CompileError for a bad spec, RunFailed for a failed run."""
     from .build import compile_spec
-    from .pipeline import parse_pipeline
+    from passes.manager import parse_pipeline
 
     passes = parse_pipeline(None) if passes is None else passes
     energy = ENERGY_45NM if energy is None else energy
@@ -319,7 +320,7 @@ def main(argv: list[str]) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from .pipeline import PipelineError, check_emit, parse_pipeline
+    from passes.manager import PipelineError, check_emit, parse_pipeline
     from .vocabulary import normalize_simulator
 
     check_run_arguments(args)

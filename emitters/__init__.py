@@ -6,22 +6,17 @@ generated module for `graph.attrs.target`.
 
 from __future__ import annotations
 
-import importlib
-
+from ir import targets
 from ir.graph import Graph
-
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 
 
 def emit_module(graph: Graph, *, pipeline: list[str] | tuple[str, ...] = ()):
     """The libcst Module for the graph's target (not yet formatted)."""
     target = graph.attrs.target
-    if target not in TARGETS:
-        raise ValueError(f"no emitter for target {target!r}")
+    home = targets.get(target)
     if graph.attrs.container is None:
         raise ValueError("the graph has not been lowered to its target (run the lower-to-target pass)")
-    module = importlib.import_module(f"emitters.{target}.render")
-    return module.emit_module(graph, list(pipeline))
+    return home.render().emit_module(graph, list(pipeline))
 
 
 def emit_python(graph: Graph, *, pipeline: list[str] | tuple[str, ...] = ()) -> str:

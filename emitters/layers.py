@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ir.ops import Op
+from ir.ops import ModuleCall, Op
 
 from .toolkit import expr, fixed, fixed_text, literal
 
@@ -97,6 +97,47 @@ class Delay(torch.nn.Module):
         zeros = x_seq.new_zeros((x_seq.shape[0] - kept.shape[0], *x_seq.shape[1:]))
         return torch.cat([zeros, kept])
 '''),
+    "Folded": fixed_text('''
+class Folded(torch.nn.Module):
+    """A linear layer or convolution with an inference batch norm folded into its weight and bias.
+
+    It keeps the unfolded values (the layer's weight and bias, the norm's weight, bias and running
+    statistics, as buffers in torch's layout) and sets the layer's own to w * s and
+    (b - mean) * s + beta, with s = gamma / sqrt(var + eps), when `fold` is called (load_weights
+    does). The folded layer is fixed: it is not trained.
+    """
+
+    def __init__(self, layer, eps, in_out=False):
+        super().__init__()
+        self.layer, self.eps, self.in_out = layer, eps, in_out
+        weight = layer.w.t() if in_out else layer.weight
+        channels = weight.shape[0]
+        self.register_buffer("weight", weight.detach().clone())
+        self.register_buffer("bias", torch.zeros(channels))
+        self.register_buffer("bn_weight", torch.ones(channels))
+        self.register_buffer("bn_bias", torch.zeros(channels))
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        for parameter in layer.parameters():
+            parameter.requires_grad_(False)
+        self.fold()
+
+    def fold(self):
+        """Set the layer's weight and bias from the unfolded values."""
+        scale = self.bn_weight / torch.sqrt(self.running_var + self.eps)
+        weight = self.weight * scale.reshape(-1, *[1] * (self.weight.dim() - 1))
+        bias = (self.bias - self.running_mean) * scale + self.bn_bias
+        with torch.no_grad():
+            if self.in_out:
+                self.layer.w.copy_(weight.t())
+                self.layer.b.copy_(bias)
+            else:
+                self.layer.weight.copy_(weight)
+                self.layer.bias.copy_(bias)
+
+    def forward(self, x):
+        return self.layer(x)
+'''),
     "InferenceBatchNorm": fixed_text('''
 class InferenceBatchNorm(torch.nn.BatchNorm1d):
     """Batch norm with its running statistics in every mode, over [B, C, ...] (BindsNET runs inference only)."""
@@ -116,7 +157,7 @@ def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpr
     if call.generated:
         helpers.add(call.cls)
     cls = call.cls if call.generated else prefix + call.cls
-    return call_expr(cls, call.args, (*call.kwargs, *extra.items()))
+    return call_expr(cls, call.args, (*call.kwargs, *extra.items()), prefix, helpers)
 
 
 def generated_ctor(cls: str, op: Op, helpers: set[str]) -> cst.BaseExpression:
@@ -126,8 +167,17 @@ def generated_ctor(cls: str, op: Op, helpers: set[str]) -> cst.BaseExpression:
     return call_expr(cls, call.args, call.kwargs)
 
 
-def call_expr(cls: str, args, kwargs) -> cst.BaseExpression:
-    parts = [cst.Arg(literal(a)) for a in args] + [cst.Arg(literal(v), keyword=cst.Name(k)) for k, v in kwargs]
+def call_expr(cls: str, args, kwargs, prefix: str = "", helpers: set[str] | None = None) -> cst.BaseExpression:
+    """`cls(*args, **kwargs)`; an argument that is itself a `ModuleCall` (the layer a generated
+    wrapper holds) is rendered as a constructor under `prefix`."""
+    def value(v) -> cst.BaseExpression:
+        if isinstance(v, ModuleCall):
+            if v.generated and helpers is not None:
+                helpers.add(v.cls)
+            return call_expr(v.cls if v.generated else prefix + v.cls, v.args, v.kwargs, prefix, helpers)
+        return literal(v)
+
+    parts = [cst.Arg(value(a)) for a in args] + [cst.Arg(value(v), keyword=cst.Name(k)) for k, v in kwargs]
     return cst.Call(expr(cls), parts)
 
 

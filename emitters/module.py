@@ -210,9 +210,23 @@ if __name__ == "__main__":
 ''')
 
 
-def contract_functions(trains: bool) -> list[cst.BaseStatement]:
-    """unwrapped, model_device, load_weights, export_weights and run; `trains` False: run refuses grad."""
-    return fixed(_CONTRACT if trains else _CONTRACT_NO_GRAD)
+_COPY = """            tensor.copy_(value.to(tensor.device))
+"""
+_REFOLD = """        for layer in unwrapped(model).modules():
+            if isinstance(layer, Folded):
+                layer.fold()
+"""
+
+
+assert _CONTRACT.count(_COPY) == 1 and _CONTRACT_NO_GRAD.count(_COPY) == 1
+_FOLDING = {contract: fixed_text(contract.replace(_COPY, _COPY + _REFOLD)) for contract in (_CONTRACT, _CONTRACT_NO_GRAD)}
+
+
+def contract_functions(trains: bool, folds: bool = False) -> list[cst.BaseStatement]:
+    """unwrapped, model_device, load_weights, export_weights and run; `trains` False: run refuses grad;
+    `folds`: the model has `Folded` layers, whose folded weights load_weights computes once loaded."""
+    text = _CONTRACT if trains else _CONTRACT_NO_GRAD
+    return fixed(_FOLDING[text] if folds else text)
 
 
 def main_block() -> list[cst.BaseStatement]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ir.graph import Graph
-from ir.ops import Op, PopulationOp
+from ir.ops import Op, PopulationOp, Slot
 
 from .toolkit import literal, name
 
@@ -147,7 +147,7 @@ def find_runs(graph: Graph, same: Callable[[str], Hashable | None],
     blocks (None: never in a run); `labels(op)`: {role: name} the loop writes."""
     sig: dict[str, Hashable | None] = {}
     runs: list[Run] = []
-    for chain in chains(graph, lambda n: sig.setdefault(n, same(n)) is not None):
+    for chain in chains(graph, lambda n: sig.setdefault(n, same(n) if loopable(graph.op(n)) else None) is not None):
         runs += runs_in(chain, sig, labels)
     return runs
 
@@ -209,10 +209,15 @@ def _run_at(chain: list[str], i: int, size: int, sig: dict, labels) -> Run | Non
     return Run(tuple(chain[i:i + count * size]), size, count, counters, first_c.first, first_c.step)
 
 
+def loopable(op: Op) -> bool:
+    """Whether a loop over blocks can spell the op's weight keys (all under its own key)."""
+    return all(slot.key is None for slot in op.slots())
+
+
 def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.BaseExpression],
-                   slot: Callable[[Op, str, cst.BaseExpression], cst.Tuple], var: str) -> list[cst.BaseStatement]:
-    """`def weight_slots(model)`: {key: slot(op, suffix, module)} in graph order, `module` the op's
-    module (`static(op)`, or found by name in a run's loop over `var`)."""
+                   slot: Callable[[Op, Slot, cst.BaseExpression], cst.Tuple], var: str) -> list[cst.BaseStatement]:
+    """`def weight_slots(model)`: {key: slot(op, weight slot, module)} in graph order, `module` the
+    op's module (`static(op)`, or found by name in a run's loop over `var`)."""
     from .toolkit import stmts
 
     looped = {n: run for run in runs for n in run.ops}
@@ -223,8 +228,8 @@ def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.Bas
         if run is None:
             if not groups or not isinstance(groups[-1], list):
                 groups.append([])
-            groups[-1] += [cst.DictElement(literal(f"{op.key}.{suffix}"), slot(op, suffix, static(op)))
-                           for suffix in op.weights()]
+            groups[-1] += [cst.DictElement(literal(key), slot(op, s, static(op)))
+                           for key, s in op.weight_slots().items()]
             continue
         if id(run) in done:
             continue
@@ -235,9 +240,9 @@ def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.Bas
             if not member.parametric:
                 continue
             module = cst.Call(name("getattr"), [cst.Arg(name("model")), cst.Arg(run.text(p, "attr", var))])
-            for suffix in member.weights():
-                body += stmts("slots[{k}] = {v}", k=run.text(p, "key", var, "." + suffix),
-                              v=slot(member, suffix, module))
+            for s in member.slots():
+                body += stmts("slots[{k}] = {v}", k=run.text(p, "key", var, "." + s.suffix),
+                              v=slot(member, s, module))
         groups.append(run.loop(var, body))
     return slots_def(groups, "Each weight key's tensor in the model, and whether it is stored transposed.")
 

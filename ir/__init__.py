@@ -4,11 +4,11 @@ from .graph import Decision, Graph, Link, ModelAttrs, Stage
 from .neuron import NEURON_CLASSES, BindsnetNeuron, Neuron, SnnTorchNeuron, SpikingJellyNeuron, Surrogate
 from .ops import (NO_LOC, OP_CLASSES, Conv2dOp, FlattenOp, InputOp, LinearOp, Loc, Op, Operand, PopulationOp,
                   Pool2dOp, ScaleOp, operands)
-from .verify import TARGETS, Problem, VerifyError, problems, verify
+from .verify import Problem, VerifyError, problems, verify
 
 __all__ = [
     "BindsnetNeuron", "Conv2dOp", "Decision", "FlattenOp", "Graph", "InputOp", "LinearOp", "Link", "Loc",
     "ModelAttrs", "NEURON_CLASSES", "NO_LOC", "Neuron", "OP_CLASSES", "Op", "Operand", "PopulationOp",
-    "Pool2dOp", "Problem", "ScaleOp", "SnnTorchNeuron", "SpikingJellyNeuron", "Stage", "Surrogate", "TARGETS",
+    "Pool2dOp", "Problem", "ScaleOp", "SnnTorchNeuron", "SpikingJellyNeuron", "Stage", "Surrogate",
     "VerifyError", "operands", "problems", "verify",
 ]

@@ -8,8 +8,9 @@ the ops' operand lists only: names are identifiers, never parsed.
 Besides ops the graph holds the model attributes (`ModelAttrs`), the schedule
 (`Stage`s, set by the schedule pass), the BindsNET connection plan (`Link`s, set
 by target lowering) and the decisions every pass recorded. Every change goes
-through `replace_op` / `set_attrs` / `set_schedule` / `set_links` / `note`, which
-record the pass that made it, so dumps say which pass last changed what.
+through `replace_op` / `insert_op` / `erase_op` / `replace_all_uses` / `set_attrs` /
+`set_schedule` / `set_links` / `note`, which record the pass that made it, so dumps
+say which pass last changed what.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterator
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterator
 
 from .ops import InputOp, Op, PopulationOp
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class Graph:
         self.attrs = attrs
         self._ops: dict[str, Op] = {}
         self._nx: nx.DiGraph | None = None
+        self._users: dict[str, list[str]] | None = None  # src -> the ops reading it, in graph order
         self.schedule: tuple[Stage, ...] | None = None
         self.links: tuple[Link, ...] | None = None
         self.decisions: list[Decision] = []
@@ -108,7 +111,11 @@ class Graph:
         if op.name in self._ops:
             raise ValueError(f"duplicate op name {op.name!r}")
         self._ops[op.name] = op
+        self._changed()
+
+    def _changed(self) -> None:
         self._nx = None
+        self._users = None
 
     # -- edits by passes --------------------------------------------------
     def replace_op(self, new: Op, pass_name: str, message: str | None = None) -> None:
@@ -118,10 +125,39 @@ class Graph:
         if old == new:
             return
         self._ops[new.name] = new
-        self._nx = None
+        self._changed()
         self.changed_by[new.name] = pass_name
         if message:
             self.decisions.append(Decision(pass_name, new.name, message))
+
+    def insert_op(self, op: Op, pass_name: str, message: str | None = None, *, after: str) -> None:
+        """Add `op` right after op `after` in graph order (its operands must come before it)."""
+        if op.name in self._ops:
+            raise ValueError(f"duplicate op name {op.name!r}")
+        items = list(self._ops.items())
+        at = [name for name, _ in items].index(after) + 1
+        self._ops = dict(items[:at] + [(op.name, op)] + items[at:])
+        self._changed()
+        self.changed_by[op.name] = pass_name
+        if message:
+            self.decisions.append(Decision(pass_name, op.name, message))
+
+    def erase_op(self, name: str, pass_name: str, message: str | None = None) -> None:
+        """Remove op `name`, which nothing may read any more (see `replace_all_uses`)."""
+        readers = [op.name for op in self.users(name)]
+        if readers:
+            raise ValueError(f"cannot erase {name!r}: {', '.join(readers)} still read it")
+        del self._ops[name]
+        self._changed()
+        self.changed_by.pop(name, None)
+        if message:
+            self.decisions.append(Decision(pass_name, name, message))
+
+    def replace_all_uses(self, old: str, new: str, pass_name: str) -> None:
+        """Every operand reading `old` reads `new` instead (same delay), in every op."""
+        for user in self.users(old):
+            operands = tuple(o if o.src != old else dataclasses.replace(o, src=new) for o in user.operands)
+            self.replace_op(user.replace(operands=operands), pass_name)
 
     def set_attrs(self, pass_name: str, message: str | None = None, **changes) -> None:
         new = self.attrs.replace(**changes)
@@ -151,6 +187,8 @@ class Graph:
     def nx(self) -> nx.DiGraph:
         """Edges src -> op for every operand (attribute `delay`); read-only by convention."""
         if self._nx is None:
+            import networkx as nx  # loaded on first use: `import ir` stays light for the command line
+
             g = nx.DiGraph()
             g.add_nodes_from(self._ops)
             for op in self._ops.values():
@@ -177,8 +215,14 @@ class Graph:
         return iter(list(self._ops.values()))
 
     def users(self, name: str) -> list[Op]:
-        """The ops that read `name`, in graph order."""
-        return [op for op in self._ops.values() if any(o.src == name for o in op.operands)]
+        """The ops that read `name`, in graph order (from an index kept until the graph changes)."""
+        if self._users is None:
+            index: dict[str, list[str]] = {}
+            for op in self._ops.values():
+                for src in dict.fromkeys(o.src for o in op.operands):
+                    index.setdefault(src, []).append(op.name)
+            self._users = index
+        return [self._ops[n] for n in self._users.get(name, ())]
 
     def inputs(self) -> list[InputOp]:
         return [op for op in self._ops.values() if isinstance(op, InputOp)]
@@ -195,7 +239,7 @@ class Graph:
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every weight of the model under its contract key ("<key>.weight"), in graph order."""
-        return {f"{op.key}.{suffix}": shape for op in self.parametric() for suffix, shape in op.weights().items()}
+        return {key: slot.shape for op in self.parametric() for key, slot in op.weight_slots().items()}
 
     def copy(self) -> "Graph":
         return copy.deepcopy(self)

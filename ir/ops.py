@@ -34,12 +34,21 @@ Pair = tuple[int, int]
 
 @dataclass(frozen=True)
 class Slot:
-    """One weight tensor of a parametric op: its key suffix, shape (torch layout) and how `check`
-    draws a random value for it ("fan_in", "bias", "scale", "shift", "mean", "variance")."""
+    """One weight tensor of a parametric op: its key suffix, shape (torch layout), how `check`
+    draws a random value for it ("fan_in", "bias", "scale", "shift", "mean", "variance"), the key
+    it is under where not the op's own (a folded batch norm's), and where the op's torch module
+    (`Op.module`) holds it: the attribute, and whether it is stored transposed."""
 
     suffix: str
     shape: Shape
     draw: str
+    key: str | None = None
+    attr: str | None = None  # default: the suffix
+    transposed: bool = False
+
+    @property
+    def held_by(self) -> str:
+        return self.attr or self.suffix
 
 
 @dataclass(frozen=True)
@@ -100,17 +109,23 @@ class Op:
         return dataclasses.replace(self, **changes)
 
     def attrs(self) -> dict[str, object]:
-        """The kind's own fields, in print order (parsed back by `ir.parser`)."""
+        """The kind's own fields, in print order (parsed back by `ir.parser`); an optional field
+        (`OPTIONAL`) only where it is set."""
         own = {f.name for f in dataclasses.fields(Op)}
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in own}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in own
+                and not (f.metadata.get("optional") and getattr(self, f.name) == f.default)}
 
     def infer_shape(self, shape: Shape) -> Shape | str:
         """The output shape for an operand (sum) of `shape`, or a message saying why none."""
         return shape
 
     def weights(self) -> dict[str, Shape]:
-        """Weight tensors by suffix ("weight", "bias"), in torch layout."""
-        return {slot.suffix: slot.shape for slot in self.slots()}
+        """The op's own weight tensors by suffix ("weight", "bias"), in torch layout."""
+        return {slot.suffix: slot.shape for slot in self.slots() if slot.key is None}
+
+    def weight_slots(self) -> dict[str, Slot]:
+        """Every weight tensor of the op under its contract key ("<key>.<suffix>"), in order."""
+        return {f"{slot.key or getattr(self, 'key', '')}.{slot.suffix}": slot for slot in self.slots()}
 
     def slots(self) -> tuple[Slot, ...]:
         """The weight tensors, in key order."""
@@ -158,12 +173,62 @@ def _kv(**kwargs) -> tuple[tuple[str, object], ...]:
     return tuple(kwargs.items())
 
 
+OPTIONAL = {"optional": True}  # field metadata: printed in the text form only where set
+
+
 def _bias_slots(out: int, bias: bool) -> tuple[Slot, ...]:
     return (Slot("bias", (out,), "bias"),) if bias else ()
 
 
 @dataclass(frozen=True, kw_only=True)
-class LinearOp(Op):
+class Projection(Op):
+    """A linear layer or convolution: its weight sums over inputs. `fold_key` names a batch norm
+    folded into it (by the fold-batchnorm pass) whose weights keep their keys ("<fold_key>.weight",
+    ...): the module holds the unfolded values and computes the folded weight and bias from them
+    when loaded, w * s and (b - mean) * s + beta with s = gamma / sqrt(var + eps) (see Folded)."""
+
+    fold_key: str = dataclasses.field(default="", metadata=OPTIONAL)
+    fold_eps: float = dataclasses.field(default=0.0, metadata=OPTIONAL)
+    fold_affine: bool = dataclasses.field(default=False, metadata=OPTIONAL)
+
+    parametric: ClassVar[bool] = True
+
+    def own_slots(self) -> tuple[Slot, ...]:
+        raise NotImplementedError
+
+    def slots(self) -> tuple[Slot, ...]:
+        own = self.own_slots()
+        if not self.fold_key:
+            return own
+        c = (own[0].shape[0],)
+        # folded: the module (Folded) keeps the unfolded values as buffers, in torch's layout
+        own = tuple(Slot(s.suffix, s.shape, s.draw) for s in own)
+        norm = (Slot("weight", c, "scale", self.fold_key, "bn_weight"),
+                Slot("bias", c, "shift", self.fold_key, "bn_bias")) if self.fold_affine else ()
+        return (*own, *norm, Slot("running_mean", c, "mean", self.fold_key),
+                Slot("running_var", c, "variance", self.fold_key))
+
+    def keeps_zero(self) -> bool:
+        return not self.bias and not self.fold_key
+
+    def base_module(self, bias: bool) -> ModuleCall:
+        raise NotImplementedError
+
+    def module(self) -> ModuleCall:
+        if not self.fold_key:
+            return self.base_module(self.bias)
+        base = self.base_module(True)
+        in_out = _kv(in_out=True) if base.cls == "InOutLinear" else ()
+        return ModuleCall("Folded", (base, self.fold_eps), in_out, generated=True)
+
+    def problems(self) -> list[str]:
+        if self.fold_key and not (isinstance(self.fold_eps, float) and 0 < self.fold_eps < math.inf):
+            return [f"fold_eps {self.fold_eps!r} must be a positive number"]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinearOp(Projection):
     """y = x W^T + b. `layout` and `bias_add` record the float32 semantics: BindsNET users
     store w as a contiguous [in, out] matrix and add the bias after the product ("in_out",
     "after"); torch's nn.Linear keeps W [out, in] and fuses the bias ("out_in", "fused").
@@ -177,7 +242,6 @@ class LinearOp(Op):
     bias_add: str = "fused"
 
     kind: ClassVar[str] = "linear"
-    parametric: ClassVar[bool] = True
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -193,17 +257,17 @@ class LinearOp(Op):
             return f"in_features {self.in_features} does not match the {shape[0]} features it reads"
         return (self.out_features,)
 
-    def slots(self) -> tuple[Slot, ...]:
+    def own_slots(self) -> tuple[Slot, ...]:
+        if self.layout == "in_out":  # InOutLinear: w [in, out], b
+            return (Slot("weight", (self.out_features, self.in_features), "fan_in", attr="w", transposed=True),
+                    *((Slot("bias", (self.out_features,), "bias", attr="b"),) if self.bias else ()))
         return (Slot("weight", (self.out_features, self.in_features), "fan_in"),
                 *_bias_slots(self.out_features, self.bias))
 
-    def keeps_zero(self) -> bool:
-        return not self.bias
-
-    def module(self) -> ModuleCall:
+    def base_module(self, bias: bool) -> ModuleCall:
         if self.layout == "in_out":
-            return ModuleCall("InOutLinear", (self.in_features, self.out_features, self.bias), generated=True)
-        return ModuleCall("Linear", (self.in_features, self.out_features), _kv(bias=self.bias))
+            return ModuleCall("InOutLinear", (self.in_features, self.out_features, bias), generated=True)
+        return ModuleCall("Linear", (self.in_features, self.out_features), _kv(bias=bias))
 
 
 def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -212,7 +276,7 @@ def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv2dOp(Op):
+class Conv2dOp(Projection):
     """torch.nn.functional.conv2d over [C, H, W] (dilation 1, one group)."""
 
     in_channels: int
@@ -224,7 +288,6 @@ class Conv2dOp(Op):
     key: str = ""
 
     kind: ClassVar[str] = "conv2d"
-    parametric: ClassVar[bool] = True
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -240,20 +303,17 @@ class Conv2dOp(Op):
         hw = _window(shape[1:], self.kernel_size, self.stride, self.padding, "kernel")
         return hw if isinstance(hw, str) else (self.out_channels, *hw)
 
-    def slots(self) -> tuple[Slot, ...]:
+    def own_slots(self) -> tuple[Slot, ...]:
         return (Slot("weight", (self.out_channels, self.in_channels, *self.kernel_size), "fan_in"),
                 *_bias_slots(self.out_channels, self.bias))
 
-    def keeps_zero(self) -> bool:
-        return not self.bias
-
-    def module(self) -> ModuleCall:
+    def base_module(self, bias: bool) -> ModuleCall:
         return ModuleCall("Conv2d", (self.in_channels, self.out_channels, self.kernel_size),
-                          _kv(stride=self.stride, padding=self.padding, bias=self.bias))
+                          _kv(stride=self.stride, padding=self.padding, bias=bias))
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv1dOp(Op):
+class Conv1dOp(Projection):
     """torch.nn.functional.conv1d over [C, L] (dilation 1, one group)."""
 
     in_channels: int
@@ -265,7 +325,6 @@ class Conv1dOp(Op):
     key: str = ""
 
     kind: ClassVar[str] = "conv1d"
-    parametric: ClassVar[bool] = True
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -281,16 +340,13 @@ class Conv1dOp(Op):
         length = _window(shape[1:], (self.kernel_size,), (self.stride,), (self.padding,), "kernel")
         return length if isinstance(length, str) else (self.out_channels, *length)
 
-    def slots(self) -> tuple[Slot, ...]:
+    def own_slots(self) -> tuple[Slot, ...]:
         return (Slot("weight", (self.out_channels, self.in_channels, self.kernel_size), "fan_in"),
                 *_bias_slots(self.out_channels, self.bias))
 
-    def keeps_zero(self) -> bool:
-        return not self.bias
-
-    def module(self) -> ModuleCall:
+    def base_module(self, bias: bool) -> ModuleCall:
         return ModuleCall("Conv1d", (self.in_channels, self.out_channels, self.kernel_size),
-                          _kv(stride=self.stride, padding=self.padding, bias=self.bias))
+                          _kv(stride=self.stride, padding=self.padding, bias=bias))
 
 
 def _window(sizes: Shape, kernel: tuple, stride: tuple, padding: tuple, what: str) -> Shape | str:
@@ -409,10 +465,9 @@ class BatchNormOp(Op):
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
-        from .floats import f32
-
+        # eps and momentum stay the spec's numbers: torch's batch norm takes them as Python floats
         return cls(name="", dims=int(kind[-2]), num_features=spec["num_features"],
-                   eps=f32(float(spec.get("eps", 1e-5))), momentum=f32(float(spec.get("momentum", 0.1))),
+                   eps=float(spec.get("eps", 1e-5)), momentum=float(spec.get("momentum", 0.1)),
                    affine=spec.get("affine", True))
 
     def infer_shape(self, shape: Shape) -> Shape | str:
@@ -438,10 +493,10 @@ class BatchNormOp(Op):
 
     def problems(self) -> list[str]:
         out = [] if self.dims in (1, 2) else [f"dims {self.dims!r} must be 1 or 2"]
-        for field in ("eps", "momentum"):
-            value = getattr(self, field)
-            if not (isinstance(value, float) and is_f32(value)):
-                out.append(f"{field} {value!r} is not a finite float32 value")
+        if not (isinstance(self.eps, float) and 0 < self.eps < math.inf):
+            out.append(f"eps {self.eps!r} must be a positive number")
+        if not (isinstance(self.momentum, float) and 0 <= self.momentum <= 1):
+            out.append(f"momentum {self.momentum!r} must be in [0, 1]")
         return out
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 
 from .floats import f32, is_f32
 from .graph import Graph
 from .ops import InputOp, Loc, Op, PopulationOp
+from .targets import names
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
 PRECISIONS = ("fp32", "fp16-cuda")
 STAGE_MODES = ("layer", "step")
 
@@ -62,7 +61,7 @@ def problems(graph: Graph) -> list[Problem]:
         out.append(Problem(name, op.loc if op else None, message))
 
     a = graph.attrs
-    if a.target not in TARGETS:
+    if a.target not in names():
         bad("model", f"unknown target {a.target!r}")
     if not isinstance(a.time_steps, int) or a.time_steps < 1:
         bad("model", f"time_steps must be a positive integer, not {a.time_steps!r}")
@@ -101,8 +100,7 @@ def problems(graph: Graph) -> list[Problem]:
             elif expected != op.shape:
                 bad(op.name, f"shape {list(op.shape)} should be {list(expected)}")
         if op.parametric:
-            for suffix in op.weights():
-                key = f"{op.key}.{suffix}"
+            for key in op.weight_slots():
                 if not op.key:
                     bad(op.name, "a parametric op needs a weight key")
                 elif key in keys:
@@ -130,6 +128,8 @@ def problems(graph: Graph) -> list[Problem]:
 def _check_cycles(graph: Graph, bad) -> None:
     """Every cycle (through feedback edges) must pass through a population: the stateless ops
     alone form no cycle (not even inside a larger cycle that has a population)."""
+    import networkx as nx
+
     g = graph.nx.subgraph(n for n in graph.nx if not isinstance(graph.op(n), PopulationOp))
     for component in sorted(nx.strongly_connected_components(g), key=lambda c: min(c)):
         if len(component) > 1 or any(g.has_edge(n, n) for n in component):

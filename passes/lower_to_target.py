@@ -12,23 +12,23 @@ cannot run exactly is a `Refusal`, reported at the op concerned.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
+from typing import ClassVar
 
+from ir import targets
 from ir.graph import Graph
 
-
-def home(target: str):
-    return importlib.import_module(f"emitters.{target}.patterns")
+from .base import Pass
 
 
 @dataclass(frozen=True)
-class LowerToTarget:
-    name: str = "lower-to-target"
-    description: str = "pick the target's native class where it is bit-exact, else generated canonical code"
-    requires: tuple[str, ...] = ("schedule",)
-    final: bool = True
+class LowerToTarget(Pass):
+    name: ClassVar[str] = "lower-to-target"
+    description: ClassVar[str] = "pick the target's native class where it is bit-exact, else generated canonical code"
+    requires: ClassVar[tuple[str, ...]] = ("schedule",)
+    guarantees: ClassVar[tuple[str, ...]] = ("lowered",)
+    final: ClassVar[bool] = True
 
     def run(self, graph: Graph) -> Graph:
-        home(graph.attrs.target).lower(graph, self.name)
+        targets.get(graph.attrs.target).patterns().lower(graph, self.name)
         return graph

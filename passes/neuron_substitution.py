@@ -15,9 +15,12 @@ warning at that key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ir.graph import Decision, Graph
 from ir.ops import Loc, PopulationOp
+
+from .base import Pass
 
 # Spec keys that only make sense for a leaky neuron, and why IF drops them.
 DROPPED_KEYS: dict[str, str] = {
@@ -30,11 +33,10 @@ DROPPED_KEYS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class NeuronSubstitution:
-    name: str = "neuron-substitution"
-    description: str = "low_energy: LIF populations become IF (decay parameters dropped)"
-    requires: tuple[str, ...] = ()
-    final: bool = False
+class NeuronSubstitution(Pass):
+    name: ClassVar[str] = "neuron-substitution"
+    description: ClassVar[str] = "low_energy: LIF populations become IF (decay parameters dropped)"
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":

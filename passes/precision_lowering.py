@@ -10,16 +10,18 @@ Weights and neuron parameters in the IR are unchanged (still float32 values).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ir.graph import Graph
 
+from .base import Pass
+
 
 @dataclass(frozen=True)
-class PrecisionLowering:
-    name: str = "precision-lowering"
-    description: str = "low_energy: FP16 on CUDA, decided at run time; CPU stays FP32"
-    requires: tuple[str, ...] = ()
-    final: bool = False
+class PrecisionLowering(Pass):
+    name: ClassVar[str] = "precision-lowering"
+    description: ClassVar[str] = "low_energy: FP16 on CUDA, decided at run time; CPU stays FP32"
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":

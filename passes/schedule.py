@@ -12,9 +12,9 @@ that respects every same-step edge:
 - the ops of one feedback cycle (a strongly connected component) form one
   ``step`` stage, evaluated together inside one loop over time, in graph order.
 
-BindsNET's Network.run updates every layer at every step in add_layer order, so
-for that target the whole graph is one step stage (its layers are added in graph
-order: populations reading earlier ones in the same step, later ones one step late).
+A target whose simulator updates every layer once per time step in graph order
+(`Target.whole_graph_steps`: BindsNET's Network.run) gets the whole graph as one
+step stage (populations read earlier ones in the same step, later ones one step late).
 Stateless ops compute one time step at a time on [B, ...] in every target (see
 lower-to-target), so the stages differ only in loop structure, never in arithmetic.
 """
@@ -22,26 +22,30 @@ lower-to-target), so the stages differ only in loop structure, never in arithmet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import networkx as nx
 
+from ir import targets
 from ir.graph import Graph, Stage
 from ir.ops import InputOp
 
+from .base import Pass
+
 
 @dataclass(frozen=True)
-class Schedule:
-    name: str = "schedule"
-    description: str = "layer-by-layer stages where the graph allows, step-by-step stages for feedback cycles"
-    requires: tuple[str, ...] = ()
-    final: bool = False
+class Schedule(Pass):
+    name: ClassVar[str] = "schedule"
+    description: ClassVar[str] = "layer-by-layer stages where the graph allows, step-by-step stages for feedback cycles"
+    requires: ClassVar[tuple[str, ...]] = ()
+    guarantees: ClassVar[tuple[str, ...]] = ("scheduled",)
 
     def run(self, graph: Graph) -> Graph:
         names = [op.name for op in graph.ops() if not isinstance(op, InputOp)]
-        if graph.attrs.target == "bindsnet":
+        why = targets.get(graph.attrs.target).whole_graph_steps
+        if why:
             graph.set_schedule(self.name, (Stage("step", tuple(names)),))
-            graph.note(self.name, "model", "bindsnet: one step stage; Network.run(one_step=True) updates "
-                       "layers in add_layer order, which is graph order")
+            graph.note(self.name, "model", f"{graph.attrs.target}: one step stage; {why}")
             return graph
         stages = stages_of(graph)
         graph.set_schedule(self.name, stages)

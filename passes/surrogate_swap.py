@@ -11,19 +11,21 @@ modules get a generated surrogate that computes this formula exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ir.graph import Graph
 from ir.neuron import Surrogate
+
+from .base import Pass
 
 FAST_SIGMOID = Surrogate("fast_sigmoid", 25.0, "snntorch")
 
 
 @dataclass(frozen=True)
-class SurrogateSwap:
-    name: str = "surrogate-swap"
-    description: str = "low_energy: atan surrogate gradient becomes fast_sigmoid(25.0)"
-    requires: tuple[str, ...] = ()
-    final: bool = False
+class SurrogateSwap(Pass):
+    name: ClassVar[str] = "surrogate-swap"
+    description: ClassVar[str] = "low_energy: atan surrogate gradient becomes fast_sigmoid(25.0)"
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def run(self, graph: Graph) -> Graph:
         if graph.attrs.power_mode != "low_energy":

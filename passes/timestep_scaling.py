@@ -11,20 +11,22 @@ fewer than `FEW_STEPS` remain: spikes then barely have time to cross the network
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ir.graph import Decision, Graph
 from ir.ops import Loc
+
+from .base import Pass
 
 DEFAULT_SCALE = 0.4
 FEW_STEPS = 10
 
 
 @dataclass(frozen=True)
-class TimestepScaling:
-    name: str = "timestep-scaling"
-    description: str = "edge_ai_processor: time_steps scaled by timestep_scale (default 0.4)"
-    requires: tuple[str, ...] = ()
-    final: bool = False
+class TimestepScaling(Pass):
+    name: ClassVar[str] = "timestep-scaling"
+    description: ClassVar[str] = "edge_ai_processor: time_steps scaled by timestep_scale (default 0.4)"
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def run(self, graph: Graph) -> Graph:
         a = graph.attrs

@@ -20,10 +20,11 @@ import torch
 from compiler.build import compile_spec
 from compiler.check import random_weights
 from support.generated import import_source
+from ir.targets import names as target_names
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ("C1", "C3", "C5")
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 CASES = [(c, t) for c in CONFIGS for t in TARGETS]
 
 

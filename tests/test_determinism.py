@@ -25,11 +25,13 @@ from pathlib import Path
 
 import pytest
 
+from ir.targets import names as target_names
+
 ROOT = Path(__file__).resolve().parents[1]
 # The experiment specs, plus a DAG with fan-out and skips and one full of hostile strings.
 SPECS = sorted((ROOT / "specs").glob("*.json")) + [ROOT / "tests" / "valid" / f"{name}.json"
                                                   for name in ("branching_named", "hostile_strings")]
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 SEEDS = ("0", "1", "12345", "random")
 CLI_SEEDS = ("0", "random")
 DUMPS = {"ir": ".ir", "ir-json": ".json", "dot": ".dot"}
@@ -39,8 +41,9 @@ _BATCH = """
 import sys
 from pathlib import Path
 from compiler.cli import main
+from ir.targets import names
 spec, out = sys.argv[1], Path(sys.argv[2])
-for target in ("snntorch", "spikingjelly", "bindsnet"):
+for target in names():
     jobs = [["-o", str(out / f"{target}.py"), "--dump-ir-dir", str(out / f"{target}.stages")]]
     jobs += [["--emit", emit, "-o", str(out / f"{target}{suffix}")] for emit, suffix in %r.items()]
     for job in jobs:

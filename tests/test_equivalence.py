@@ -19,8 +19,9 @@ from compiler.vocabulary import neuron_from_layer
 from ir.examples import mlp
 from support import reference
 from support.generated import emit_and_import
+from ir.targets import names as target_names
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 T = 20
 SIZES = (48, 32, 10)
 

@@ -45,8 +45,9 @@ import pytest
 from compiler.build import compile_spec
 from compiler.diagnostics import CompileError
 from support.generated import import_source
+from ir.targets import names as target_names
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 SENT_L, SENT_R = "\u27e6", "\u27e7"  # ⟦ ⟧: printable, not word characters, never written by an emitter
 
 PAYLOADS = [

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from compiler.pipeline import run_pipeline
+from passes.manager import run_pipeline
 from ir.dot import to_dot
 from pathlib import Path
 

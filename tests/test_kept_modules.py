@@ -25,9 +25,10 @@ from compiler.build import compile_spec
 from support import reference
 from support.generated import import_source
 from support.specs import save
+from ir.targets import names as target_names
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 CONFIGS = ("C1", "C5", "C7")
 
 

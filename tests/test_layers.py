@@ -17,9 +17,10 @@ import pytest
 import torch
 
 from support import reference, specs
+from ir.targets import names as target_names
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 TRAINED = ("snntorch", "spikingjelly")
 
 SHD = specs.spec([
@@ -217,3 +218,63 @@ def test_check_and_stats_cover_the_new_layers(tmp_path):
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "batchnorm1d" in result.stdout and "conv1d" in result.stdout
+
+
+FOLDABLE = dict(CSNN, power_mode="low_energy")
+
+
+@pytest.mark.parametrize("spec", (FOLDABLE, dict(SHD, power_mode="low_energy")), ids=("csnn", "shd"))
+def test_folded_batch_norm_is_exact_across_targets_and_close_to_unfolded(spec, tmp_path, bindsnet):
+    """low_energy folds batch norm into the layer before it: every target equals the reference on the
+    folded graph bit for bit; the unfolded model's membranes are within float32 rounding of them (the
+    CSNN's IF neurons are the same in both modes; the SHD net's LIF neurons become IF in low_energy)."""
+    graph = specs.graph(spec, tmp_path)
+    assert not any(op.kind.startswith("batchnorm") for op in graph.ops())
+    assert "fold-batchnorm" in graph.pipeline
+    mods = specs.modules(spec, tmp_path)
+    plain = dict(spec, power_mode="normal")
+    unfolded = specs.module(plain, "snntorch", tmp_path)
+    w = reference.random_weights(specs.graph(plain, tmp_path), seed=3)
+    assert sorted(w) == sorted(mods["snntorch"].WEIGHTS)  # the contract keeps the unfolded keys
+    gap = 0.0
+    for batch in (1, 5):
+        inputs = _inputs(graph, batch, seed=batch)
+        expected = reference.run(graph, w, inputs)
+        for target, module in mods.items():
+            model = module.load_weights(module.build_model(), w)
+            model.eval()
+            got = module.run(model, inputs, membrane=True)
+            for key in expected:
+                assert torch.equal(got[key], expected[key]), (target, key, batch)
+            assert all(torch.equal(module.export_weights(model)[k], w[k]) for k in w)  # round trip
+        if spec is FOLDABLE:
+            model = unfolded.load_weights(unfolded.build_model(), w)
+            model.eval()
+            base = unfolded.run(model, inputs, membrane=True)
+            first = graph.populations()[0].name
+            gap = max(gap, float((base[first + ".v"] - expected[first + ".v"]).abs().max()))
+    assert gap < 1e-5  # float32 rounding of the fold: measured 0 to a few ulp of the membrane
+
+
+def test_fold_batchnorm_on_request_and_what_it_leaves(tmp_path):
+    """--passes fold-batchnorm folds in normal mode; a batch norm after pooling stays (nothing to fold into)."""
+    spec = specs.spec([
+        {"type": "conv2d", "name": "conv", "in_channels": 1, "out_channels": 2, "kernel_size": 3},
+        {"type": "maxpool2d", "kernel_size": 2},
+        {"type": "batchnorm2d", "name": "after_pool", "num_features": 2},
+        {"type": "IFNode"},
+        {"type": "flatten"},
+        {"type": "linear", "name": "fc", "in_features": 18, "out_features": 4},
+        {"type": "batchnorm1d", "name": "bn", "num_features": 4},
+        {"type": "IFNode"},
+    ], "SpikingJelly", time_steps=4, input_shape=[1, 8, 8])
+    from compiler.build import compile_spec
+
+    passes = "fold-batchnorm,schedule,lower-to-target"
+    compiled = compile_spec(specs.save(spec, tmp_path), "snntorch", passes)
+    kinds = [op.kind for op in compiled.graph.ops()]
+    assert "batchnorm2d" in kinds and "batchnorm1d" not in kinds
+    assert compiled.graph.op("fc").fold_key == "bn"
+    assert "# Pass pipeline: fold-batchnorm, schedule, lower-to-target." in compiled.source
+    plain = compile_spec(specs.save(spec, tmp_path), "snntorch")
+    assert "fold-batchnorm" not in plain.source and "batchnorm1d" in [op.kind for op in plain.graph.ops()]

@@ -25,9 +25,10 @@ import torch
 from compiler.cli import main as snnc
 from support import reference, specs
 from support.generated import compile_and_import
+from ir.targets import names as target_names
 
 nir = pytest.importorskip("nir", reason="the NIR tests need the 'nir' extra (installed by the test set-up)")
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 T, B = 40, 16
 
 

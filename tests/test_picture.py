@@ -11,7 +11,7 @@ import pytest
 
 from compiler.frontend import load_spec
 from compiler.picture import MAX_ROWS, PictureTooLarge, draw, figure
-from compiler.pipeline import run_pipeline
+from passes.manager import run_pipeline
 from ir.dot import readable, to_dot
 from passes import DEFAULT_PIPELINE
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
-from compiler.pipeline import (Instrumentation, InternalError, PipelineError, check_emit, parse_pipeline,
+from passes.manager import (Instrumentation, InternalError, PipelineError, check_emit, parse_pipeline,
                                run_pipeline)
 from ir.examples import mlp
 from ir.parser import parse
 from ir.printer import print_graph
 from passes import DEFAULT_PIPELINE, PASSES
+from passes.base import Pass
 
 
 def test_default_pipeline_order():
@@ -70,12 +72,9 @@ def test_the_callers_graph_is_not_changed():
 
 
 @dataclass(frozen=True)
-class _Breaks:
-    name: str = "break-sizes"
-    description: str = "test only: makes layer_1 disagree with its projection"
-
-    requires: tuple = ()
-    final: bool = False
+class _Breaks(Pass):
+    name: ClassVar[str] = "break-sizes"
+    description: ClassVar[str] = "test only: makes layer_1 disagree with its projection"
 
     def run(self, graph):
         pop = graph.op("layer_1")
@@ -84,11 +83,9 @@ class _Breaks:
 
 
 @dataclass(frozen=True)
-class _Crashes:
-    name: str = "crash"
-    description: str = "test only: raises"
-    requires: tuple = ()
-    final: bool = False
+class _Crashes(Pass):
+    name: ClassVar[str] = "crash"
+    description: ClassVar[str] = "test only: raises"
 
     def run(self, graph):
         raise KeyError("boom")

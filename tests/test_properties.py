@@ -32,14 +32,15 @@ from hypothesis import strategies as st
 from compiler.build import compile_spec
 from compiler.diagnostics import CompileError
 from compiler.frontend import load_text
-from compiler.pipeline import parse_pipeline, run_pipeline
+from passes.manager import parse_pipeline, run_pipeline
 from emitters import emit_module
 from emitters.toolkit import format_source
 from support.specgen import mutated_texts, spec_texts
 from support.timelimit import time_limit
+from ir.targets import names as target_names
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 SCALE = max(1, int(os.environ.get("SNNC_PROPERTY_SCALE", "1")))
 PIPELINE = parse_pipeline(None)
 

@@ -9,8 +9,9 @@ import torch
 
 from support import reference, specs
 from support.timelimit import time_limit
+from ir.targets import names as target_names
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 
 
 @pytest.mark.parametrize("names", (("to", "_to", "to_to"), ("run", "layers", "connections")))

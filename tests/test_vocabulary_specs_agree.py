@@ -15,10 +15,11 @@ import torch
 
 from compiler.build import compile_spec
 from compiler.check import load_module, random_weights
+from ir.targets import names as target_names
 
 VALID = Path(__file__).resolve().parent / "valid"
 SPECS = sorted(p.stem for p in VALID.glob("*.json"))
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 
 
 @pytest.mark.parametrize("spec", SPECS)

@@ -17,6 +17,8 @@ canonical neuron (the snnTorch family), so every target runs the same arithmetic
     IF(r, v_threshold, v_reset=0)   IFNode threshold = v_threshold / (r*dt)     v = v + x; s = v > threshold; ...
     Affine / Linear                 linear (bias true / false)                  W x (+ b)
     Conv2d (groups 1, dilation 1)   conv2d (bias true)
+    Conv1d (groups 1, dilation 1)   conv1d (bias true)
+    Delay (one delay, whole steps)  delay (steps = delay / dt)
     SumPool2d / AvgPool2d           sumpool2d / avgpool2d
     Scale (one factor)              scale
     Flatten (all dims)              flatten
@@ -35,7 +37,11 @@ Export writes each neuron family in its own simulator's convention (snnTorch:
 tau = dt/(1-beta), r = tau/dt; SpikingJelly: tau = tau_sj*dt, r = 1 or tau_sj,
 v_leak = v_reset; BindsNET: tau = dt/(1-decay), v_leak = rest), choosing the
 stored tau so that the importer's own formula gives the parameter back bit for
-bit. It refuses what NIR cannot say (subtract and soft resets, no reset, max
+bit. NIR has no batch norm: export folds each one into the linear layer or
+convolution before it (the fold-batchnorm pass, with the weights given) and
+refuses one that follows anything else; dropout is the identity in the exported
+(eval-mode) graph; a delay is written as NIR's Delay of steps * dt. It refuses
+what NIR cannot say (subtract and soft resets, no reset, max pooling, 1-d
 pooling) and warns, naming the layer and the parameter, where NIR readers will
 differ (`>=` ties, delayed reset, refractory periods). Every export carries the
 spec in its metadata, so snnc re-imports its own files exactly.

@@ -30,7 +30,11 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
         return {graph.attrs.target: emit_python(graph, pipeline=list(graph.pipeline))}
 
     weights = load(weights_path, graph.weight_shapes(), state_dict_reader(sources))
-    meta = metadata(spec_text, list(graph.pipeline), dt, graph.attrs.model_name)
+    from ir.ops import BatchNormOp, DropoutOp, Projection
+
+    exact = not any(isinstance(op, (BatchNormOp, DropoutOp)) or (isinstance(op, Projection) and op.fold_key)
+                    for op in graph.ops())
+    meta = metadata(spec_text, list(graph.pipeline), dt, graph.attrs.model_name, exact)
     nir_graph, warnings = export_graph(graph, weights, dt, meta)
     return write_bytes(nir_graph), warnings
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from ir.graph import Graph, Refusal
 from ir.neuron import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron
-from ir.ops import Conv2dOp, FlattenOp, InputOp, LinearOp, Op, Pool2dOp, PopulationOp, ScaleOp
+from ir.ops import (BatchNormOp, Conv1dOp, Conv2dOp, DelayOp, DropoutOp, FlattenOp, InputOp, LinearOp, Op, Pool1dOp,
+                    Pool2dOp, PopulationOp, Projection, ScaleOp)
 
 
 class Refusals(Exception):
@@ -38,6 +39,7 @@ def nir_nodes(graph: Graph, weights: dict, dt: float, nest: bool = True) -> tupl
     import nir
     import numpy as np
 
+    graph, weights = inference_graph(graph, weights)
     nodes, edges, warnings, refused = {}, [], [], []
     for op in graph.ops():
         try:
@@ -60,6 +62,53 @@ def nir_nodes(graph: Graph, weights: dict, dt: float, nest: bool = True) -> tupl
     if nest:
         nodes, edges = _nest_recurrent(graph, nodes, edges)
     return nodes, edges, warnings
+
+
+def inference_graph(graph: Graph, weights: dict) -> tuple[Graph, dict]:
+    """The eval-mode graph NIR can say, and its weights: batch norms folded into the projection before
+    them (weights computed as the generated modules' load_weights computes them), dropouts removed.
+    A batch norm that cannot be folded, and a dropout summing several inputs, are Refusals."""
+    import numpy as np
+
+    from passes.fold_batchnorm import FoldBatchnorm
+
+    if not any(isinstance(op, (BatchNormOp, DropoutOp)) for op in graph.ops()):
+        return graph, weights
+    graph = FoldBatchnorm().run(graph.copy())
+    refused = [Refusal(op.name, f"NIR has no batch norm, and {op.name} cannot be folded: it reads "
+                                f"{', '.join(o.src for o in op.operands)}, not a linear layer or convolution "
+                                "that feeds only it")
+               for op in graph.ops() if isinstance(op, BatchNormOp)]
+    for op in [op for op in graph.ops() if isinstance(op, DropoutOp)]:
+        if len(op.operands) != 1 or op.operands[0].delay:
+            refused.append(Refusal(op.name, "a dropout that sums several inputs (or reads a feedback edge) has no "
+                                            "NIR form; put it after the sum"))
+            continue
+        graph.replace_all_uses(op.name, op.operands[0].src, "nir-export")
+        graph.erase_op(op.name, "nir-export")
+    if refused:
+        raise Refusals(refused)
+    weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+    for op in graph.ops():
+        if isinstance(op, Projection) and op.fold_key:
+            weights.update(_folded(op, weights))
+            graph.replace_op(op.replace(bias=True, fold_key="", fold_eps=0.0, fold_affine=False), "nir-export")
+    return graph, weights
+
+
+def _folded(op: Projection, weights: dict) -> dict:
+    """The folded weight and bias, in float32 with the operations of the generated `Folded.fold`."""
+    import numpy as np
+
+    w, norm = weights[f"{op.key}.weight"], op.fold_key
+    c = np.float32
+    ones, zeros = np.ones(w.shape[0], c), np.zeros(w.shape[0], c)
+    gamma = weights[f"{norm}.weight"] if op.fold_affine else ones
+    beta = weights[f"{norm}.bias"] if op.fold_affine else zeros
+    bias = weights[f"{op.key}.bias"] if op.bias else zeros
+    scale = gamma / np.sqrt(weights[f"{norm}.running_var"] + c(op.fold_eps))
+    return {f"{op.key}.weight": w * scale.reshape(-1, *[1] * (w.ndim - 1)),
+            f"{op.key}.bias": (bias - weights[f"{norm}.running_mean"]) * scale + beta}
 
 
 def recurrent_pairs(graph: Graph) -> list[tuple[PopulationOp, LinearOp]]:
@@ -156,6 +205,15 @@ def _node(op: Op, graph: Graph, weights: dict, dt: float, warnings: list):
         bias = weights[f"{op.key}.bias"] if op.bias else np.zeros(w.shape[0], dtype=np.float32)
         return nir.Conv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=np.array(op.stride),
                           padding=np.array(op.padding), dilation=np.array((1, 1)), groups=1, bias=bias)
+    if isinstance(op, Conv1dOp):
+        w = weights[f"{op.key}.weight"]
+        bias = weights[f"{op.key}.bias"] if op.bias else np.zeros(w.shape[0], dtype=np.float32)
+        return nir.Conv1d(input_shape=in_shape[1], weight=w, stride=op.stride, padding=op.padding, dilation=1,
+                          groups=1, bias=bias)
+    if isinstance(op, Pool1dOp):
+        raise Refusal(op.name, "NIR has no 1-d pooling")
+    if isinstance(op, DelayOp):
+        return nir.Delay(delay=np.full(in_shape, op.steps * dt, dtype=np.float32))
     if isinstance(op, Pool2dOp):
         if op.mode == "max":
             raise Refusal(op.name, "NIR has no max pooling (only SumPool2d and AvgPool2d); use avgpool2d to export")

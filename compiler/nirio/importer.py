@@ -131,15 +131,15 @@ class _Builder:
             raise NirError(f"{describe(self.input, node)}: its shape {declared!r} is not a list of whole numbers")
         shape = tuple(int(n) for n in arr)
         if not shape or min(shape) < 1 or len(shape) > 4:
-            raise NirError(f"{describe(self.input, node)}: shape {list(shape)} is not [n] or [C, H, W]")
-        if len(shape) in (2, 4) and shape[0] == 1:
+            raise NirError(f"{describe(self.input, node)}: shape {list(shape)} is not [n], [C, L] or [C, H, W]")
+        if len(shape) >= 2 and shape[0] == 1:
             fits = [self._accepts(d, shape[1:]) for d in self._readers_of(self.input)]
             if all(fits):
                 self.warnings.append(f"Input node {self.input!r} has shape {list(shape)}: its leading 1 is a batch "
                                      "axis (a known exporter bug) and is dropped")
                 return shape[1:]
-        if len(shape) not in (1, 3):
-            raise NirError(f"{describe(self.input, node)}: shape {list(shape)} is not [n] or [C, H, W]")
+        if len(shape) not in (1, 2, 3):
+            raise NirError(f"{describe(self.input, node)}: shape {list(shape)} is not [n], [C, L] or [C, H, W]")
         return shape
 
     def _readers_of(self, name: str) -> list[str]:

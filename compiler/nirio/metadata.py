@@ -16,7 +16,15 @@ from .graphfile import FlatGraph
 SPEC, PASSES, DT, MODEL, VERSION = "snnc.spec", "snnc.passes", "snnc.dt", "snnc.model_name", "snnc.version"
 
 
-def metadata(spec_text: str, passes: list[str], dt: float, model_name: str) -> dict[str, str]:
+INFERENCE = "snnc.inference"
+
+
+def metadata(spec_text: str, passes: list[str], dt: float, model_name: str, exact: bool = True) -> dict[str, str]:
+    """What an export records. `exact` False (batch norm folded, dropout removed for NIR): the file is the
+    eval-mode model, which the spec cannot be recovered from, so it records that instead of the spec."""
+    if not exact:
+        return {INFERENCE: "batch norm folded into the weights, dropout removed (the eval-mode model)",
+                DT: repr(dt), MODEL: model_name, VERSION: __version__}
     return {SPEC: spec_text, PASSES: ",".join(passes), DT: repr(dt), MODEL: model_name, VERSION: __version__}
 
 
@@ -46,7 +54,7 @@ def reimport(flat: FlatGraph, dt: float):
     if weights is None:
         return stale
     out = Imported(meta[SPEC], {k: v for k, v in weights.items()}, [], exact_reimport=True)
-    from compiler.pipeline import parse_pipeline
+    from passes.manager import parse_pipeline
 
     if names != parse_pipeline(None):
         out.warnings.append(f"snnc wrote this graph after the passes {meta.get(PASSES)!r}; compile the spec with "
@@ -126,7 +134,7 @@ def _snntorch_resets(flat: FlatGraph) -> list[str]:
 
 def _compile(spec_text: str, passes: str | None):
     from compiler.frontend import load_text
-    from compiler.pipeline import parse_pipeline, run_pipeline
+    from passes.manager import parse_pipeline, run_pipeline
 
     names = parse_pipeline(passes)
     front = load_text(spec_text, "<snnc metadata>")

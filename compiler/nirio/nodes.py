@@ -32,9 +32,7 @@ _NO_LAYER = {
     "CubaLI": "a leaky integrator without spikes has no snnc layer",
     "LI": "a leaky integrator without spikes has no snnc layer",
     "I": "an integrator without spikes has no snnc layer",
-    "Delay": "delays other than the one step of a feedback edge have no snnc layer",
     "Threshold": "a threshold without a membrane has no snnc layer",
-    "Conv1d": "1-d convolution has no snnc layer",
     "SumPool1d": "1-d pooling has no snnc layer",
     "AvgPool1d": "1-d pooling has no snnc layer",
 }
@@ -185,6 +183,66 @@ def _conv2d(name: str, node, shape: Shape, dt: float) -> Layer:
     return Layer(layer, (c_out, *hw), {"weight": w, "bias": b}, warnings=warn + more)
 
 
+def _int(name: str, node, attr: str, default: int | None = None) -> int:
+    """One integer attribute (a 1-d window's kernel, stride, padding or dilation)."""
+    np = _np()
+    value = getattr(node, attr, None)
+    if value is None:
+        if default is None:
+            raise NirError(f"{describe(name, node)} has no {attr}")
+        return default
+    arr = np.asarray(value).ravel()
+    if arr.dtype.kind not in "iuf" or arr.size != 1 or not np.all(arr == np.round(arr)):
+        raise NirError(f"{describe(name, node)}: {attr} must be one integer, not {value!r}")
+    return int(arr[0])
+
+
+def _conv1d(name: str, node, shape: Shape, dt: float) -> Layer:
+    weight = _array(name, node, "weight")
+    if weight.ndim != 3:
+        raise NirError(f"{describe(name, node)}: weight must be [out, in, k], not shape {list(weight.shape)}")
+    _needs(name, node, shape, 2, "[C, L]")
+    c_out, c_in, k = (int(n) for n in weight.shape)
+    if shape[0] != c_in:
+        raise NirError(f"{describe(name, node)}: its weight takes {c_in} channels but it receives {shape[0]}")
+    if _int(name, node, "groups", 1) != 1:
+        raise NirError(f"{describe(name, node)}: grouped convolution (groups={node.groups!r}) has no snnc layer")
+    if _int(name, node, "dilation", 1) != 1:
+        raise NirError(f"{describe(name, node)}: dilated convolution (dilation={node.dilation!r}) has no snnc layer")
+    stride = _int(name, node, "stride", 1)
+    value = getattr(node, "padding", 0)
+    if isinstance(value, str) and value in ("valid", "same"):
+        if value == "same" and not (stride == 1 and k % 2):
+            raise NirError(f"{describe(name, node)}: padding 'same' with kernel {k} and stride {stride} has no "
+                           "symmetric equivalent")
+        padding = 0 if value == "valid" else (k - 1) // 2
+    else:
+        padding = _int(name, node, "padding", 0)
+    if k < 1 or stride < 1 or padding < 0:
+        raise NirError(f"{describe(name, node)}: kernel {k}, stride {stride}, padding {padding} must be positive "
+                       "(padding non-negative)")
+    length = (shape[1] + 2 * padding - k) // stride + 1
+    if length < 1:
+        raise NirError(f"{describe(name, node)}: a kernel of {k} does not fit the length {shape[1]} (padding {padding})")
+    w, warn = _weight(name, node, "weight")
+    b, more = _weight(name, node, "bias", (c_out,))
+    layer = {"type": "conv1d", "in_channels": c_in, "out_channels": c_out, "kernel_size": k, "stride": stride,
+             "padding": padding, "bias": True}
+    return Layer(layer, (c_out, length), {"weight": w, "bias": b}, warnings=warn + more)
+
+
+def _delay(name: str, node, shape: Shape, dt: float) -> Layer:
+    """NIR's delay (in time units, per element) as whole steps of dt, the same for every element."""
+    np = _np()
+    delay = _array(name, node, "delay")
+    value = _uniform(name, node, "delay", delay, shape)
+    steps = value / dt
+    if not (steps >= 0.5 and np.isclose(steps, round(steps), rtol=0, atol=1e-6 * max(1.0, steps))):
+        raise NirError(f"{describe(name, node)}: a delay of {value!r} is not a positive whole number of time steps "
+                       f"of dt={dt!r}; snnc's delay layer shifts by whole steps")
+    return Layer({"type": "delay", "steps": int(round(steps))}, shape)
+
+
 def _padding(name: str, node, kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
     value = getattr(node, "padding", 0)
     if isinstance(value, bytes):
@@ -301,4 +359,5 @@ def _if(name: str, node, shape: Shape, dt: float) -> Layer:
 _READERS = {
     "Affine": _affine, "Linear": _affine, "Conv2d": _conv2d, "SumPool2d": _pool("sumpool2d"),
     "AvgPool2d": _pool("avgpool2d"), "Scale": _scale, "Flatten": _flatten, "LIF": _lif, "IF": _if,
+    "Conv1d": _conv1d, "Delay": _delay,
 }

@@ -31,7 +31,7 @@ MaxPool2dConnection is never used: it pools by running firing rate, not by value
 from __future__ import annotations
 
 from ir.graph import Graph, Link, Refusal
-from ir.ops import InputOp, PopulationOp
+from ir.ops import InputOp, PopulationOp, Projection
 
 from ..patterns import Pattern, own_neuron, recheck, select
 
@@ -68,6 +68,8 @@ def connection_class(graph: Graph, link_ops: tuple[str, ...], sources, offsets: 
     if late or len(sources) != 1 or sources[0][1] or any(offsets):
         return "generated"
     ops = [graph.op(n) for n in link_ops]
+    if any(isinstance(op, Projection) and op.fold_key for op in ops):
+        return "generated"  # a folded layer is the generated Folded module
     kinds = [op.kind for op in ops]
     if kinds in (["linear"], ["flatten", "linear"]):
         layer = ops[-1]

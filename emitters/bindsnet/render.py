@@ -31,7 +31,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ir.graph import Graph, Link
-from ir.ops import InputOp, Op, PopulationOp
+from ir.ops import InputOp, Op, PopulationOp, Slot
 
 from .. import module, runtime
 from ..forward import total
@@ -382,12 +382,12 @@ class _Writer:
             src = first = spell("source", self.lnames[link.sources[0][0]])
             tgt = spell("target", self.lnames[link.target])
 
-        def slot(op: Op, suffix: str, value: cst.BaseExpression, transposed: bool) -> None:
+        def slot(op: Op, s: Slot, value: cst.BaseExpression, transposed: bool) -> None:
             entry = cst.Tuple([cst.Element(value), cst.Element(literal(transposed))])
-            key = f"{op.key}.{suffix}"
+            key = f"{s.key or op.key}.{s.suffix}"
             if loop is not None:
                 i = link.ops.index(op.name)
-                slots.extend(stmts("slots[{k}] = {v}", k=run.text(p, f"key{i}", k, "." + suffix), v=entry))
+                slots.extend(stmts("slots[{k}] = {v}", k=run.text(p, f"key{i}", k, "." + s.suffix), v=entry))
             elif key not in self.slotted:
                 self.slotted.add(key)
                 if not self.slots or not isinstance(self.slots[-1], list):
@@ -399,6 +399,7 @@ class _Writer:
         ops = [g.op(n) for n in link.ops]
         if link.cls in ("Connection", "Conv2dConnection"):
             layer = ops[-1]
+            own = {s.suffix: s for s in layer.slots()}  # a native connection holds them as w and b
             hint, key = (f"{link.name}_init", ("init", link.name)) if loop is None else ("init", ("loop init", p))
             var = self.ns.name(hint, key=key)
         if link.cls == "Connection":
@@ -411,9 +412,9 @@ class _Writer:
             kwargs = dict(w=w, **({"b": expr("{v}.bias.detach()", v=name(var))} if layer.bias else {}))
             args = [cst.Arg(layers["s"]), cst.Arg(layers["t"])] + [cst.Arg(v, keyword=name(k)) for k, v in kwargs.items()]
             conn = cst.Call(name("Connection"), args)
-            slot(layer, "weight", expr("{c}.w", c=held_by), True)
+            slot(layer, own["weight"], expr("{c}.w", c=held_by), True)
             if layer.bias:
-                slot(layer, "bias", expr("{c}.b", c=held_by), False)
+                slot(layer, own["bias"], expr("{c}.b", c=held_by), False)
         elif link.cls == "Conv2dConnection":
             out = stmts("{v} = torch.nn.Conv2d({i}, {o}, {k}, stride={s}, padding={p}, bias={b})", v=name(var),
                         i=literal(layer.in_channels), o=literal(layer.out_channels), k=literal(layer.kernel_size),
@@ -425,9 +426,9 @@ class _Writer:
             if layer.bias:
                 args.append(cst.Arg(expr("{v}.bias.detach().clone()", v=name(var)), keyword=name("b")))
             conn = cst.Call(name("Conv2dConnection"), args)
-            slot(layer, "weight", expr("{c}.w", c=held_by), False)
+            slot(layer, own["weight"], expr("{c}.w", c=held_by), False)
             if layer.bias:
-                slot(layer, "bias", expr("{c}.b", c=held_by), False)
+                slot(layer, own["bias"], expr("{c}.b", c=held_by), False)
         else:
             self.helpers.add("graph_connection")
             if loop is None:
@@ -452,11 +453,9 @@ class _Writer:
             conn = cst.Call(name("GraphConnection"), args)
             for i, n in enumerate(link.ops):
                 op = g.op(n)
-                for suffix in op.weights():
-                    in_out = op.kind == "linear" and op.layout == "in_out"
-                    attr = ("w" if suffix == "weight" else "b") if in_out else suffix
-                    slot(op, suffix, expr("{c}.layers[{n}].{a}", c=held_by, n=spell(f"op{i}", n), a=name(attr)),
-                         in_out and suffix == "weight")
+                for s in op.slots():
+                    slot(op, s, expr("{c}.layers[{n}].{a}", c=held_by, n=spell(f"op{i}", n), a=name(s.held_by)),
+                         s.transposed)
         (add,) = stmts("network.add_connection({c}, source={s}, target={t})", c=conn, s=src, t=tgt)
         if loop is not None:
             return out + [add]
@@ -559,6 +558,6 @@ def build_model(device=None):
     body += slots_def(w.slots, "Each weight key's tensor in the network, and whether it is stored "
                                "transposed ([in, out]).")
     body += fixed(_SIMULATE)
-    body += module.contract_functions(trains=False)
+    body += module.contract_functions(trains=False, folds="Folded" in w.helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

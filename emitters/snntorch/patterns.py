@@ -45,7 +45,8 @@ def recurrent_of(graph: Graph, op: PopulationOp) -> LinearOp | None:
         return None
     last = op.operands[-1]
     layer = graph.op(last.src)
-    if not isinstance(layer, LinearOp) or len(layer.operands) != 1 or layer.operands[0].src != op.name:
+    if (not isinstance(layer, LinearOp) or layer.fold_key or len(layer.operands) != 1
+            or layer.operands[0].src != op.name):
         return None
     # RLeaky applies its recurrent layer to its previous spikes (zeros first: the bias alone at t=0),
     # which is the feedback edge entering the layer, not leaving it (that one gives zeros at t=0)

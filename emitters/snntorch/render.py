@@ -22,7 +22,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ir.graph import Graph
-from ir.ops import Op, PopulationOp
+from ir.ops import Op, PopulationOp, Slot
 
 from .. import module, runtime
 from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
@@ -144,13 +144,9 @@ def _leaky_ctor(graph: Graph, op: PopulationOp) -> cst.BaseExpression:
     return cst.Call(expr(f"snn.{cls}"), args)
 
 
-def _slot(op, suffix: str, module: cst.BaseExpression) -> cst.Tuple:
+def _slot(op, slot: Slot, module: cst.BaseExpression) -> cst.Tuple:
     """(tensor, transposed) of one weight of `op` held by `module`."""
-    if op.kind == "linear" and op.layout == "in_out":  # InOutLinear: w [in, out], b
-        attr, transposed = ("w", True) if suffix == "weight" else ("b", False)
-    else:
-        attr, transposed = suffix, False
-    return cst.Tuple([cst.Element(expr("{b}.{a}", b=module, a=name(attr))), cst.Element(literal(transposed))])
+    return cst.Tuple([cst.Element(expr("{b}.{a}", b=module, a=name(slot.held_by))), cst.Element(literal(slot.transposed))])
 
 
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
@@ -239,6 +235,6 @@ def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
     return model(x)
 ''')
-    body += module.contract_functions(trains=True)
+    body += module.contract_functions(trains=True, folds="Folded" in helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

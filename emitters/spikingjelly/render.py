@@ -307,14 +307,12 @@ def {{fn}}(z):
     def static(op):
         return expr("model.{a}", a=name(attrs[op.name]))
 
-    def slot(op, suffix, module):
-        in_out = op.kind == "linear" and op.layout == "in_out"  # InOutLinear: w [in, out], b
-        attr, transposed = (("w", True) if suffix == "weight" else ("b", False)) if in_out else (suffix, False)
+    def slot(op, s, module):
         held = expr("{m}.layer", m=module) if sequential and op.per_step else module  # PerStep holds the layer
-        return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(attr))), cst.Element(literal(transposed))])
+        return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(s.held_by))), cst.Element(literal(s.transposed))])
 
     body += slots_function(graph, runs, static, slot, k)
     body += simulate
-    body += module.contract_functions(trains=True)
+    body += module.contract_functions(trains=True, folds="Folded" in helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

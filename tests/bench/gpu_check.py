@@ -22,8 +22,9 @@ sys.path[:0] = [str(ROOT)]
 
 from compiler.build import compile_spec  # noqa: E402
 from compiler.check import load_module, random_weights  # noqa: E402
+from ir.targets import names as target_names  # noqa: E402
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+TARGETS = target_names()
 
 
 def _projection_dtypes(model) -> tuple[list, list]:

@@ -20,7 +20,7 @@ def import_source(source: str, tmp_dir: Path, stem: str = "generated") -> types.
 
 def lower_for(graph: Graph, target: str) -> tuple[Graph, list[str]]:
     """The graph retargeted and run through the lowering passes (schedule, lower-to-target)."""
-    from compiler.pipeline import run_pipeline
+    from passes.manager import run_pipeline
     from passes import LOWERING
 
     g = graph.copy()
@@ -35,10 +35,11 @@ def emit_and_import(graph: Graph, target: str, tmp_dir: Path) -> types.ModuleTyp
     return import_source(emit_python(g, pipeline=pipeline), tmp_dir, f"{graph.attrs.model_name}_{target}")
 
 
-def compile_and_import(spec_path: Path, target: str, tmp_dir: Path) -> types.ModuleType:
+def compile_and_import(spec_path: Path, target: str, tmp_dir: Path, passes: str | None = None) -> types.ModuleType:
     from compiler.build import compile_spec
 
-    return import_source(compile_spec(spec_path, target=target).source, tmp_dir, f"{Path(spec_path).stem}_{target}")
+    source = compile_spec(spec_path, target=target, passes=passes).source
+    return import_source(source, tmp_dir, f"{Path(spec_path).stem}_{target}")
 
 
 def assert_targets_equal(want: dict, mods: dict, weights: dict, inputs) -> None:

@@ -80,8 +80,24 @@ def neuron_step(n, x, state, late=()):
     return s, (v, c)
 
 
+def _folded(op, weights: dict) -> dict:
+    """The weights of a projection with a batch norm folded into it (ir.ops.Projection):
+    w * s and (b - mean) * s + beta, s = gamma / sqrt(var + eps)."""
+    w, norm = weights[f"{op.key}.weight"], op.fold_key
+    c = w.shape[0]
+    gamma = weights[f"{norm}.weight"] if op.fold_affine else torch.ones(c)
+    beta = weights[f"{norm}.bias"] if op.fold_affine else torch.zeros(c)
+    b = weights[f"{op.key}.bias"] if op.bias else torch.zeros(c)
+    scale = gamma / torch.sqrt(weights[f"{norm}.running_var"] + op.fold_eps)
+    return {f"{op.key}.weight": w * scale.reshape(-1, *[1] * (w.dim() - 1)),
+            f"{op.key}.bias": (b - weights[f"{norm}.running_mean"]) * scale + beta}
+
+
 def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
     x = _aligned(x)
+    if getattr(op, "fold_key", ""):
+        weights = _folded(op, weights)
+        op = op.replace(bias=True, fold_key="")
     if isinstance(op, LinearOp):
         w, b = weights[f"{op.key}.weight"], weights.get(f"{op.key}.bias") if op.bias else None
         if op.layout == "in_out":

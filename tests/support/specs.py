@@ -27,10 +27,13 @@ def module(spec_dict: dict, target: str, tmp: Path) -> types.ModuleType:
     return compile_and_import(save(spec_dict, tmp), target, tmp)
 
 
-def modules(spec_dict: dict, tmp: Path, targets=("snntorch", "spikingjelly", "bindsnet")) -> dict:
+def modules(spec_dict: dict, tmp: Path, targets=None) -> dict:
+    """The generated module of `spec_dict` for each target (default: every registered one), imported."""
     path = save(spec_dict, tmp)
+    from ir.targets import names
     from support.generated import compile_and_import
 
+    targets = names() if targets is None else targets
     return {t: compile_and_import(path, t, tmp) for t in targets}
 
 

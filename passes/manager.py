@@ -13,19 +13,19 @@ which the caller reports as a located error in the spec.
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from compiler.diagnostics import did_you_mean
+from ir import targets
 from ir.graph import Graph, Refusal
 from ir.ops import Loc
 from ir.printer import print_graph
 from ir.verify import VerifyError, verify
-from passes import DEFAULT_PIPELINE, LOWERING, PASSES
 
-from .diagnostics import did_you_mean
+from . import DEFAULT_PIPELINE, LOWERING, PASSES, fold_batchnorm
 
 NEEDS_LOWERING = ("python",)  # emits that need the lowering passes
 
@@ -114,13 +114,15 @@ def target_problems(graph: Graph) -> list[str]:
     """The target's own check of its choices, once target lowering has run."""
     if graph.attrs.container is None:
         return []
-    return importlib.import_module(f"emitters.{graph.attrs.target}.patterns").problems(graph)
+    return targets.get(graph.attrs.target).patterns().problems(graph)
 
 
 def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instrumentation(),
                  out: Callable[[str], None] = print) -> PipelineResult:
     """Run the passes `names` (already checked) on a copy of `graph`; `out` receives IR dumps."""
     graph = graph.copy()
+    if list(names) == list(DEFAULT_PIPELINE) and fold_batchnorm.applies(graph):
+        names = [fold_batchnorm.FoldBatchnorm.name, *names]
     result = PipelineResult(graph)
     _dump(instr, result, names, graph)
     for index, name in enumerate(names, start=1):
@@ -146,8 +148,10 @@ def run_pipeline(graph: Graph, names: list[str], instr: Instrumentation = Instru
         wrong = target_problems(graph)
         if wrong:
             raise InternalError(f"pass {name!r} made choices its target's patterns reject: {'; '.join(wrong)}")
-        if hasattr(pass_, "warnings"):
-            result.warnings += pass_.warnings(graph, graph.decisions[decisions:])
+        broken = pass_.broken_guarantees(graph)
+        if broken:
+            raise InternalError(f"pass {name!r} broke its guarantees: {', '.join(broken)}")
+        result.warnings += pass_.warnings(graph, graph.decisions[decisions:])
         if (instr.print_after_all or name in instr.print_after
                 or (before is not None and before != graph)):
             out(_banner("after", name) + print_graph(graph))
