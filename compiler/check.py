@@ -24,10 +24,8 @@ from .runs import (RunFailed, add_run_arguments, check_memory, check_run_argumen
 
 __all__ = ["compare", "load_module", "main", "random_weights"]  # load_module, random_weights: for the tests
 
-def _parser() -> argparse.ArgumentParser:
-    from .cli import program
-
-    p = argparse.ArgumentParser(prog=f"{program()} check", description=__doc__.splitlines()[0])
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=f"{prog} check", description=__doc__.splitlines()[0])
     p.add_argument("spec", help="the JSON model spec")
     p.add_argument("--targets", default=",".join(known.names()),
                    help="comma-separated targets, any case (default: every target)")
@@ -55,8 +53,8 @@ def compare(reference: dict, other: dict, populations: list[str]) -> dict[str, t
     return out
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str], prog: str = "snnc") -> int:
+    args = _parser(prog).parse_args(argv)
     try:
         targets = _arguments(args)
         return _check(args, targets)

@@ -86,11 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["check"]:
         from .check import main as check_main
 
-        return check_main(argv[1:])
+        return check_main(argv[1:], program())
     if argv[:1] == ["stats"]:
         from .stats import main as stats_main
 
-        return stats_main(argv[1:])
+        return stats_main(argv[1:], program())
     if argv[:1] == ["import-nir"]:
         from .nirio.commands import import_main
 

@@ -51,7 +51,7 @@ class FrontendResult:
 
 
 def load_spec(path: str | os.PathLike, *, target: str | None = None) -> FrontendResult:
-    """Compile the spec file at `path`; `target` (snntorch|spikingjelly|bindsnet) overrides its target_simulator."""
+    """Compile the spec file at `path`; `target` (a registered target, any case) overrides its target_simulator."""
     filename = os.fspath(path)
     raw = _read(filename)
     return _load(_decode(raw, filename), filename, raw, target)
@@ -66,8 +66,10 @@ def load_text(text: str, filename: str, *, target: str | None = None) -> Fronten
 
 
 def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendResult:
-    if target is not None and normalize_simulator(target) is None:
-        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(SIMULATORS)}")
+    from ir import targets
+
+    if target is not None and target.lower() not in targets.names():
+        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(targets.names())}")
     try:
         spec, source_map = parse(text)
     except JsonSyntaxError as err:
@@ -93,7 +95,7 @@ def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAt
     return ModelAttrs(
         model_name=spec["model_name"],
         source_simulator=simulator,
-        target=normalize_simulator(target) if target else simulator,
+        target=target.lower() if target else simulator,
         time_steps=spec["time_steps"],
         dt=f32(float(spec.get("dt", 1.0))),
         power_mode=spec.get("power_mode", "normal"),

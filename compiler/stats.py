@@ -98,7 +98,7 @@ def dense_ops_per_step(op) -> int:
     if not is_projection(op):
         return math.prod(op.shape)  # elementwise: x * scale + shift
     weight = op.weights()["weight"]
-    if op.kind == "linear":
+    if len(weight) == 2:  # a matrix: every output sums every input
         return math.prod(weight)
     # a convolution: every output element sums over one kernel window of every input channel
     return math.prod(op.shape) * math.prod(weight[1:])
@@ -132,8 +132,8 @@ class _Counter:
 
         self.op, self.calls, self.acs, self.macs = op, 0, 0, 0
         nonzero = (weight != 0).double()
-        if op.kind == "linear":  # each non-zero input i costs one operation per non-zero weight in column i
-            self.per_input = nonzero.sum(0)
+        if weight.dim() == 2:  # a matrix: each non-zero input i costs one operation per non-zero weight in column i
+            self.per_input, self.kernel = nonzero.sum(0), None
         else:
             self.kernel = nonzero
         self.torch = torch
@@ -143,7 +143,7 @@ class _Counter:
         x = args[0].detach()
         spikes = bool(((x == 0) | (x == 1) | (x == -1)).all())
         present = (x != 0).double()
-        if self.op.kind == "linear":
+        if self.kernel is None:
             ops = int((present.reshape(-1, present.shape[-1]).sum(0) @ self.per_input).item())
         else:
             conv = torch.nn.functional.conv1d if self.kernel.dim() == 3 else torch.nn.functional.conv2d
@@ -292,10 +292,9 @@ def load_energy_table(path: str | None) -> dict:
     return table
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .cli import program
+def _parser(prog: str) -> argparse.ArgumentParser:
 
-    p = argparse.ArgumentParser(prog=f"{program()} stats", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog=f"{prog} stats", description=__doc__.splitlines()[0])
     p.add_argument("spec", help="the JSON model spec")
     p.add_argument("--target", default=None, help="the target whose compiled model is counted (default: the spec's "
                                                   "target_simulator)")
@@ -309,8 +308,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: list[str], prog: str = "snnc") -> int:
+    args = _parser(prog).parse_args(argv)
     try:
         return _stats(args)
     except RunFailed as exc:

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ir import Graph, InputOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp
-from ir.floats import f32
 from ir.ops import op_class
 
 from .diagnostics import CompileError, Diagnostic, did_you_mean, show
@@ -128,14 +127,11 @@ class _Builder:
                     self.by_name[name] = layer
 
     def check_values(self) -> None:
-        """Layer values the schema cannot bound: a scale factor must be a float32 number."""
+        """Layer values the schema cannot bound (a scale factor must be a float32 number): each kind says."""
         for layer in self.layers:
-            if layer.type == "scale":
-                try:
-                    f32(float(layer.spec["scale"]))
-                except OverflowError:
-                    self.error(self.ptr(layer.index, "scale"),
-                               f"{show(layer.spec['scale'])} is outside the float32 range")
+            if not layer.neuron:
+                for key, message in op_class(layer.type).spec_problems(layer.type, layer.spec):
+                    self.error(self.ptr(layer.index, key), message)
 
     def weight_keys(self) -> None:
         owner: dict[str, int] = {}
@@ -229,15 +225,19 @@ class _Builder:
             return
         readers = [lay for lay in self.layers if any(src == "input" for src, _, _ in lay.operands)]
         first = self.layers[0]
-        if first.type != "linear":
+
+        def implied(layer: _Layer):
+            return None if layer.neuron else op_class(layer.type).input_from_spec(layer.type, layer.spec)
+
+        if implied(first) is None:
             self.error("", f"missing required key 'input_shape': the first layer is a {first.type}, "
                            "so the shape of the input must be given ([n], [C, L] or [C, H, W])")
-        elif readers and all(lay.type == "linear" for lay in readers):
-            self.input_shape = (readers[0].spec["in_features"],)
+        elif readers and all(implied(lay) is not None for lay in readers):
+            self.input_shape = implied(readers[0])
         elif readers:
-            other = next(lay for lay in readers if lay.type != "linear")
+            other = next(lay for lay in readers if implied(lay) is None)
             self.error(self.ptr(other.index), f"a {other.type} reads input, so the shape of the input must be "
-                                              "given: add \"input_shape\" ([n] or [C, H, W])")
+                                              "given: add \"input_shape\" ([n], [C, L] or [C, H, W])")
 
     def infer_shapes(self) -> None:
         shapes: dict[str, tuple[int, ...]] = {"input": self.input_shape}
@@ -277,14 +277,11 @@ class _Builder:
             self.error(via, f"{self.where(layer)} sums {listed}: the shapes must agree")
 
     def shape_error(self, layer: _Layer, shape: tuple[int, ...], message: str, src: str) -> None:
-        t = layer.type
         source = f"the input (shape {list(shape)})" if src == "input" else self.describe(src, shape)
-        if t == "linear" and len(shape) == 1:
-            where, message = "in_features", (f"{layer.spec['in_features']} does not match the {shape[0]} "
-                                             f"features of {source}")
-        elif t == "conv2d" and len(shape) == 3 and shape[0] != layer.spec["in_channels"]:
-            where, message = "in_channels", (f"{layer.spec['in_channels']} does not match the {shape[0]} "
-                                             f"channels of {source}")
+        reads = op_class(layer.type).reads(layer.type)  # the key stating the input's first dimension
+        if reads and len(shape) in reads[2] and shape[0] != layer.spec[reads[0]]:
+            key, noun, _ = reads
+            where, message = key, f"{layer.spec[key]} does not match the {shape[0]} {noun} of {source}"
         elif "larger than" in message or "padding" in message:
             where = "kernel_size"
         else:

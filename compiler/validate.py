@@ -1,4 +1,4 @@
-"""Check a parsed spec against compiler/schema/spec.schema.json; report every error at once.
+"""Check a parsed spec against the spec schema (`schema()`); report every error at once.
 
 Each jsonschema error becomes one `Diagnostic` with a message written for the
 spec's author, at the position of the value concerned, except: a missing key
@@ -31,16 +31,34 @@ _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a strin
                "boolean": "true or false", "object": "an object", "array": "an array", "null": "null"}
 
 
-@functools.cache
 def schema() -> dict:
+    """The spec schema: compiler/schema/spec.schema.json (the top level, neuron layers, shared
+    definitions) with every registered op kind's layer definition (`ir.ops`), in registry order."""
+    from ir.ops import spec_kinds
+
+    return _schema(tuple((kind, cls) for kind, cls in spec_kinds().items()))
+
+
+@functools.cache
+def _schema(kinds: tuple) -> dict:
     text = resources.files("compiler").joinpath("schema/spec.schema.json").read_text("utf-8")
     loaded = json.loads(text)
+    layer = loaded["$defs"]["layerOfAnyType"]
+    for kind, cls in kinds:
+        loaded["$defs"].setdefault(cls.SCHEMA_DEF, cls.schema())
+    layer["properties"]["type"]["enum"][:0] = [kind for kind, _ in kinds]
+    layer["allOf"][:0] = [{"if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                           "then": {"$ref": f"#/$defs/{cls.SCHEMA_DEF}"}} for kind, cls in kinds]
     Draft202012Validator.check_schema(loaded)
     return loaded
 
 
-@functools.cache
 def _validator() -> jsonschema.protocols.Validator:
+    return _validator_for(id(schema()))
+
+
+@functools.cache
+def _validator_for(_schema_id: int) -> jsonschema.protocols.Validator:
     strict = Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
     cls = jsonschema.validators.extend(Draft202012Validator, type_checker=strict)

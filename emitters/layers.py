@@ -78,8 +78,8 @@ class SequenceDropout(torch.nn.Module):
     def forward(self, x_seq):
         if not self.training:
             return x_seq
-        mask = torch.nn.functional.dropout(torch.ones_like(x_seq[0]), self.p, training=True)
-        return x_seq * mask
+        ones = torch.ones_like(x_seq[0])
+        return x_seq * torch.nn.functional.dropout(ones, self.p, training=True)
 '''),
     "Delay": fixed_text('''
 class Delay(torch.nn.Module):
@@ -143,11 +143,22 @@ class InferenceBatchNorm(torch.nn.BatchNorm1d):
     """Batch norm with its running statistics in every mode, over [B, C, ...] (BindsNET runs inference only)."""
 
     def forward(self, x):
+        mean, var = self.running_mean, self.running_var
         return torch.nn.functional.batch_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            x, mean, var, self.weight, self.bias, False, 0.0, self.eps
         )
 '''),
 }
+
+
+_KINDS_OWN: dict[str, str] = {}  # generated classes an op kind defines itself (ModuleCall.source)
+
+
+def _use(call: ModuleCall, helpers: set[str]) -> None:
+    helpers.add(call.cls)
+    if call.source and call.cls not in GENERATED:
+        if _KINDS_OWN.setdefault(call.cls, fixed_text(call.source)) != call.source:
+            raise ValueError(f"two op kinds define a generated class {call.cls!r} differently")
 
 
 def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpression:
@@ -155,7 +166,7 @@ def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpr
     generated one (then added to `helpers`); `extra` keyword arguments are appended."""
     call = op.module()
     if call.generated:
-        helpers.add(call.cls)
+        _use(call, helpers)
     cls = call.cls if call.generated else prefix + call.cls
     return call_expr(cls, call.args, (*call.kwargs, *extra.items()), prefix, helpers)
 
@@ -173,7 +184,7 @@ def call_expr(cls: str, args, kwargs, prefix: str = "", helpers: set[str] | None
     def value(v) -> cst.BaseExpression:
         if isinstance(v, ModuleCall):
             if v.generated and helpers is not None:
-                helpers.add(v.cls)
+                _use(v, helpers)
             return call_expr(v.cls if v.generated else prefix + v.cls, v.args, v.kwargs, prefix, helpers)
         return literal(v)
 
@@ -188,7 +199,11 @@ def generated_class(op: Op) -> str | None:
 
 
 def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:
-    return [node for name, text in GENERATED.items() if name in helpers for node in fixed(text)]
+    """The definitions of the generated classes in `helpers`: the emitters' own in a fixed order, then
+    those op kinds define, by name."""
+    own = [text for name, text in GENERATED.items() if name in helpers]
+    kinds = [_KINDS_OWN[name] for name in sorted(_KINDS_OWN) if name in helpers]
+    return [node for text in own + kinds for node in fixed(text)]
 
 
 def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str,

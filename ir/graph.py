@@ -20,7 +20,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from .ops import InputOp, Op, PopulationOp
+from .ops import InputOp, Op, PopulationOp, Refusal  # noqa: F401 (passes and targets raise Refusal from here)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -84,14 +84,6 @@ class Link:
     offsets: tuple[int, ...]  # per op: steps its value lags the target's step
     cls: str  # Connection | Conv2dConnection | generated
     via: str = ""  # the layer BindsNET files it under, (via, target); the first source unless taken
-
-
-class Refusal(Exception):
-    """A pass cannot produce exact code for this spec: a located error for the user, not a bug."""
-
-    def __init__(self, subject: str, message: str):
-        self.subject, self.message = subject, message
-        super().__init__(f"{subject}: {message}")
 
 
 class Graph:

@@ -1,4 +1,4 @@
-"""Op kinds of the graph IR: the closed set of nodes a network is made of.
+"""Op kinds of the graph IR: the nodes a network is made of, one class per kind, in a registry.
 
 Every op is a frozen dataclass with a name, ordered ``operands`` and the
 ``shape`` of what it outputs per sample (without time and batch). Operands are
@@ -11,11 +11,12 @@ Each kind owns its own rules: `attrs` (what the text form prints and parses),
 `infer_shape` (the output shape from the operand shape, or why there is none),
 `keeps_zero` (stated by every kind: no default), `lag` (steps its output lags its
 input), `per_step` (whether it computes each time step on its own, or needs the
-whole [T, B, ...] sequence), `from_spec` (how a spec layer becomes the op), for
-parametric kinds `slots` (the weight tensors in torch layout, with how `check`
-draws random values for each), and `module` (the torch class computing it, as
-plain values the emitters render). `OP_CLASSES` registers every kind; an unknown
-kind is an error wherever it is looked up.
+whole [T, B, ...] sequence), its spec layer (`schema`, `from_spec`,
+`spec_problems`, `reads`), for parametric kinds `slots` (the weight tensors in
+torch layout, with how `check` draws random values for each and where the module
+holds them), `module` (the torch class computing it, as plain values the emitters
+render) and `nir_node`. `OP_CLASSES` registers every kind (`register` adds one);
+an unknown kind is an error wherever it is looked up (`op_class`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ from .neuron import Neuron
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
+
+
+class Refusal(Exception):
+    """What cannot be made exact for this spec (a pass, a target, NIR): a located error for the user, not a bug."""
+
+    def __init__(self, subject: str, message: str):
+        self.subject, self.message = subject, message
+        super().__init__(f"{subject}: {message}")
 
 
 @dataclass(frozen=True)
@@ -54,12 +63,15 @@ class Slot:
 @dataclass(frozen=True)
 class ModuleCall:
     """The torch module computing an op: `cls` (a name under the target's torch prefix, e.g. "Conv2d",
-    or a generated class named in `generated`), positional and keyword arguments as plain values."""
+    or a class the generated module defines: `generated`), positional and keyword arguments as plain
+    values (or ModuleCalls). A generated class is one the emitters know (emitters.layers.GENERATED), or
+    `source`: its definition, written by the op kind (using only `torch`)."""
 
     cls: str
     args: tuple = ()
     kwargs: tuple[tuple[str, object], ...] = ()
     generated: bool = False
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,9 +162,39 @@ class Op:
         `bindsnet`: the spec is in BindsNET's vocabulary (its connections have no bias)."""
         raise NotImplementedError(f"op kind {kind!r} is not a spec layer")
 
+    # The spec layer: its JSON Schema definition's name in the spec schema's $defs (shared by the kinds
+    # of one class), or "" for an op no spec layer writes (the input, populations).
+    SCHEMA_DEF: ClassVar[str] = ""
+
+    @classmethod
+    def schema(cls) -> dict:
+        """The JSON Schema of the spec layer (see `layer_schema`)."""
+        raise NotImplementedError(f"{cls.__name__} is not a spec layer")
+
+    @classmethod
+    def spec_problems(cls, kind: str, spec: dict) -> list[tuple[str, str]]:
+        """(key, message) for values of a schema-valid spec layer the schema cannot bound."""
+        return []
+
+    @classmethod
+    def reads(cls, kind: str) -> tuple[str, str, tuple[int, ...]] | None:
+        """(spec key, noun, input ranks) where the spec layer states the size of its input's first
+        dimension, so that a mismatch is reported at that key ("in_features", "features", (1,))."""
+        return None
+
+    @classmethod
+    def input_from_spec(cls, kind: str, spec: dict) -> Shape | None:
+        """The input shape a spec layer reading the input implies (a linear layer's in_features), if any."""
+        return None
+
     def problems(self) -> list[str]:
         """What is wrong with this op's own attributes (the verifier checks shapes and wiring)."""
         return []
+
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        """The NIR node of this op (`nir` and numpy imported here, only by the NIR commands), given the
+        float32 weights by contract key, the shape it reads and dt; a Refusal where NIR cannot say it."""
+        raise Refusal(self.name, f"a {self.kind} op has no NIR node")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,6 +206,12 @@ class InputOp(Op):
     def keeps_zero(self) -> bool:
         return True
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        return nir.Input(input_type={"input": np.array(self.shape)})
+
 
 def _pair(value) -> Pair:
     return (value, value) if isinstance(value, int) else (value[0], value[1])
@@ -174,6 +222,25 @@ def _kv(**kwargs) -> tuple[tuple[str, object], ...]:
 
 
 OPTIONAL = {"optional": True}  # field metadata: printed in the text form only where set
+FEATURES, WINDOW, PADDING = {"$ref": "#/$defs/features"}, {"$ref": "#/$defs/window"}, {"$ref": "#/$defs/padding"}
+SIZE2, PAD2 = {"$ref": "#/$defs/size2"}, {"$ref": "#/$defs/pad2"}
+
+
+def layer_schema(title: str, properties: dict, required: tuple[str, ...] = (), description: str = "") -> dict:
+    """The JSON Schema of one kind's spec layer: its own keys, plus `type`, `name` and `note`, nothing else
+    (the shared definitions it refers to, such as #/$defs/features, are in compiler/schema/spec.schema.json)."""
+    out: dict = {"title": title}
+    if description:
+        out["description"] = description
+    if required:
+        out["required"] = list(required)
+    out["properties"] = {"type": True, **properties, "name": {"$ref": "#/$defs/name"}, "note": {"type": "string"}}
+    out["additionalProperties"] = False
+    return out
+
+
+def _bias_key(bindsnet_note: str = "") -> dict:
+    return {"description": f"Default: true, or false in a BindsNET spec{bindsnet_note}.", "type": "boolean"}
 
 
 def _bias_slots(out: int, bias: bool) -> tuple[Slot, ...]:
@@ -242,6 +309,21 @@ class LinearOp(Projection):
     bias_add: str = "fused"
 
     kind: ClassVar[str] = "linear"
+    SCHEMA_DEF: ClassVar[str] = "linear"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("linear layer", {"in_features": FEATURES, "out_features": FEATURES,
+                                             "bias": _bias_key(" (BindsNET's Connection has no bias)")},
+                            ("in_features", "out_features"))
+
+    @classmethod
+    def reads(cls, kind: str) -> tuple[str, str, tuple[int, ...]] | None:
+        return ("in_features", "features", (1,))
+
+    @classmethod
+    def input_from_spec(cls, kind: str, spec: dict) -> Shape | None:
+        return (spec["in_features"],)
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -269,6 +351,14 @@ class LinearOp(Projection):
             return ModuleCall("InOutLinear", (self.in_features, self.out_features, bias), generated=True)
         return ModuleCall("Linear", (self.in_features, self.out_features), _kv(bias=bias))
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+
+        w = weights[f"{self.key}.weight"]
+        if self.bias:
+            return nir.Affine(weight=w, bias=weights[f"{self.key}.bias"])
+        return nir.Linear(weight=w)
+
 
 def conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
     """Output length of a convolution or pooling window (dilation 1, floor mode)."""
@@ -288,6 +378,17 @@ class Conv2dOp(Projection):
     key: str = ""
 
     kind: ClassVar[str] = "conv2d"
+    SCHEMA_DEF: ClassVar[str] = "conv2d"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("conv2d layer", {"in_channels": FEATURES, "out_channels": FEATURES, "kernel_size": SIZE2,
+                                             "stride": SIZE2, "padding": PAD2, "bias": _bias_key()},
+                            ("in_channels", "out_channels", "kernel_size"))
+
+    @classmethod
+    def reads(cls, kind: str) -> tuple[str, str, tuple[int, ...]] | None:
+        return ("in_channels", "channels", (3,))
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -311,6 +412,15 @@ class Conv2dOp(Projection):
         return ModuleCall("Conv2d", (self.in_channels, self.out_channels, self.kernel_size),
                           _kv(stride=self.stride, padding=self.padding, bias=bias))
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        w = weights[f"{self.key}.weight"]
+        bias = weights[f"{self.key}.bias"] if self.bias else np.zeros(w.shape[0], dtype=np.float32)
+        return nir.Conv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=np.array(self.stride),
+                          padding=np.array(self.padding), dilation=np.array((1, 1)), groups=1, bias=bias)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Conv1dOp(Projection):
@@ -325,6 +435,17 @@ class Conv1dOp(Projection):
     key: str = ""
 
     kind: ClassVar[str] = "conv1d"
+    SCHEMA_DEF: ClassVar[str] = "conv1d"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("conv1d layer", {"in_channels": FEATURES, "out_channels": FEATURES, "kernel_size": WINDOW,
+                                             "stride": WINDOW, "padding": PADDING, "bias": _bias_key()},
+                            ("in_channels", "out_channels", "kernel_size"))
+
+    @classmethod
+    def reads(cls, kind: str) -> tuple[str, str, tuple[int, ...]] | None:
+        return ("in_channels", "channels", (2,))
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -348,6 +469,15 @@ class Conv1dOp(Projection):
         return ModuleCall("Conv1d", (self.in_channels, self.out_channels, self.kernel_size),
                           _kv(stride=self.stride, padding=self.padding, bias=bias))
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        w = weights[f"{self.key}.weight"]
+        bias = weights[f"{self.key}.bias"] if self.bias else np.zeros(w.shape[0], dtype=np.float32)
+        return nir.Conv1d(input_shape=in_shape[1], weight=w, stride=self.stride, padding=self.padding, dilation=1,
+                          groups=1, bias=bias)
+
 
 def _window(sizes: Shape, kernel: tuple, stride: tuple, padding: tuple, what: str) -> Shape | str:
     out = tuple(conv_out(n, k, s, p) for n, k, s, p in zip(sizes, kernel, stride, padding))
@@ -370,6 +500,13 @@ class Pool2dOp(Op):
     padding: Pair = (0, 0)
 
     KINDS: ClassVar[tuple[str, ...]] = ("maxpool2d", "avgpool2d", "sumpool2d")
+    SCHEMA_DEF: ClassVar[str] = "pool"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("pooling layer", {"kernel_size": SIZE2, "stride": {"description": "Default: kernel_size.",
+                                                                              **SIZE2}, "padding": PAD2},
+                            ("kernel_size",))
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -400,6 +537,16 @@ class Pool2dOp(Op):
     def problems(self) -> list[str]:
         return [] if self.mode in ("max", "avg", "sum") else [f"unknown pooling mode {self.mode!r}"]
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        if self.mode == "max":
+            raise Refusal(self.name, "NIR has no max pooling (only SumPool2d and AvgPool2d); use avgpool2d to export")
+        cls = nir.SumPool2d if self.mode == "sum" else nir.AvgPool2d
+        return cls(kernel_size=np.array(self.kernel_size), stride=np.array(self.stride),
+                   padding=np.array(self.padding))
+
 
 @dataclass(frozen=True, kw_only=True)
 class Pool1dOp(Op):
@@ -411,6 +558,13 @@ class Pool1dOp(Op):
     padding: int = 0
 
     KINDS: ClassVar[tuple[str, ...]] = ("maxpool1d", "avgpool1d")
+    SCHEMA_DEF: ClassVar[str] = "pool1d"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("1-D pooling layer", {"kernel_size": WINDOW, "stride": {"description": "Default: kernel_size.",
+                                                                                  **WINDOW}, "padding": PADDING},
+                            ("kernel_size",))
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -440,6 +594,9 @@ class Pool1dOp(Op):
     def problems(self) -> list[str]:
         return [] if self.mode in ("max", "avg") else [f"unknown pooling mode {self.mode!r}"]
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        raise Refusal(self.name, "NIR has no 1-d pooling")
+
 
 @dataclass(frozen=True, kw_only=True)
 class BatchNormOp(Op):
@@ -456,12 +613,28 @@ class BatchNormOp(Op):
     key: str = ""
 
     KINDS: ClassVar[tuple[str, ...]] = ("batchnorm1d", "batchnorm2d")
+    SCHEMA_DEF: ClassVar[str] = "batchnorm"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("batch norm layer", {
+            "num_features": FEATURES,
+            "eps": {"description": "Default: 1e-05.", "type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "momentum": {"description": "Default: 0.1.", "type": "number", "minimum": 0, "maximum": 1},
+            "affine": {"description": "Default: true (a learned weight and bias per channel).", "type": "boolean"},
+        }, ("num_features",), "Normalises each channel: with the statistics of the whole [T*B, ...] sequence in "
+           "training mode (updating the running statistics once per run), with the running statistics in eval "
+           "mode and in BindsNET.")
     parametric: ClassVar[bool] = True
     per_step: ClassVar[bool] = False
 
     @property
     def kind(self) -> str:  # type: ignore[override]
         return f"batchnorm{self.dims}d"
+
+    @classmethod
+    def reads(cls, kind: str) -> tuple[str, str, tuple[int, ...]] | None:
+        return ("num_features", "channels", (1, 2) if kind == "batchnorm1d" else (3,))
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -509,6 +682,14 @@ class DropoutOp(Op):
     p: float
 
     kind: ClassVar[str] = "dropout"
+    SCHEMA_DEF: ClassVar[str] = "dropout"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("dropout layer", {"p": {"description": "The probability of dropping an element, in [0, 1).",
+                                                    "type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+                            ("p",), "Training mode: one mask per run, shared by every time step. Eval mode and "
+                                    "BindsNET: the identity.")
     per_step: ClassVar[bool] = False
 
     @classmethod
@@ -533,6 +714,12 @@ class DelayOp(Op):
     steps: int
 
     kind: ClassVar[str] = "delay"
+    SCHEMA_DEF: ClassVar[str] = "delay"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("delay layer", {"steps": {"type": "integer", "minimum": 1, "maximum": 100000}},
+                            ("steps",), "The input `steps` time steps late, zeros before.")
     per_step: ClassVar[bool] = False
 
     @classmethod
@@ -552,6 +739,12 @@ class DelayOp(Op):
         ok = isinstance(self.steps, int) and not isinstance(self.steps, bool) and self.steps >= 1
         return [] if ok else [f"steps {self.steps!r} must be an integer >= 1"]
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        return nir.Delay(delay=np.full(in_shape, self.steps * dt, dtype=np.float32))
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScaleOp(Op):
@@ -560,6 +753,22 @@ class ScaleOp(Op):
     factor: float
 
     kind: ClassVar[str] = "scale"
+    SCHEMA_DEF: ClassVar[str] = "scale"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("scale layer", {"scale": {"description": "The factor every element is multiplied by "
+                                                                    "(NIR's Scale).", "type": "number"}}, ("scale",))
+
+    @classmethod
+    def spec_problems(cls, kind: str, spec: dict) -> list[tuple[str, str]]:
+        from .floats import f32
+
+        try:
+            f32(float(spec["scale"]))
+        except OverflowError:
+            return [("scale", f"{spec['scale']!r} is outside the float32 range")]
+        return []
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -577,12 +786,23 @@ class ScaleOp(Op):
         ok = isinstance(self.factor, float) and is_f32(self.factor)
         return [] if ok else [f"factor {self.factor!r} is not a finite float32 value"]
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        return nir.Scale(scale=np.full(self.shape, self.factor, dtype=np.float32))
+
 
 @dataclass(frozen=True, kw_only=True)
 class FlattenOp(Op):
     """[C, H, W] (or any shape) -> [C*H*W], in row-major order as torch.flatten."""
 
     kind: ClassVar[str] = "flatten"
+    SCHEMA_DEF: ClassVar[str] = "flatten"
+
+    @classmethod
+    def schema(cls) -> dict:
+        return layer_schema("flatten layer", {})
 
     @classmethod
     def from_spec(cls, kind: str, spec: dict, bindsnet: bool) -> Op:
@@ -596,6 +816,12 @@ class FlattenOp(Op):
 
     def module(self) -> ModuleCall:
         return ModuleCall("Flatten")
+
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        import nir
+        import numpy as np
+
+        return nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0, end_dim=-1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -614,8 +840,9 @@ class PopulationOp(Op):
         return False  # a population is a source of its own: links never pass zeros through it
 
 
-OP_KINDS: tuple[type[Op], ...] = (InputOp, LinearOp, Conv2dOp, Conv1dOp, Pool2dOp, Pool1dOp, BatchNormOp, DropoutOp,
-                                  DelayOp, ScaleOp, FlattenOp, PopulationOp)
+# In the order of the spec schema's layer types (and so of its messages).
+OP_KINDS: tuple[type[Op], ...] = (InputOp, LinearOp, Conv2dOp, Pool2dOp, ScaleOp, FlattenOp, Conv1dOp, Pool1dOp,
+                                  BatchNormOp, DropoutOp, DelayOp, PopulationOp)
 
 
 def _kinds_of(cls: type[Op]) -> tuple[str, ...]:
@@ -624,6 +851,11 @@ def _kinds_of(cls: type[Op]) -> tuple[str, ...]:
 
 OP_CLASSES: dict[str, type[Op]] = {kind: cls for cls in OP_KINDS for kind in _kinds_of(cls)}
 """Every op kind by name: the registry the frontend, the parser and the emitters read."""
+
+
+def spec_kinds() -> dict[str, type[Op]]:
+    """The op kinds a spec layer can be (every registered kind with a schema), in schema order."""
+    return {kind: cls for kind, cls in OP_CLASSES.items() if cls.SCHEMA_DEF}
 
 
 def op_class(kind: str) -> type[Op]:

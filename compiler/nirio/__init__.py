@@ -59,7 +59,19 @@ LIF nodes written as snnTorch's exporter writes every snn.Leaky (it records no
 reset mechanism, so a default subtract-reset network cannot be told apart).
 """
 
+from dataclasses import dataclass, field
+
 DEFAULT_DT = 1e-4  # what snnTorch's and SpikingJelly's exporters assume
+
+
+@dataclass
+class Imported:
+    """What import-nir reads from a file: the spec's text, its weights, the warnings."""
+
+    spec_text: str
+    weights: dict  # "<layer>.weight" -> float32 numpy array
+    warnings: list[str] = field(default_factory=list)
+    exact_reimport: bool = False  # the spec came back from snnc's metadata
 
 
 class NirError(Exception):

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 from ir.graph import Graph, Refusal
 from ir.neuron import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron
-from ir.ops import (BatchNormOp, Conv1dOp, Conv2dOp, DelayOp, DropoutOp, FlattenOp, InputOp, LinearOp, Op, Pool1dOp,
-                    Pool2dOp, PopulationOp, Projection, ScaleOp)
+from ir.ops import BatchNormOp, Conv2dOp, DropoutOp, LinearOp, Op, PopulationOp, Projection
 
 
 class Refusals(Exception):
@@ -189,43 +188,11 @@ def export_graph(graph: Graph, weights: dict, dt: float, metadata: dict[str, str
 
 
 def _node(op: Op, graph: Graph, weights: dict, dt: float, warnings: list):
-    import nir
-    import numpy as np
-
+    """The op's NIR node: a neuron in its family's convention (below), any other op as its kind says."""
     in_shape = graph.op(op.operands[0].src).shape if op.operands else op.shape
-    if isinstance(op, InputOp):
-        return nir.Input(input_type={"input": np.array(op.shape)})
-    if isinstance(op, LinearOp):
-        w = weights[f"{op.key}.weight"]
-        if op.bias:
-            return nir.Affine(weight=w, bias=weights[f"{op.key}.bias"])
-        return nir.Linear(weight=w)
-    if isinstance(op, Conv2dOp):
-        w = weights[f"{op.key}.weight"]
-        bias = weights[f"{op.key}.bias"] if op.bias else np.zeros(w.shape[0], dtype=np.float32)
-        return nir.Conv2d(input_shape=tuple(in_shape[1:]), weight=w, stride=np.array(op.stride),
-                          padding=np.array(op.padding), dilation=np.array((1, 1)), groups=1, bias=bias)
-    if isinstance(op, Conv1dOp):
-        w = weights[f"{op.key}.weight"]
-        bias = weights[f"{op.key}.bias"] if op.bias else np.zeros(w.shape[0], dtype=np.float32)
-        return nir.Conv1d(input_shape=in_shape[1], weight=w, stride=op.stride, padding=op.padding, dilation=1,
-                          groups=1, bias=bias)
-    if isinstance(op, Pool1dOp):
-        raise Refusal(op.name, "NIR has no 1-d pooling")
-    if isinstance(op, DelayOp):
-        return nir.Delay(delay=np.full(in_shape, op.steps * dt, dtype=np.float32))
-    if isinstance(op, Pool2dOp):
-        if op.mode == "max":
-            raise Refusal(op.name, "NIR has no max pooling (only SumPool2d and AvgPool2d); use avgpool2d to export")
-        cls = nir.SumPool2d if op.mode == "sum" else nir.AvgPool2d
-        return cls(kernel_size=np.array(op.kernel_size), stride=np.array(op.stride), padding=np.array(op.padding))
-    if isinstance(op, ScaleOp):
-        return nir.Scale(scale=np.full(op.shape, op.factor, dtype=np.float32))
-    if isinstance(op, FlattenOp):
-        return nir.Flatten(input_type={"input": np.array(in_shape)}, start_dim=0, end_dim=-1)
     if isinstance(op, PopulationOp):
         return _neuron(op, dt, warnings)
-    raise Refusal(op.name, f"a {op.kind} op has no NIR node")
+    return op.nir_node(weights, in_shape, dt)
 
 
 def _neuron(op: PopulationOp, dt: float, warnings: list):
@@ -316,7 +283,7 @@ def _check_delays(graph: Graph, warnings: list) -> None:
     population (every population is an output) and only stateless ops, by whole steps: then at
     most the first steps differ, and not at all where the shifted ops map zeros to zeros.
     Each warning says which of the two it is."""
-    from .importer import cut_edges
+    from .graphfile import cut_edges
 
     ours = {(o.src, op.name): o.delay for op in graph.ops() for o in op.operands}
     neurons = {p.name for p in graph.populations()}

@@ -201,3 +201,12 @@ def _text(value) -> str:
 def _one_line(exc: Exception) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def cut_edges(edges: list[tuple[str, str]], neurons: set[str]) -> set[tuple[str, str]]:
+    """The edges that carry the previous step: those out of a neuron into its own strongly connected part."""
+    import networkx as nx
+
+    g = nx.DiGraph(edges)
+    part = {n: i for i, scc in enumerate(nx.strongly_connected_components(g)) for n in scc}
+    return {(s, d) for s, d in edges if s in neurons and part[s] == part[d]}

@@ -17,19 +17,10 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from dataclasses import dataclass, field
 
-from . import NirError
-from .graphfile import FlatGraph, describe
+from . import Imported, NirError
+from .graphfile import FlatGraph, cut_edges, describe
 from .nodes import Layer, Shape, read_layer
-
-
-@dataclass
-class Imported:
-    spec_text: str
-    weights: dict  # "<layer>.weight" -> float32 numpy array
-    warnings: list[str] = field(default_factory=list)
-    exact_reimport: bool = False  # the spec came back from snnc's metadata
 
 
 def import_graph(flat: FlatGraph, *, dt: float, time_steps: int, model_name: str) -> Imported:
@@ -209,15 +200,6 @@ class _Builder:
         chain = all([s for s, d in self.edges if d == n] == [self.listed[i - 1] if i else self.input]
                     for i, n in enumerate(self.listed))
         return layers, None if chain else connections
-
-
-def cut_edges(edges: list[tuple[str, str]], neurons: set[str]) -> set[tuple[str, str]]:
-    """The edges that carry the previous step: those out of a neuron into its own strongly connected part."""
-    import networkx as nx
-
-    g = nx.DiGraph(edges)
-    part = {n: i for i, scc in enumerate(nx.strongly_connected_components(g)) for n in scc}
-    return {(s, d) for s, d in edges if s in neurons and part[s] == part[d]}
 
 
 _IDENT = re.compile(r"[^A-Za-z0-9_]")

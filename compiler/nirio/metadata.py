@@ -31,7 +31,7 @@ def metadata(spec_text: str, passes: list[str], dt: float, model_name: str, exac
 def reimport(flat: FlatGraph, dt: float):
     """The exact import of a file snnc wrote (an Imported), an Imported with only a warning when the
     file's snnc metadata no longer matches its graph, or None for a file snnc did not write."""
-    from .importer import Imported
+    from . import Imported
 
     meta = flat.metadata
     if SPEC not in meta:

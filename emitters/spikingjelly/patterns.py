@@ -14,7 +14,7 @@ reads the one before it, no feedback), else a generated `nn.Module` over the sch
 from __future__ import annotations
 
 from ir.graph import Graph
-from ir.ops import Op
+from ir.ops import ModuleCall, Op
 
 from ..patterns import Pattern, always, own_neuron, recheck, select
 
@@ -51,6 +51,18 @@ PATTERNS = [
     Pattern("layer.Dropout", ("dropout",), always, "layer.Dropout in multi-step mode: one mask per run"),
     Pattern("layer.Delay", ("delay",), always, "layer.Delay in multi-step mode"),
 ]
+
+
+# The torch classes SpikingJelly's `layer` module wraps (with its step modes); any other comes from torch.nn.
+LAYER_CLASSES = frozenset({"Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+                           "Flatten", "BatchNorm1d", "BatchNorm2d", "Dropout", "Delay"})
+
+
+def prefix_for(op: Op) -> str:
+    """Where the class computing a stateless op comes from: SpikingJelly's `layer.`, else `nn.`."""
+    call = op.module()
+    inner = next((a for a in call.args if isinstance(a, ModuleCall)), call) if call.generated else call
+    return "layer." if inner.cls in LAYER_CLASSES else "nn."
 
 
 def is_chain(graph: Graph) -> bool:

@@ -31,7 +31,7 @@ from ir.ops import Op, PopulationOp
 from .. import module, runtime
 from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
 from ..neurons import StepFunctions, initial_state
-from ..layers import GENERATED, generated_class, generated_classes, module_ctor
+from ..layers import GENERATED, generated_classes, module_ctor
 from ..repeats import find_runs, slots_function
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
@@ -240,9 +240,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, callables)
         else:
             if not op.per_step:  # SpikingJelly's own layer in multi-step mode computes it over the sequence
-                ctors[op.name] = module_ctor(op, "layer.", helpers, step_mode="m")
+                ctors[op.name] = module_ctor(op, patterns.prefix_for(op), helpers, step_mode="m")
                 continue
-            ctor = module_ctor(op, "layer.", helpers)
+            ctor = module_ctor(op, patterns.prefix_for(op), helpers)
             if sequential:
                 helpers.add("per_step_module")
                 ctor = expr("PerStep({c})", c=ctor)
@@ -259,7 +259,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     used_spikes = steps.spikes + [(s, False) for s in callables]
     stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
     native = [op for op in graph.populations() if op.impl != "canonical"]
-    submodules = {"functional": True, "layer": any(generated_class(op) is None for op in stateless),
+    submodules = {"functional": True, "layer": any(patterns.prefix_for(op) == "layer." for op in stateless),
                   "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate) for op in native)}
     imports = ["import functools"] if sequential else []
     imports += ["import math"] if needs_math(used_spikes) else []
