@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CONFIGS := C1 C2 C3 C4 C5 C6 C7 C8
 
-.PHONY: all-configs test demo bench table4 check-all clean
+.PHONY: all-configs test demo demo-bn bench table4 check-all clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 ## Train specs/digits.json on scikit-learn's digits in snnTorch, evaluate it in all three (build/demo.png).
 demo: $(STAMP)
 	$(PY) -m compiler.demo
+
+## Train specs/digits_bn.json (a batch-norm CSNN) in SpikingJelly in training mode, evaluate it in eval mode in all three (build/demo_bn.png).
+demo-bn: $(STAMP)
+	$(PY) -m compiler.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct --epochs 12 \
+		--out build/demo_bn.png
 
 ## Compile every config for all three simulators, run them, and prove their spikes agree.
 check-all: $(STAMP)

@@ -1,14 +1,23 @@
 """`make demo`: train one spec on real data in one simulator, then run the trained weights in all three.
 
     python -m compiler.demo [--spec specs/digits.json] [--train-in snntorch] [--epochs 15] [--threads 1]
-                            [--out build/demo.png]
+                            [--encoding rate] [--out build/demo.png] [--save-weights W.pt]
+    python -m compiler.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct \
+                            --epochs 12 --out build/demo_bn.png      # make demo-bn: a batch-norm CSNN
     torchrun --nproc_per_node 2 -m compiler.demo      # data-parallel (gloo on CPU, nccl on GPUs)
 
 scikit-learn's 8x8 digits (shipped with the package, no download) are rate coded:
-each pixel fires with probability pixel/16 at every step. The spec is compiled for
-all three targets; the model is trained with surrogate gradients in one of them
-(`run(..., grad=True)`, cross-entropy on output spike counts, Adam); the trained
-weights (`export_weights`) are then loaded into each target and evaluated on the
+each pixel fires with probability pixel/16 at every step (`--encoding direct`: the
+intensities themselves are the input current at every step, as SpikingJelly's
+conv_fashion_mnist example feeds its CSNN, whose first conv -> batch norm -> IF layer
+encodes them into spikes). Any spec with 64 inputs (`[64]` or `[1, 8, 8]`) and a last
+population of 10 neurons will do. The spec is compiled for
+all three targets; the model is trained with surrogate gradients in one of them, in
+torch's training mode (`model.train()`: batch norm normalises with the statistics of
+each batch and updates its running statistics, dropout drops; `run(..., grad=True)`,
+cross-entropy on output spike counts, Adam); the trained weights (`export_weights`,
+batch norm's running statistics included) are then loaded into each target and
+evaluated in eval mode (`model.eval()`: the running statistics, no dropout) on the
 held-out digits with the same input spikes. The table shows each target's accuracy
 and whether its spikes equal the training target's. The figure (one column of a paper
 wide, 3.5 inches; `--out x.pdf` or `x.svg` for a vector file) shows the
@@ -37,7 +46,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TARGETS = ("snntorch", "spikingjelly", "bindsnet")
+from ir import targets
+
+TARGETS = targets.names()
+ENCODINGS = ("rate", "direct")
 
 
 @dataclass
@@ -66,10 +78,11 @@ class Shown:
     spikes: dict  # target -> {population: [T, n] spikes of the sample}
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m compiler.demo", description=__doc__.splitlines()[0])
-    p.add_argument("--spec", default="specs/digits.json", help="a spec with 64 inputs and 10 output neurons")
-    p.add_argument("--train-in", default="snntorch", choices=TARGETS[:2], help="the target to train in")
+    p.add_argument("--spec", default="specs/digits.json",
+                   help="a spec with 64 inputs ([64] or [1, 8, 8]) and a last population of 10 neurons")
+    p.add_argument("--train-in", default="snntorch", choices=[t for t in TARGETS if targets.get(t).trains], help="the target to train in")
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch", type=int, default=64, help="global batch size (split across processes)")
     p.add_argument("--lr", type=float, default=5e-3)
@@ -78,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="the figure: PNG, or PDF or SVG by the suffix (loss, accuracy, an input and its spikes)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads per process (default 1, the fastest for this small model; 0: torch's default)")
+    p.add_argument("--encoding", default="rate", choices=ENCODINGS,
+                   help="rate: Bernoulli spikes, each pixel firing with its intensity as probability at every step "
+                        "(default); direct: the intensities as the input current at every step")
+    p.add_argument("--save-weights", metavar="PATH",
+                   help="also save the trained weights (export_weights, torch.save) for `snnc check --weights`")
     return p
 
 
@@ -101,6 +119,13 @@ def rate_code(x, steps: int, generator):
     return (torch.rand(steps, *x.shape, generator=generator) < x).float()
 
 
+def encode(x, steps: int, generator, encoding: str = "rate", shape: tuple = ()):
+    """The input [T, B, *shape] of the intensities x [B, n]: `rate_code`'s spikes ("rate"), or the
+    intensities themselves at every step ("direct", which draws nothing from `generator`)."""
+    out = rate_code(x, steps, generator) if encoding == "rate" else x.expand(steps, *x.shape).contiguous()
+    return out.reshape(steps, x.shape[0], *shape) if shape else out
+
+
 def compile_targets(spec: Path, directory: Path) -> dict:
     from .build import compile_spec
     from .runs import load_module
@@ -119,6 +144,7 @@ def train(module, x, y, args, rank: int, world: int, log, device=None, test=None
 
     torch.manual_seed(args.seed)
     model = module.build_model(device=device)
+    model.train()  # batch norm: the statistics of each batch, running statistics updated; dropout on
     y = y.to(device) if device is not None else y
     net = model
     if world > 1:
@@ -136,7 +162,7 @@ def train(module, x, y, args, rank: int, world: int, log, device=None, test=None
         right = torch.zeros(2)  # correct, seen: this process's share of the epoch's training batches
         for start in range(0, n, args.batch):
             idx = order[start:start + args.batch]
-            spikes = rate_code(x[idx], module.TIME_STEPS, gen)  # every rank draws the same global batch
+            spikes = encode(x[idx], module.TIME_STEPS, gen, args.encoding, module.INPUT_SHAPE)  # same on every rank
             share = len(idx) // world  # and trains on its share (equal shares: the last few wait)
             if share == 0:
                 continue
@@ -154,18 +180,27 @@ def train(module, x, y, args, rank: int, world: int, log, device=None, test=None
         correct, seen = _sum_across(right, world)
         history.train_acc.append(correct / max(seen, 1))
         if test is not None and rank == 0:
+            model.eval()  # as the held-out digits are evaluated at the end: running statistics, no dropout
             out = module.run(model, test[0])[out_pop]
+            model.train()
             history.test_acc.append((out.sum(0).argmax(1).cpu() == test[1]).float().mean().item())
     bar.close()
     log(f"trained in {args.train_in}: {args.epochs} epochs, {len(losses)} steps, final loss {losses[-1]:.4f}")
     return model, history
 
 
-def held_out_spikes(x, steps: int, seed: int):
-    """The input spikes of the held-out digits: the same in every epoch's test and every target."""
+def held_out_spikes(x, steps: int, seed: int, encoding: str = "rate", shape: tuple = ()):
+    """The input of the held-out digits (`encode`): the same in every epoch's test and every target."""
     import torch
 
-    return rate_code(x, steps, torch.Generator().manual_seed(seed + 2))
+    return encode(x, steps, torch.Generator().manual_seed(seed + 2), encoding, shape)
+
+
+def running_statistics(weights: dict) -> dict:
+    """{batch-norm layer: (running mean, running variance)} of weights keyed as a module's WEIGHTS
+    (`export_weights`): what eval mode normalises with."""
+    return {key[:-len(".running_mean")]: (value, weights[key[:-len("mean")] + "var"])
+            for key, value in weights.items() if key.endswith(".running_mean")}
 
 
 def evaluate(modules: dict, weights: dict, spikes, y) -> dict:
@@ -334,7 +369,7 @@ def draw(path: Path, history: History, shown: Shown) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     import torch
     import torch.distributed as dist
 
@@ -364,21 +399,34 @@ def main(argv: list[str] | None = None) -> int:
     except CompileError as exc:
         raise SystemExit(str(exc)) from None
     first = modules["snntorch"]
-    if first.INPUT_SHAPE != (64,) or list(first.POPULATIONS.values())[-1] != (10,):
-        raise SystemExit(f"error: {args.spec}: the demo needs 64 inputs (8x8 digits) and a last population of 10 "
-                         f"neurons, not {list(first.INPUT_SHAPE)} and {list(list(first.POPULATIONS.values())[-1])}")
+    if first.INPUT_SHAPE not in ((64,), (1, 8, 8)) or list(first.POPULATIONS.values())[-1] != (10,):
+        raise SystemExit(f"error: {args.spec}: the demo needs 64 inputs (8x8 digits: [64] or [1, 8, 8]) and a last "
+                         f"population of 10 neurons, not {list(first.INPUT_SHAPE)} and "
+                         f"{list(list(first.POPULATIONS.values())[-1])}")
     x_tr, y_tr, x_te, y_te = load_digits_split(args.seed)
     log(f"{Path(args.spec).name}: {len(x_tr)} training and {len(x_te)} test digits, T={modules['snntorch'].TIME_STEPS},"
         f" {world} process(es), {torch.get_num_threads()} thread(s) each")
-    spikes_te = held_out_spikes(x_te, first.TIME_STEPS, args.seed)
+    spikes_te = held_out_spikes(x_te, first.TIME_STEPS, args.seed, args.encoding, first.INPUT_SHAPE)
     model, history = train(modules[args.train_in], x_tr, y_tr, args, rank, world, log, device, (spikes_te, y_te))
     weights = modules[args.train_in].export_weights(model)
+    stats = running_statistics(weights)
+    if stats and world > 1:  # each rank normalised its own share of every batch: one mean of their statistics
+        weights = _mean_statistics(weights, world)
+        stats = running_statistics(weights)
+        log(f"running statistics: the mean of the {world} ranks' (each normalised its share of every batch)")
+    if stats:  # what training did to batch norm, which eval mode uses from here on
+        log("running statistics after training (eval mode normalises with them): " + "; ".join(
+            f"{name} mean {mean.min():.3f}..{mean.max():.3f}, variance {var.min():.3f}..{var.max():.3f}"
+            for name, (mean, var) in stats.items()))
     if world > 1:
         same = _same_across_ranks(weights)
         log(f"weights identical on all {world} ranks: {same}")
         dist.destroy_process_group()
     if rank != 0:
         return 0
+    if args.save_weights:
+        Path(args.save_weights).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(weights, args.save_weights)
     results = evaluate(modules, weights, spikes_te, y_te)
     reference = results[args.train_in][1]
     print(f"\n{'target':<14}{'accuracy':>10}{'spikes identical to ' + args.train_in:>34}{'eval s':>9}")
@@ -392,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
                   {t: {p: s[:, sample].reshape(s.shape[0], -1).numpy() for p, s in out.items() if not p.endswith(".v")}
                    for t, (_, out, _) in results.items()})
     draw(Path(args.out), history, shown)
-    print(f"\npicture: {args.out}   total time {time.perf_counter() - begin:.1f} s")
+    saved = f"   weights: {args.save_weights}" if args.save_weights else ""
+    print(f"\npicture: {args.out}{saved}   total time {time.perf_counter() - begin:.1f} s")
     return 0
 
 
@@ -419,6 +468,19 @@ def _sum_across(values, world: int) -> list[float]:
         values = values.clone()
         dist.all_reduce(values)
     return values.tolist()
+
+
+def _mean_statistics(weights: dict, world: int) -> dict:
+    """`weights` with each batch norm's running mean and variance replaced by their mean over the ranks."""
+    import torch.distributed as dist
+
+    out = dict(weights)
+    for key, value in weights.items():
+        if key.endswith((".running_mean", ".running_var")):
+            value = value.clone()
+            dist.all_reduce(value)
+            out[key] = value / world
+    return out
 
 
 def _same_across_ranks(weights: dict) -> bool:

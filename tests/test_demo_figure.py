@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compiler.demo import History, Shown, _parser, draw, figure
+from compiler.demo import History, Shown, build_parser, draw, figure
 
 T, HIDDEN = 20, 128
 
@@ -100,4 +100,4 @@ def test_the_figure_is_written_and_the_default_is_one_thread(tmp_path):
     path = tmp_path / "demo.png"
     draw(path, *_recorded())
     assert path.read_bytes().startswith(b"\x89PNG") and path.stat().st_size > 20_000
-    assert _parser().parse_args([]).threads == 1
+    assert build_parser().parse_args([]).threads == 1

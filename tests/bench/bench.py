@@ -16,6 +16,10 @@ Sections:
              multi-step idiom can be expected to equal the generated modules here, and where not
   training   one training step (forward, backward, Adam) of the generated snnTorch and SpikingJelly
              modules vs the snnTorch tutorial loop and SpikingJelly's multi-step Sequential
+  batchnorm  the batch-norm CSNN of `make demo-bn` (specs/digits_bn.json: conv-BN-IF-pool twice, 128 IF,
+             10 IF; 8x8 digits, T=8, B=32): the generated snnTorch and SpikingJelly modules vs a
+             hand-written snnTorch loop and SpikingJelly multi-step Sequential (tests/bench/handwritten.py),
+             eval-mode inference and one training step in training mode; spikes (and gradients) compared
   nir        one NIR file (Affine 16-24, LIF, Affine 24-4, LIF; tau = dt/(1-0.8), r = tau/dt, dt = 1e-4)
              read by snnc (three targets), by snnTorch's importer and by SpikingJelly's: output spike
              agreement over 20 seeds, spike and Gaussian-current inputs, T = 30, B = 8
@@ -36,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as c  # noqa: E402
 
-SECTIONS = ("compile", "inference", "exactness", "invariance", "training", "nir")
+SECTIONS = ("compile", "inference", "exactness", "invariance", "training", "batchnorm", "nir")
 
 
 def section(title: str) -> None:
@@ -304,6 +308,142 @@ def bench_training(tmp: Path, repeats: int, quick: bool) -> None:
               flush=True)
 
 
+def _same(want: dict, got: dict) -> str:
+    """'identical', or which entries differ and how many of their values are equal."""
+    import torch
+
+    differ = [k for k in want if not torch.equal(want[k].detach(), got[k].detach())]
+    if not differ:
+        return "identical"
+    return "DIFFER: " + ", ".join(f"{k} {(want[k] == got[k]).float().mean().item():.3%} equal" for k in differ)
+
+
+def _bn_snntorch_spec(spec: dict) -> dict:
+    """The batch-norm CSNN in snnTorch's vocabulary: each IFNode is snnTorch's IF (snn.Leaky(beta=1.0))."""
+    layers = [{k: v for k, v in layer.items() if k != "surrogate_function"} for layer in spec["layers"]]
+    return {**spec, "target_simulator": "snnTorch", "layers": layers}
+
+
+def _bn_weights(mod, x, seed: int = 0) -> dict:
+    """Weights of the batch-norm CSNN: torch's initialisation, batch-norm gains and shifts drawn around 1
+    and 0, and running statistics as training leaves them (30 training-mode runs on x, no gradient)."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = mod.build_model()
+    weights = mod.export_weights(model)
+    g = torch.Generator().manual_seed(seed)
+    for key in [k for k in weights if k.startswith("bn")]:
+        if key.endswith(".weight"):
+            weights[key] = 1 + 0.2 * torch.randn(weights[key].shape, generator=g)
+        elif key.endswith(".bias"):
+            weights[key] = 0.2 * torch.randn(weights[key].shape, generator=g)
+    model = mod.load_weights(model, weights)
+    model.train()
+    for _ in range(30):
+        mod.run(model, x)
+    return mod.export_weights(model)
+
+
+def _bn_inference(mod, build, forward, weights: dict, x) -> tuple:
+    """Eval mode: (generated run, hand-written run, how their spikes compare, the generated firing rates)."""
+    import torch
+
+    model = mod.load_weights(mod.build_model(), weights).eval()
+    net = build(weights).eval()
+
+    def gen():
+        return mod.run(model, x)
+
+    @torch.no_grad()
+    def hand():
+        return forward(net, x)
+
+    got = gen()
+    rates = ", ".join(f"{k} {v.mean().item():.3f}" for k, v in got.items())
+    return gen, hand, _same(hand(), got), rates
+
+
+def _bn_training(mod, build, forward, weights: dict, x, labels) -> tuple:
+    """Training mode: (a generated training step, a hand-written one, how the spikes and gradients of
+    one first forward and backward from the same weights compare). A step: forward, cross-entropy on
+    the output spike counts, backward, Adam."""
+    import torch
+    import torch.nn.functional as F
+
+    import handwritten as hw
+
+    model = mod.load_weights(mod.build_model(), weights).train()
+    net = build(weights).train()
+    got, want = mod.run(model, x, grad=True), forward(net, x)
+    F.cross_entropy(got["out"].sum(0), labels).backward()
+    F.cross_entropy(want["out"].sum(0), labels).backward()
+    gen_grads = {k: (t.grad.t() if transposed else t.grad) for k, (t, transposed) in mod.weight_slots(model).items()
+                 if t.grad is not None}
+    hand_grads = {f"{k}.{a}": getattr(m, a).grad for k, m in hw.bn_csnn_modules(net).items()
+                  for a in ("weight", "bias") if getattr(m, a, None) is not None}
+    if sorted(gen_grads) != sorted(hand_grads):
+        grads = f"for other weights ({sorted(gen_grads)} vs {sorted(hand_grads)})"
+    else:
+        worst = max(((gen_grads[k] - hand_grads[k]).abs().max() / hand_grads[k].abs().max()).item()
+                    for k in gen_grads)
+        grads = "identical" if worst == 0 else f"differ (max rel. {worst:.1e})"
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    hand_opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def gen_step():
+        loss = F.cross_entropy(mod.run(model, x, grad=True)["out"].sum(0), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def hand_step():
+        loss = F.cross_entropy(forward(net, x)["out"].sum(0), labels)
+        hand_opt.zero_grad()
+        loss.backward()
+        hand_opt.step()
+
+    return gen_step, hand_step, f"spikes {_same(want, got)}, gradients {grads}"
+
+
+def bench_batchnorm(tmp: Path, repeats: int, quick: bool) -> None:
+    import handwritten as hw
+
+    from compiler.demo import encode, load_digits_split
+
+    T, B = (4, 8) if quick else (8, 32)
+    section(f"batch-norm CSNN (specs/digits_bn.json, T={T}, B={B}): generated vs hand-written (min)")
+    base = c.variant(c.load_json(c.SPECS / "digits_bn.json"), time_steps=T)
+    mods = {"snntorch": c.compile_and_import(c.write_spec(_bn_snntorch_spec(base), tmp, "bn_snntorch"), "snntorch",
+                                             tmp),
+            "spikingjelly": c.compile_and_import(c.write_spec(base, tmp, "bn_spikingjelly"), "spikingjelly", tmp)}
+    _, _, x_te, y_te = load_digits_split(0)
+    x = encode(x_te[:B], T, None, "direct", (1, 8, 8))  # the demo's input: each digit as a current at every step
+    labels = y_te[:B]
+    weights = _bn_weights(mods["spikingjelly"], x)
+    hands = {"snntorch": ("snnTorch", hw.build_snntorch_bn_csnn, hw.run_snntorch_bn_csnn,
+                          "snnTorch loop (BatchNorm2d over [T*B])"),
+             "spikingjelly": ("SpikingJelly", hw.build_sj_bn_csnn, hw.run_sj_bn_csnn,
+                              "SpikingJelly multi-step Sequential")}
+    print(f"{'model':<62}{'generated':>11}{'hand-written':>14}{'speed-up':>10}  same")
+
+    def row(label: str, gen, hand, same: str) -> None:
+        best = race({"gen": gen, "hand": hand}, repeats)
+        print(f"{label:<62}{best['gen'] * 1e3:9.2f}ms{best['hand'] * 1e3:12.2f}ms{best['hand'] / best['gen']:9.2f}x"
+              f"  {same}", flush=True)
+
+    rates = []
+    for target, mod in mods.items():
+        name, build, forward, what = hands[target]
+        gen, hand, same, rate = _bn_inference(mod, build, forward, weights, x)
+        rates.append(f"{name} {rate}")
+        row(f"eval: {name} vs {what}", gen, hand, same)
+        row(f"train step: {name} vs {what}", *_bn_training(mod, build, forward, weights, x, labels))
+    print("eval-mode firing rates: " + "; ".join(rates))
+    print("train step: forward in training mode (batch norm with the statistics of the whole [T*B] sequence), "
+          "cross-entropy on output spike counts, backward, Adam; spikes and gradients compared on the first step")
+
+
 def bench_nir(tmp: Path, quick: bool) -> None:
     import subprocess
 
@@ -392,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_invariance(args.quick)
         if "training" in wanted:
             bench_training(tmp, repeats, args.quick)
+        if "batchnorm" in wanted:
+            bench_batchnorm(tmp, repeats, args.quick)
         if "nir" in wanted:
             bench_nir(tmp, args.quick)
     return 0

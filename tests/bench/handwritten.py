@@ -16,6 +16,20 @@ and returns ``{"layer_1": spikes [T, B, H], "layer_2": spikes [T, B, 10]}``.
   connection by one step: `run_bindsnet` pads the input with two zero steps and
   shifts the records back (hidden by 1, output by 2) so that they are time aligned.
 
+The batch-norm CSNN (specs/digits_bn.json: conv -> BatchNorm2d -> IF -> max-pool, twice, flatten ->
+linear -> IF -> linear -> IF, SpikingJelly's conv_fashion_mnist shape on 8x8 images), keyed as its
+generated modules ("conv1", "bn1", "conv2", "bn2", "fc1", "fc2"; populations "sn1", "sn2", "sn3", "out"):
+
+- SpikingJelly: `nn.Sequential(layer.Conv2d, layer.BatchNorm2d, neuron.IFNode(surrogate_function=
+  surrogate.ATan()), layer.MaxPool2d, ...)` with `functional.set_step_mode(net, 'm')`: every layer
+  over the whole [T*B] sequence at once, batch norm with the statistics of the sequence.
+- snnTorch: `nn.Conv2d`, `nn.BatchNorm2d`, `snn.Leaky(beta=1.0)` (snnTorch's IF neuron), `nn.Linear`,
+  one time step at a time as the tutorials loop, except that each `nn.BatchNorm2d` is applied once to
+  the flattened [T*B] sequence of its conv's outputs, so that training normalises with the statistics
+  of the whole sequence as SpikingJelly's multi-step layer does (applied per step inside the time loop,
+  training mode would normalise each step by its own B samples and update the running statistics T
+  times per batch); then each neuron layer's time loop.
+
 Imports of the simulators are local, so importing this file costs nothing.
 """
 
@@ -356,3 +370,118 @@ def build_rleaky(weights: dict, n_in: int, hidden: int) -> RLeakyNet:
 @torch.no_grad()
 def run_rleaky(net: RLeakyNet, inputs: torch.Tensor) -> dict:
     return net(inputs)
+
+
+# -- the batch-norm CSNN (specs/digits_bn.json) -------------------------------------------------------------
+
+BN_KEYS = ("conv1", "bn1", "conv2", "bn2", "fc1", "fc2")
+
+
+def _bn_sizes(weights: dict) -> tuple[int, int]:
+    """(channels, hidden neurons) of the batch-norm CSNN's weights."""
+    return _t(weights["conv1.weight"]).shape[0], _t(weights["fc1.weight"]).shape[0]
+
+
+@torch.no_grad()
+def _copy_bn_csnn(modules: dict, weights: dict) -> None:
+    """Weights, batch-norm affine parameters and running statistics into {key: module}."""
+    for key, module in modules.items():
+        for attr in ("weight", "bias", "running_mean", "running_var"):
+            if f"{key}.{attr}" in weights:
+                getattr(module, attr).copy_(_t(weights[f"{key}.{attr}"]))
+
+
+def build_sj_bn_csnn(weights: dict) -> nn.Sequential:
+    """SpikingJelly's conv_fashion_mnist CSNN for 8x8 images, multi-step (see the top)."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+
+    c, hidden = _bn_sizes(weights)
+    net = nn.Sequential(
+        layer.Conv2d(1, c, kernel_size=3, padding=1, bias=False), layer.BatchNorm2d(c),
+        neuron.IFNode(surrogate_function=surrogate.ATan()), layer.MaxPool2d(2, 2),
+        layer.Conv2d(c, c, kernel_size=3, padding=1, bias=False), layer.BatchNorm2d(c),
+        neuron.IFNode(surrogate_function=surrogate.ATan()), layer.MaxPool2d(2, 2),
+        layer.Flatten(),
+        layer.Linear(c * 2 * 2, hidden, bias=False), neuron.IFNode(surrogate_function=surrogate.ATan()),
+        layer.Linear(hidden, 10, bias=False), neuron.IFNode(surrogate_function=surrogate.ATan()),
+    )
+    functional.set_step_mode(net, "m")
+    _copy_bn_csnn(bn_csnn_modules(net), weights)
+    return net
+
+
+SJ_BN_POPULATIONS = {2: "sn1", 6: "sn2", 10: "sn3"}
+
+
+def run_sj_bn_csnn(net: nn.Sequential, inputs: torch.Tensor) -> dict:
+    """Reset, one multi-step forward (autograd as the caller has it); every population's spikes."""
+    from spikingjelly.activation_based import functional
+
+    seen = {}
+    hooks = [net[i].register_forward_hook(lambda m, a, o, k=k: seen.__setitem__(k, o))
+             for i, k in SJ_BN_POPULATIONS.items()]
+    try:
+        functional.reset_net(net)
+        seen["out"] = net(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return seen
+
+
+class SnnTorchBatchNormCSNN(nn.Module):
+    """The batch-norm CSNN in snnTorch's idiom: its modules stepped in time, batch norm over the
+    flattened [T*B] sequence (see the top)."""
+
+    def __init__(self, channels: int, hidden: int):
+        super().__init__()
+        import snntorch as snn
+
+        c = channels
+        self.conv1, self.bn1 = nn.Conv2d(1, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+        self.lif1 = snn.Leaky(beta=1.0)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+        self.lif2 = snn.Leaky(beta=1.0)
+        self.fc1, self.lif3 = nn.Linear(c * 2 * 2, hidden, bias=False), snn.Leaky(beta=1.0)
+        self.fc2, self.lif4 = nn.Linear(hidden, 10, bias=False), snn.Leaky(beta=1.0)
+
+    @staticmethod
+    def _normalised(bn: nn.BatchNorm2d, cur: list) -> torch.Tensor:
+        """bn over the [T*B] sequence of per-step currents, back to [T, B, ...]."""
+        seq = torch.stack(cur)
+        return bn(seq.flatten(0, 1)).view(seq.shape)
+
+    @staticmethod
+    def _leaky(lif, cur: torch.Tensor) -> list:
+        mem, spikes = lif.init_leaky(), []
+        for step in range(cur.shape[0]):
+            spk, mem = lif(cur[step], mem)
+            spikes.append(spk)
+        return spikes
+
+    def forward(self, x):
+        import torch.nn.functional as F
+
+        spk1 = self._leaky(self.lif1, self._normalised(self.bn1, [self.conv1(x[t]) for t in range(x.shape[0])]))
+        spk2 = self._leaky(self.lif2, self._normalised(self.bn2, [self.conv2(F.max_pool2d(s, 2)) for s in spk1]))
+        spk3 = self._leaky(self.lif3, torch.stack([self.fc1(F.max_pool2d(s, 2).flatten(1)) for s in spk2]))
+        spk4 = self._leaky(self.lif4, torch.stack([self.fc2(s) for s in spk3]))
+        return {key: torch.stack(values) for key, values in zip(("sn1", "sn2", "sn3", "out"), (spk1, spk2, spk3, spk4))}
+
+
+def build_snntorch_bn_csnn(weights: dict) -> SnnTorchBatchNormCSNN:
+    net = SnnTorchBatchNormCSNN(*_bn_sizes(weights))
+    _copy_bn_csnn(bn_csnn_modules(net), weights)
+    return net
+
+
+def run_snntorch_bn_csnn(net: SnnTorchBatchNormCSNN, inputs: torch.Tensor) -> dict:
+    """One forward over inputs [T, B, 1, 8, 8] (autograd as the caller has it); every population's spikes."""
+    return net(inputs)
+
+
+def bn_csnn_modules(net: nn.Module) -> dict:
+    """{key: module} of a hand-written batch-norm CSNN (either simulator's), keyed as the weights."""
+    if isinstance(net, nn.Sequential):
+        return dict(zip(BN_KEYS, (net[0], net[1], net[4], net[5], net[9], net[11])))
+    return {key: getattr(net, key) for key in BN_KEYS}
