@@ -58,7 +58,9 @@ def test_a_fuzzed_graph_runs_and_agrees_or_is_refused(seed, tmp_path, bindsnet):
                 continue
             module = import_source(compiled.source, tmp_path, f"fuzz_{seed}_{target}")
             weights = reference.random_weights(compiled.graph, seed)
-            got = module.run(module.load_weights(module.build_model(), weights), inputs, membrane=True)
+            model = module.load_weights(module.build_model(), weights)
+            model.eval()  # the reference is the eval-mode network (batch norm's running statistics, no dropout)
+            got = module.run(model, inputs, membrane=True)
             want = reference.run(compiled.graph, weights, inputs)
             for key, value in want.items():
                 assert torch.equal(got[key], value), \

@@ -20,8 +20,9 @@ Network.connections holds one connection per (source, target) key but computes w
 connection's own source: a second connection between the same two layers is filed under
 the key ("<source>~2", target).
 Everything else is a generated connection (batch norm, with its running statistics; dropout
-and delays, the identity there, a delay's length planned as held-back sources; a torch-layout bias added inside the
-product as nn.Linear does, pooling, several sources, delays; a feedback edge after a
+and delay layers, the identity there, a delay's length planned as held-back sources and lags;
+a torch-layout bias added inside the product as nn.Linear does, pooling, several sources,
+delays; a feedback edge after a
 layer with bias, whose first-step value is zeros, not the bias; a layer that another
 connection computes too, whose one torch module they share: a native connection
 would keep weights of its own that load_weights never sets), and BindsNET's

@@ -18,7 +18,7 @@ import random
 
 FEATURES = ("feedback-into-stateless-sum", "biased-recurrence", "bias-free-recurrence", "wide-fan-in",
             "stateless-chain-in-cycle", "long-loop", "stateless-feedback", "skip", "snntorch", "spikingjelly",
-            "bindsnet", "LIFNode", "IFNode")
+            "bindsnet", "LIFNode", "IFNode", "batchnorm1d", "dropout", "delay")
 
 
 def _neuron(rng: random.Random, vocab: str, name: str) -> dict:
@@ -54,7 +54,7 @@ def graph_spec(seed: int) -> tuple[dict, set[str]]:
     layers: list[dict] = []
     conns: list[tuple[str, str]] = []
     features: set[str] = {vocab.lower()}
-    kinds: dict[str, str] = {}  # name -> "population" | "linear" | "scale"
+    kinds: dict[str, str] = {}  # name -> "population" | "linear" | "scale" | "sequence"
 
     def add(layer: dict, kind: str) -> str:
         layers.append(layer)
@@ -76,11 +76,17 @@ def graph_spec(seed: int) -> tuple[dict, set[str]]:
         # a forward stateless part: a chain of 0-2 more stateless layers
         head = previous
         for k in range(rng.randint(0, 2)):
-            if rng.random() < 0.5:
+            draw = rng.random()
+            if draw < 0.43:
                 head_new = add({"type": "scale", "scale": rng.choice((0.5, 2.0, 1.25)), "name": f"sc{b}_{k}"},
                                "scale")
-            else:
+            elif draw < 0.86:
                 head_new = linear(f"fc{b}_{k}", width)
+            else:  # a layer over the whole sequence (refused where it ends up inside a cycle)
+                layer = rng.choice(({"type": "batchnorm1d", "num_features": width},
+                                    {"type": "dropout", "p": 0.5}, {"type": "delay", "steps": rng.randint(1, 3)}))
+                features.add(layer["type"])
+                head_new = add({**layer, "name": f"seq{b}_{k}"}, "sequence")
             conns.append((head, head_new))
             head = head_new
         wide = rng.random() < 0.15
