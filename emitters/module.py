@@ -16,6 +16,8 @@ Everything else here is the same text in every target, so the copies cannot drif
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ir.graph import Graph
@@ -245,7 +247,27 @@ def constant_stmts(graph: Graph) -> list[cst.BaseStatement]:
         "POPULATIONS": {p.name: p.shape for p in graph.populations()},
         "WEIGHTS": graph.weight_shapes(),
     }
-    return [stmts("{n} = {v}", n=name(k), v=literal(v))[0] for k, v in values.items()]
+    return [stmt for k, v in values.items() for stmt in _constant(k, v)]
+
+
+_PLAIN = re.compile(r"[\w.\"(), :-]*")
+BLACK_WIDTH = 88
+
+
+def _code(node: cst.BaseExpression) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _constant(var: str, value) -> list[cst.BaseStatement]:
+    """`VAR = value`. A table too long for one line (WEIGHTS, POPULATIONS) is written one entry per
+    line, as black writes it, and declared fixed so that black skips it: for a 100-layer chain the
+    two tables were most of black's time. Anything else, or an entry that is not plain, black formats."""
+    if isinstance(value, dict) and value:
+        entries = [f"{_code(literal(k))}: {_code(literal(v))}" for k, v in value.items()]
+        whole = f"{var} = {{{', '.join(entries)}}}"
+        if (len(whole) > BLACK_WIDTH and all(_PLAIN.fullmatch(e) and len(e) + 5 <= BLACK_WIDTH for e in entries)):
+            return fixed(fixed_text(f"{var} = {{\n" + "".join(f"    {e},\n" for e in entries) + "}\n"))
+    return stmts("{n} = {v}", n=name(var), v=literal(value))
 
 
 def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:

@@ -286,6 +286,8 @@ def _placeholder(node: cst.BaseStatement, k: int) -> tuple[cst.BaseStatement, st
         text = f"class {label}:\n    pass\n"
     elif isinstance(node, cst.If):
         text = f"if {label}:\n    pass\n"
+    elif isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1 and isinstance(node.body[0], cst.Assign):
+        text = f"{label} = 0\n"
     else:
         return None
     (stand_in,) = cst.parse_module(text).body
