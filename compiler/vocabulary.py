@@ -78,8 +78,15 @@ def vocabulary_of(layer: dict, source: str) -> str:
     return source if not present or source in present else present[0]
 
 
+NONSPIKING_TYPES = {"NonSpikingLIFNode": "li", "NonSpikingIFNode": "i"}
+# The keys of a non-spiking leaky integrator, by vocabulary: snn.Leaky's beta, NonSpikingLIFNode's tau.
+NONSPIKING_KEYS = {"snntorch": "beta", "spikingjelly": "tau"}
+
+
 def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
-    """The canonical neuron of a schema-valid LIFNode/IFNode layer; raises NeuronSpecError."""
+    """The canonical neuron of a schema-valid neuron layer; raises NeuronSpecError."""
+    if layer["type"] in NONSPIKING_TYPES:
+        return _nonspiking(layer, source)
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
     home = HOMES[vocab]
@@ -96,6 +103,52 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
     neuron = home.build(reader, kind, dt, surrogate)
     problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
+def nonspiking_vocabulary(layer: dict, source: str) -> str:
+    """The vocabulary of a NonSpikingLIFNode/NonSpikingIFNode layer: the one whose key it writes
+    (beta: snnTorch, tau: SpikingJelly), else the target_simulator's; a NonSpikingIFNode written in
+    BindsNET's (which has no non-spiking node) is SpikingJelly's NonSpikingIFNode (v + x from 0,
+    the same floats in every family)."""
+    written = [v for v, key in NONSPIKING_KEYS.items() if key in layer]
+    if written:
+        return written[0]
+    if layer["type"] == "NonSpikingIFNode" and source == "bindsnet":
+        return "spikingjelly"
+    return source
+
+
+def _nonspiking(layer: dict, source: str) -> Neuron:
+    kind = NONSPIKING_TYPES[layer["type"]]
+    written = [key for key in NONSPIKING_KEYS.values() if key in layer]
+    if len(written) > 1:
+        raise NeuronSpecError([Problem("tau", "beta and tau are not restatements of each other here: snn.Leaky's "
+                                              "mem = beta*mem + input does not divide the input by tau, SpikingJelly's "
+                                              "NonSpikingLIFNode does; write one of them")])
+    vocab = nonspiking_vocabulary(layer, source)
+    if vocab == "bindsnet":
+        raise NeuronSpecError([Problem("", "BindsNET has no non-spiking neuron: write this layer's decay in "
+                                           "snnTorch's words (\"beta\": mem = beta*mem + input) or SpikingJelly's "
+                                           "(\"tau\": v = v + (input - v)/tau)")])
+    key = NONSPIKING_KEYS[vocab]
+    params = {}
+    if kind == "li":
+        if key not in layer:
+            if vocab == "snntorch":
+                raise NeuronSpecError([Problem("", "snnTorch's Leaky needs beta: add \"beta\" (the membrane decay "
+                                                   "per step, e.g. 0.95)")])
+            params[key] = 2.0  # NonSpikingLIFNode's default tau
+        else:
+            params[key] = layer[key]
+    reader = Reader(params, {k: k for k in params})
+    value = {k: reader.f32(k) for k in params}
+    if reader.problems:
+        raise NeuronSpecError(reader.problems)
+    neuron = HOMES[vocab].build_nonspiking(kind, value.get(key))
+    problems = [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
     return neuron

@@ -43,6 +43,17 @@ v = rest (LIF) or reset (IF), refractory counter c = 0; dt, refrac float32)::
     s = v >= thresh
     c = where(s, refrac, c); v = where(s, reset, v)
 
+Non-spiking neurons (kinds ``li`` and ``i``: NIR's LI and I, readouts) never fire:
+their output, what their readers read and ``run`` returns, is their membrane, and
+they have no surrogate. State m = 0; per step::
+
+    u = beta * m + x (+ late ...); m = u   # snntorch li (snn.Leaky that never fires, reset 'none')
+    u = m + x (+ late ...); m = u          # snntorch i
+    v = v + (x - v) / tau                  # spikingjelly li (neuron.NonSpikingLIFNode)
+    v = v + x                              # spikingjelly i (neuron.NonSpikingIFNode)
+
+BindsNET has no non-spiking node: its family has neither kind.
+
 Several operands of a population are summed in operand order before the charge
 (``x``); the last ``late_terms`` of them (snntorch only: RLeaky's recurrent term)
 are added after it instead. The surrogate (name, parameter, and whose float32
@@ -59,7 +70,8 @@ from typing import ClassVar
 from .floats import is_f32
 
 FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
-KINDS = ("lif", "if")
+KINDS = ("lif", "if", "li", "i")
+SPIKING_KINDS = ("lif", "if")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
 SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
 
 
@@ -79,13 +91,22 @@ class Surrogate:
 class Neuron:
     """Base of the three families; the fields are the family's parameters, all float32 values."""
 
-    kind: str  # "lif" | "if"
+    kind: str  # "lif" | "if" | "li" | "i"
     surrogate: Surrogate | None = None
 
     family: ClassVar[str] = ""
     # Parameters a LIF neuron has and an IF neuron must not (dropped by neuron substitution).
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ()
     FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ()
+    # The parameters of the family's non-spiking leaky integrator (kind "li"); the integrator
+    # (kind "i") has none. Every other field of a non-spiking neuron keeps its default.
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ()
+    NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ()  # fields a non-spiking neuron may set besides LI_FIELDS
+
+    @property
+    def spiking(self) -> bool:
+        """Whether the neuron fires; a non-spiking one (li, i) outputs its membrane."""
+        return self.kind in SPIKING_KINDS
 
     def replace(self, **changes) -> "Neuron":
         return dataclasses.replace(self, **changes)
@@ -95,6 +116,17 @@ class Neuron:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")}
         out["surrogate"] = self.surrogate
         return out
+
+    def own_params(self) -> dict[str, object]:
+        """The parameters this kind of neuron has (an IF neuron none of the leak fields, a
+        non-spiking one only its LI_FIELDS and NONSPIKING_KEEP): what the text form prints."""
+        params = self.params()
+        if self.kind == "if":
+            return {k: v for k, v in params.items() if k not in self.LEAK_FIELDS}
+        if not self.spiking:
+            keep = (self.LI_FIELDS if self.kind == "li" else ()) + self.NONSPIKING_KEEP
+            return {k: v for k, v in params.items() if k in keep}
+        return params
 
     def as_if(self) -> "Neuron":
         """The IF neuron of this family with the same threshold, reset and surrogate."""
@@ -107,9 +139,12 @@ class Neuron:
         errs: list[str] = []
         if self.kind not in KINDS:
             errs.append(f"unknown neuron kind {self.kind!r}")
-        for key in self.LEAK_FIELDS:
-            if (getattr(self, key) is None) == (self.kind == "lif"):
-                errs.append(f"a {self.kind.upper()} neuron {'needs' if self.kind == 'lif' else 'takes no'} {key}")
+        if self.spiking:
+            for key in self.LEAK_FIELDS:
+                if (getattr(self, key) is None) == (self.kind == "lif"):
+                    errs.append(f"a {self.kind.upper()} neuron {'needs' if self.kind == 'lif' else 'takes no'} {key}")
+        elif self.kind in KINDS:
+            errs += self._nonspiking_problems()
         for key in self.FLOAT_FIELDS:
             value = getattr(self, key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, float) or not is_f32(value)):
@@ -127,6 +162,26 @@ class Neuron:
     def _own_problems(self) -> list[str]:
         return []
 
+    def _nonspiking_problems(self) -> list[str]:
+        """A non-spiking neuron: its LI_FIELDS set for li (none for i), every other field at its default,
+        no surrogate (it never fires)."""
+        errs = []
+        if not self.LI_FIELDS:
+            return [f"the {self.family} family has no non-spiking neuron"]
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for key in self.LI_FIELDS:
+            if (getattr(self, key) is None) == (self.kind == "li"):
+                errs.append(f"a non-spiking {self.kind.upper()} neuron {'needs' if self.kind == 'li' else 'takes no'} "
+                            f"{key}")
+        for key, f in fields.items():
+            if key in ("kind", "surrogate", *self.LI_FIELDS, *self.NONSPIKING_KEEP):
+                continue
+            if getattr(self, key) != f.default:
+                errs.append(f"a non-spiking neuron takes no {key} (it never fires)")
+        if self.surrogate is not None:
+            errs.append("a non-spiking neuron has no surrogate (it never fires)")
+        return errs
+
 
 @dataclass(frozen=True, kw_only=True)
 class SnnTorchNeuron(Neuron):
@@ -139,6 +194,8 @@ class SnnTorchNeuron(Neuron):
     family: ClassVar[str] = "snntorch"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
     FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
+    NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ("late_terms",)
 
     @property
     def decay(self) -> float:
@@ -171,6 +228,7 @@ class SpikingJellyNeuron(Neuron):
     family: ClassVar[str] = "spikingjelly"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "decay_input")
     FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset")
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ("tau",)
 
     @property
     def v_init(self) -> float:

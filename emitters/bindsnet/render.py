@@ -8,7 +8,8 @@ before it and the previous step's of the others, as the spec's delays say.
 
 - `nodes.LIFNodes` / `nodes.IFNodes`: BindsNET's own, `shape=` the population's;
 - `canonical` populations: `CanonicalNodes`, a generated Nodes subclass performing
-  the population's family step (`emitters.neurons`);
+  the population's family step (`emitters.neurons`); a non-spiking one `NonSpikingNodes`,
+  whose output `s` (what connections and monitors read) is its membrane;
 - connections: BindsNET's `Connection` (w [in, out]) and `Conv2dConnection` where
   lowering found them exact, else `GraphConnection`, which evaluates the stateless
   layers between populations with the same torch modules and per-step shapes the
@@ -43,7 +44,7 @@ from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal
 from .patterns import is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
              "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
@@ -124,6 +125,16 @@ class CanonicalNodes(Nodes):
             (batch_size, *self.shape), self.init[0], device=self.s.device
         )
         self.reset_state_variables()
+''')
+
+_NONSPIKING_NODES = fixed_text('''
+class NonSpikingNodes(CanonicalNodes):
+    """A BindsNET layer performing a generated non-spiking step: it never fires, and
+    what its connections and monitors read as its output `s` is its membrane."""
+
+    def forward(self, x):
+        super().forward(x)
+        self.s = self.v
 ''')
 
 _GRAPH_CONNECTION = fixed_text('''
@@ -272,7 +283,11 @@ class _Writer:
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
         self.helpers.add("canonical")
         fn = self.steps.name_for(n)
-        return expr("CanonicalNodes({s}, {f}, {i})", s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+        cls = "CanonicalNodes"
+        if not n.spiking:
+            self.helpers.add("nonspiking")
+            cls = "NonSpikingNodes"
+        return expr("{c}({s}, {f}, {i})", c=name(cls), s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
 
     def loop_var(self) -> str:
         return self.ns.name("k", key=("loop",))
@@ -542,6 +557,8 @@ def build_model(device=None):
     body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
     if "canonical" in w.helpers:
         body += fixed(_CANONICAL_NODES)
+    if "nonspiking" in w.helpers:
+        body += fixed(_NONSPIKING_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)

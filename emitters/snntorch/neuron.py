@@ -15,6 +15,11 @@ same spikes, membranes and gradients:
         u = u - (s - r) * threshold       # subtract, reset_delay=False
         u = u - (s - r) * u               # zero, reset_delay=False
         return s, (u,)
+
+A non-spiking neuron (li, i) is the charge alone, its output the membrane:
+
+        u = beta * m + x  (+ late...)     # li; u = m + x for i
+        return u, (u,)
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
 
 def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     """snn.Leaky's (or RLeaky's) constructor; `params`: beta and threshold are the step's arguments."""
+    if neuron.kind == "li":
+        return f"non-spiking snn.Leaky(beta={neuron.decay!r}, reset_mechanism='none')"
+    if neuron.kind == "i":
+        return "non-spiking snn.Leaky(beta=1.0, reset_mechanism='none') as m + x"
     cls = "snn.RLeaky" if neuron.late_terms else "snn.Leaky"
     rest = f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}"
     if params:
@@ -44,6 +53,8 @@ def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
 def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
     """The step's statements; `params`: beta and threshold are the step's arguments `beta`, `threshold`
     (tensors of a native layer, the same float32 operations), else the neuron's values as literals."""
+    if not neuron.spiking:
+        return nonspiking_body(neuron)
     th = name("threshold") if params else literal(neuron.threshold)
     beta = name("beta") if params else literal(float(neuron.decay))
     body = stmts("(m,) = state")
@@ -65,4 +76,17 @@ def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[
     elif not neuron.reset_delay and neuron.reset == "zero":
         body += stmts("u = u - (s - r) * u")
     body += stmts("return s, (u,)")
+    return body
+
+
+def nonspiking_body(neuron: SnnTorchNeuron) -> list[cst.BaseStatement]:
+    """A non-spiking neuron: snn.Leaky's charge without threshold or reset; the output is the membrane."""
+    body = stmts("(m,) = state")
+    if neuron.kind == "li":
+        body += stmts("u = {beta} * m + x", beta=literal(float(neuron.beta)))
+    else:
+        body += stmts("u = m + x")
+    for k in range(neuron.late_terms):
+        body += stmts("u = u + late[{k}]", k=literal(k))
+    body += stmts("return u, (u,)")
     return body

@@ -21,12 +21,15 @@ from ..patterns import Pattern, always, recheck, select
 
 NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"), "fast_sigmoid": ("fast_sigmoid", "slope")}
 RECURRENT = "snn.RLeaky.recurrent"
+NONSPIKING = "it outputs spikes, this population outputs its membrane (non-spiking)"
 
 
 def _leaky(graph: Graph, op: PopulationOp) -> str | None:
     n = op.neuron
     if n.family != "snntorch":
         return f"it computes snn.Leaky's arithmetic, this is a {n.family} neuron"
+    if not n.spiking:
+        return NONSPIKING
     if n.late_terms:
         return "its input has terms added after the charge"
     return _surrogate(n)
@@ -59,6 +62,8 @@ def recurrent_of(graph: Graph, op: PopulationOp) -> LinearOp | None:
 def _rleaky(graph: Graph, op: PopulationOp) -> str | None:
     if op.neuron.family != "snntorch":
         return f"it computes snn.RLeaky's arithmetic, this is a {op.neuron.family} neuron"
+    if not op.neuron.spiking:
+        return NONSPIKING
     if recurrent_of(graph, op) is None:
         return ("its only late term must be an n -> n linear layer with bias that reads the population's own "
                 "previous spikes (the feedback edge entering the layer) and feeds nothing else")

@@ -61,3 +61,8 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuro
     """`p` reads float32 parameters by key (see compiler.vocabulary.Reader)."""
     return SnnTorchNeuron(kind=kind, beta=p.f32("beta") if kind == "lif" else None, threshold=p.f32("threshold"),
                           reset=p["reset_mechanism"], reset_delay=p["reset_delay"], surrogate=surrogate)
+
+
+def build_nonspiking(kind: str, beta: float | None) -> SnnTorchNeuron:
+    """A non-spiking leaky integrator (li: snn.Leaky's charge with `beta`) or integrator (i)."""
+    return SnnTorchNeuron(kind=kind, beta=beta if kind == "li" else None)

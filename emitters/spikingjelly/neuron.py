@@ -12,6 +12,12 @@ The operations and their order are SpikingJelly's single step (_ops/lif/referenc
         v = s * v_reset + (1.0 - s) * h       # hard reset (s.detach() with detach_reset)
         v = h - s * v_threshold               # soft reset (v_reset None)
         return s, (v,)
+
+Non-spiking (NonSpikingLIFNode / NonSpikingIFNode, v from 0), the output is the membrane:
+
+        v = v + (x - v) / tau                 # li
+        v = v + x                             # i
+        return v, (v,)
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
 
 
 def describe(neuron: SpikingJellyNeuron) -> str:
+    if neuron.kind == "li":
+        return f"neuron.NonSpikingLIFNode(tau={neuron.tau!r})"
+    if neuron.kind == "i":
+        return "neuron.NonSpikingIFNode()"
     if neuron.kind == "lif":
         return (f"neuron.LIFNode(tau={neuron.tau!r}, decay_input={neuron.decay_input!r}, "
                 f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, detach_reset={neuron.detach_reset!r})")
@@ -38,6 +48,8 @@ def describe(neuron: SpikingJellyNeuron) -> str:
 
 
 def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]:
+    if not neuron.spiking:
+        return nonspiking_body(neuron)
     rest = literal(neuron.v_init)
     body = stmts("(v,) = state")
     if neuron.kind == "if":
@@ -55,4 +67,15 @@ def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]
     else:
         body += stmts(f"v = {reset_spike} * {{vr}} + (1.0 - {reset_spike}) * h", vr=literal(neuron.v_reset))
     body += stmts("return s, (v,)")
+    return body
+
+
+def nonspiking_body(neuron: SpikingJellyNeuron) -> list[cst.BaseStatement]:
+    """NonSpikingLIFNode's / NonSpikingIFNode's neuronal_charge; the output is the membrane."""
+    body = stmts("(v,) = state")
+    if neuron.kind == "li":
+        body += stmts("v = v + (x - v) / {tau}", tau=literal(neuron.tau))
+    else:
+        body += stmts("v = v + x")
+    body += stmts("return v, (v,)")
     return body

@@ -65,3 +65,8 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SpikingJellyN
     leak = dict(tau=p.f32("tau"), decay_input=p["decay_input"]) if kind == "lif" else {}
     return SpikingJellyNeuron(kind=kind, **leak, v_threshold=p.f32("v_threshold"), v_reset=v_reset,
                               detach_reset=p["detach_reset"], surrogate=surrogate)
+
+
+def build_nonspiking(kind: str, tau: float | None) -> SpikingJellyNeuron:
+    """NonSpikingLIFNode(tau) (li) or NonSpikingIFNode (i)."""
+    return SpikingJellyNeuron(kind=kind, tau=tau if kind == "li" else None)

@@ -29,7 +29,18 @@ def _init(n, like: torch.Tensor) -> tuple:
 
 
 def neuron_step(n, x, state, late=()):
-    """One step of canonical neuron `n`: (spikes, new state); membrane is state[0]."""
+    """One step of canonical neuron `n`: (spikes, new state); membrane is state[0]. A
+    non-spiking neuron (kind li or i) outputs its membrane in place of spikes."""
+    if n.kind in ("li", "i"):
+        (v,) = state
+        if n.family == "snntorch":  # snn.Leaky's charge: beta * mem + input, then the late terms
+            u = (n.beta * v if n.kind == "li" else v) + x
+            for term in late:
+                u = u + term
+            return u, (u,)
+        assert n.family == "spikingjelly" and not late
+        v = v + (x - v) / n.tau if n.kind == "li" else v + x  # NonSpikingLIFNode / NonSpikingIFNode
+        return v, (v,)
     if n.family == "snntorch":
         (m,) = state
         beta = 1.0 if n.beta is None else n.beta
