@@ -64,7 +64,7 @@ class LayerStats:
     acs: int = 0
     macs: int = 0
     neuron_updates: int = 0
-    neuron: str | None = None  # a population's neuron kind: "lif", "if", "li" or "i" (the last two never fire)
+    neuron: str | None = None  # a population's neuron kind: lif, if, cuba, li or i (the last two never fire)
     firing_rate: float | None = None
     activation_sparsity: float | None = None
 
@@ -218,7 +218,7 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
             acs, macs = counts[layer.name]
             layer.acs, layer.macs = _per_sample(acs, batch), _per_sample(macs, batch)
             layer.effective_synaptic_ops = layer.acs + layer.macs
-        if layer.kind == "population" and layer.neuron in ("lif", "if"):  # a non-spiking one has no rate
+        if layer.kind == "population" and layer.neuron not in ("li", "i"):  # a non-spiking one has no rate
             spikes = out[layer.name]
             layer.firing_rate = float(spikes.double().mean())
             layer.activation_sparsity = float((spikes == 0).double().mean())
@@ -239,7 +239,7 @@ def totals(layers: list[LayerStats], energy: dict) -> dict:
     total["energy_pj"] = total["macs"] * energy["mac"] + total["acs"] * energy["ac"]
     total["dense_energy_pj"] = total["dense_synaptic_ops"] * energy["mac"]
     # a LIF update multiplies by its decay and adds its input (a MAC), an IF update only adds (an AC)
-    total["neuron_energy_pj"] = sum(layer.neuron_updates * energy["mac" if layer.neuron in ("lif", "li") else "ac"]
+    total["neuron_energy_pj"] = sum(layer.neuron_updates * energy["mac" if layer.neuron in ("lif", "li", "cuba") else "ac"]
                                     for layer in pops)
     spiking = [layer for layer in pops if layer.firing_rate is not None]  # non-spiking ones have no rate
     neurons_steps = sum(layer.neuron_updates for layer in spiking)

@@ -40,7 +40,7 @@ from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
-NEURON_TYPES = ("LIFNode", "IFNode", "NonSpikingLIFNode", "NonSpikingIFNode")
+NEURON_TYPES = ("LIFNode", "IFNode", "NonSpikingLIFNode", "NonSpikingIFNode", "CUBALIFNode")
 PARAMETRIC = ("linear", "conv2d")
 MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown names, per spec
 

@@ -87,6 +87,8 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     """The canonical neuron of a schema-valid neuron layer; raises NeuronSpecError."""
     if layer["type"] in NONSPIKING_TYPES:
         return _nonspiking(layer, source)
+    if layer["type"] == "CUBALIFNode":
+        return _cuba(layer, source, dt)
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
     home = HOMES[vocab]
@@ -149,6 +151,36 @@ def _nonspiking(layer: dict, source: str) -> Neuron:
         raise NeuronSpecError(reader.problems)
     neuron = HOMES[vocab].build_nonspiking(kind, value.get(key))
     problems = [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
+def cuba_vocabulary(layer: dict, source: str) -> str:
+    """The vocabulary of a CUBALIFNode layer: the one whose keys it writes, else the target_simulator's."""
+    present = [v for v, home in HOMES.items() if any(k in layer for k in home.CUBA_KEYS)]
+    return source if not present or source in present else present[0]
+
+
+def _cuba(layer: dict, source: str, dt: float) -> Neuron:
+    vocab = cuba_vocabulary(layer, source)
+    home = HOMES[vocab]
+    others = [(k, v) for v, h in HOMES.items() if v != vocab for k in h.CUBA_KEYS if k in layer]
+    if others:
+        key, other = others[0]
+        raise NeuronSpecError([Problem(key, f"{key} is {SIMULATORS[other]}'s word, but this CUBALIFNode is written "
+                                            f"in {SIMULATORS[vocab]}'s ({', '.join(k for k in home.CUBA_KEYS if k in layer)}):"
+                                            " a CUBALIFNode takes one simulator's words (their current-based neurons "
+                                            "compute different things)")])
+    params = {**home.CUBA_DEFAULTS, **{k: layer[k] for k in home.CUBA_KEYS if k in layer}}
+    missing = [k for k in home.CUBA_REQUIRED if k not in params]
+    if missing:
+        raise NeuronSpecError([Problem("", f"{home.CUBA_CLASS} needs {' and '.join(missing)}: add "
+                                           + ", ".join(f'"{k}"' for k in missing))])
+    reader = Reader(params, {k: k for k in params})
+    surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
+    neuron = home.build_cuba(reader, dt, surrogate)
+    problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
     return neuron
@@ -263,7 +295,7 @@ class Reader:
             out = f32(float(value))
         except OverflowError:
             return self.fail(key, "is outside the float32 range")
-        if out == 0.0 and value != 0 and key in ("tau", "tc_decay"):
+        if out == 0.0 and value != 0 and key in ("tau", "tc_decay", "tc_i_decay"):
             return self.fail(key, "rounds to 0.0 in float32")
         if key == "tau" and not out > 1.0:
             return self.fail(key, "rounds to 1.0 in float32; SpikingJelly needs tau > 1")

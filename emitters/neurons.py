@@ -92,6 +92,14 @@ class StepFunctions:
             self.statements.append(stmt)
             body = code.step_body(neuron, spike, decay)
             what = describe(neuron)
+        elif neuron.family == "bindsnet" and neuron.kind == "cuba":
+            stem = fn.upper().replace("_STEP", "", 1)
+            decay = self.ns.name(stem + "_DECAY", key=("decay", neuron))
+            i_decay = self.ns.name(stem + "_I_DECAY", key=("i_decay", neuron))
+            self.statements += stmts("{d} = {e}\n{i} = {ie}", d=name(decay), e=code.decay_expr(neuron),
+                                     i=name(i_decay), ie=code.decay_expr(neuron, "tc_i_decay"))
+            body = code.step_body(neuron, spike, decay, i_decay)
+            what = describe(neuron)
         else:
             body = code.step_body(neuron, spike)
             what = describe(neuron)

@@ -43,6 +43,20 @@ v = rest (LIF) or reset (IF), refractory counter c = 0; dt, refrac float32)::
     s = v >= thresh
     c = where(s, refrac, c); v = where(s, reset, v)
 
+Current-based LIF (kind ``cuba``): a synaptic current feeds the membrane; per family::
+
+    snntorch (snn.Synaptic; state m = 0, syn = 0; r as above)
+        i = alpha * syn + x (+ late ...)      # snn.RSynaptic's order for fed-back terms
+        u = beta * m + i
+        u = u - r * threshold                 # 'subtract'
+        u = u - (beta * m + (alpha * syn + x)) * r; i = i - 0 * r    # 'zero': Synaptic's _base_zero
+        s = H(u - threshold); reset_delay=False as Leaky; syn = i; m = u
+    spikingjelly (neuron.CUBALIFNode; v = v_reset or 0, c = 0)
+        c = c * c_decay + x; h = v * v_decay + c; s = Hge(h - v_threshold); reset as LIFNode
+    bindsnet (nodes.CurrentLIFNodes; v = rest, i = 0, refractory c = 0)
+        v = (v - rest) * decay + rest; i = i * i_decay   # i_decay = exp(-dt / tc_i_decay) in float32
+        c = c - dt; i = i + x; v = v + (c <= 0) * i; then as IFNodes (spike, count, reset)
+
 Non-spiking neurons (kinds ``li`` and ``i``: NIR's LI and I, readouts) never fire:
 their output, what their readers read and ``run`` returns, is their membrane, and
 they have no surrogate. State m = 0; per step::
@@ -70,8 +84,8 @@ from typing import ClassVar
 from .floats import is_f32
 
 FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
-KINDS = ("lif", "if", "li", "i")
-SPIKING_KINDS = ("lif", "if")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
+KINDS = ("lif", "if", "cuba", "li", "i")
+SPIKING_KINDS = ("lif", "if", "cuba")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
 SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
 
 
@@ -102,6 +116,10 @@ class Neuron:
     # (kind "i") has none. Every other field of a non-spiking neuron keeps its default.
     LI_FIELDS: ClassVar[tuple[str, ...]] = ()
     NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ()  # fields a non-spiking neuron may set besides LI_FIELDS
+    # The parameters of the family's current-based LIF (kind "cuba"), and those of them only it has
+    # (None for every other kind, and then left out of params(), so other neurons print as before).
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ()
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ()
 
     @property
     def spiking(self) -> bool:
@@ -113,16 +131,21 @@ class Neuron:
 
     def params(self) -> dict[str, object]:
         """Every field but kind, in declaration order, the surrogate last (the text form prints them)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")
+               and not (f.name in self.CUBA_ONLY and getattr(self, f.name) is None)}
         out["surrogate"] = self.surrogate
         return out
+
+    def _required(self) -> tuple[str, ...]:
+        """The optional fields (leak and CUBA parameters) this kind of spiking neuron must set."""
+        return {"lif": self.LEAK_FIELDS, "cuba": self.CUBA_FIELDS}.get(self.kind, ())
 
     def own_params(self) -> dict[str, object]:
         """The parameters this kind of neuron has (an IF neuron none of the leak fields, a
         non-spiking one only its LI_FIELDS and NONSPIKING_KEEP): what the text form prints."""
         params = self.params()
-        if self.kind == "if":
-            return {k: v for k, v in params.items() if k not in self.LEAK_FIELDS}
+        if self.kind in ("if", "cuba"):
+            return {k: v for k, v in params.items() if k not in self.LEAK_FIELDS or k in self._required()}
         if not self.spiking:
             keep = (self.LI_FIELDS if self.kind == "li" else ()) + self.NONSPIKING_KEEP
             return {k: v for k, v in params.items() if k in keep}
@@ -140,9 +163,12 @@ class Neuron:
         if self.kind not in KINDS:
             errs.append(f"unknown neuron kind {self.kind!r}")
         if self.spiking:
-            for key in self.LEAK_FIELDS:
-                if (getattr(self, key) is None) == (self.kind == "lif"):
-                    errs.append(f"a {self.kind.upper()} neuron {'needs' if self.kind == 'lif' else 'takes no'} {key}")
+            if self.kind == "cuba" and not self.CUBA_FIELDS:
+                errs.append(f"the {self.family} family has no current-based LIF neuron")
+            required = self._required()
+            for key in dict.fromkeys(self.LEAK_FIELDS + self.CUBA_ONLY):
+                if (getattr(self, key) is None) == (key in required):
+                    errs.append(f"a {self.kind.upper()} neuron {'needs' if key in required else 'takes no'} {key}")
         elif self.kind in KINDS:
             errs += self._nonspiking_problems()
         for key in self.FLOAT_FIELDS:
@@ -190,10 +216,13 @@ class SnnTorchNeuron(Neuron):
     reset: str = "subtract"  # subtract | zero | none
     reset_delay: bool = True
     late_terms: int = 0  # > 0: RLeaky, the last operands are its recurrent term
+    alpha: float | None = None  # CUBA only: snn.Synaptic's synaptic current decay
 
     family: ClassVar[str] = "snntorch"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold", "alpha")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "alpha")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("alpha",)
     LI_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
     NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ("late_terms",)
 
@@ -208,6 +237,8 @@ class SnnTorchNeuron(Neuron):
         errs = []
         if self.beta is not None and not 0.0 <= self.beta <= 1.0:
             errs.append(f"beta={self.beta!r} is outside [0, 1]")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            errs.append(f"alpha={self.alpha!r} is outside [0, 1]")
         if self.reset not in ("subtract", "zero", "none"):
             errs.append(f"unknown reset {self.reset!r}")
         if not isinstance(self.reset_delay, bool):
@@ -224,10 +255,14 @@ class SpikingJellyNeuron(Neuron):
     v_threshold: float = 1.0
     v_reset: float | None = 0.0  # None: soft reset (subtract v_threshold)
     detach_reset: bool = False
+    c_decay: float | None = None  # CUBA only: CUBALIFNode's current decay
+    v_decay: float | None = None  # CUBA only: CUBALIFNode's voltage decay
 
     family: ClassVar[str] = "spikingjelly"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "decay_input")
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset", "c_decay", "v_decay")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
     LI_FIELDS: ClassVar[tuple[str, ...]] = ("tau",)
 
     @property
@@ -238,6 +273,10 @@ class SpikingJellyNeuron(Neuron):
         errs = []
         if self.tau is not None and not self.tau > 1.0:
             errs.append(f"tau={self.tau!r} must be greater than 1")
+        for key in ("c_decay", "v_decay"):
+            value = getattr(self, key)
+            if value is not None and not 0.0 <= value <= 1.0:
+                errs.append(f"{key}={value!r} is outside [0, 1]")
         if self.decay_input is not None and not isinstance(self.decay_input, bool):
             errs.append("decay_input must be true or false")
         if not isinstance(self.detach_reset, bool):
@@ -253,19 +292,24 @@ class BindsnetNeuron(Neuron):
     tc_decay: float | None = None  # LIF only
     refrac: float = 5.0  # time units, counted down by dt in float32
     dt: float = 1.0
+    tc_i_decay: float | None = None  # CUBA only: CurrentLIFNodes' synaptic current time constant
 
     family: ClassVar[str] = "bindsnet"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("rest", "tc_decay")
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("thresh", "reset", "rest", "tc_decay", "refrac", "dt")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("thresh", "reset", "rest", "tc_decay", "refrac", "dt", "tc_i_decay")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("rest", "tc_decay", "tc_i_decay")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("tc_i_decay",)
 
     @property
     def v_init(self) -> float:
-        return self.rest if self.kind == "lif" else self.reset
+        return self.rest if self.kind in ("lif", "cuba") else self.reset
 
     def _own_problems(self) -> list[str]:
         errs = []
         if self.tc_decay is not None and not self.tc_decay > 0.0:
             errs.append(f"tc_decay={self.tc_decay!r} must be positive")
+        if self.tc_i_decay is not None and not self.tc_i_decay > 0.0:
+            errs.append(f"tc_i_decay={self.tc_i_decay!r} must be positive")
         if not self.refrac >= 0.0:
             errs.append(f"refrac={self.refrac!r} must not be negative")
         if not self.dt > 0.0:

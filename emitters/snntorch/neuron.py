@@ -34,11 +34,14 @@ STRICT = True  # fires on mem - threshold > 0
 
 
 def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
-    return (0.0,)
+    return (0.0, 0.0) if neuron.kind == "cuba" else (0.0,)
 
 
 def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     """snn.Leaky's (or RLeaky's) constructor; `params`: beta and threshold are the step's arguments."""
+    if neuron.kind == "cuba":
+        return (f"snn.Synaptic(alpha={neuron.alpha!r}, beta={neuron.beta!r}, threshold={neuron.threshold!r}, "
+                f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r})")
     if neuron.kind == "li":
         return f"non-spiking snn.Leaky(beta={neuron.decay!r}, reset_mechanism='none')"
     if neuron.kind == "i":
@@ -55,6 +58,8 @@ def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[
     (tensors of a native layer, the same float32 operations), else the neuron's values as literals."""
     if not neuron.spiking:
         return nonspiking_body(neuron)
+    if neuron.kind == "cuba":
+        return synaptic_body(neuron, spike)
     th = name("threshold") if params else literal(neuron.threshold)
     beta = name("beta") if params else literal(float(neuron.decay))
     body = stmts("(m,) = state")
@@ -89,4 +94,29 @@ def nonspiking_body(neuron: SnnTorchNeuron) -> list[cst.BaseStatement]:
     for k in range(neuron.late_terms):
         body += stmts("u = u + late[{k}]", k=literal(k))
     body += stmts("return u, (u,)")
+    return body
+
+
+def synaptic_body(neuron: SnnTorchNeuron, spike: str) -> list[cst.BaseStatement]:
+    """snn.Synaptic.forward's operations in its order (state: membrane, synaptic current). Its zero
+    reset computes the charge twice and subtracts `0 * reset` from the current (_base_zero): the
+    same autograd graph, so the same gradients."""
+    th, alpha, beta = literal(neuron.threshold), literal(float(neuron.alpha)), literal(float(neuron.beta))
+    body = stmts("m, c = state")
+    if neuron.reset != "none":
+        body += stmts("r = (m - {th} > 0).float()", th=th)
+    lates = "".join(f" + late[{k}]" for k in range(neuron.late_terms))  # snn.RSynaptic's recurrent term
+    body += stmts(f"i = {{alpha}} * c + x{lates}\nu = {{beta}} * m + i", alpha=alpha, beta=beta)
+    if neuron.reset == "subtract":
+        body += stmts("u = u - r * {th}", th=th)
+    elif neuron.reset == "zero":
+        body += stmts(f"i_again = {{alpha}} * c + x{lates}\nu_again = {{beta}} * m + i_again\ni = i - 0 * r\n"
+                      "u = u - u_again * r", alpha=alpha, beta=beta)
+    s_alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
+    body += stmts("s = {spike}.apply(u - {th}, {a})", spike=name(spike), th=th, a=s_alpha)
+    if not neuron.reset_delay and neuron.reset == "subtract":
+        body += stmts("u = u - (s - r) * {th}", th=th)
+    elif not neuron.reset_delay and neuron.reset == "zero":
+        body += stmts("u = u - (s - r) * u")
+    body += stmts("return s, (u, i)")
     return body

@@ -22,6 +22,7 @@ from ..patterns import Pattern, always, recheck, select
 NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"), "fast_sigmoid": ("fast_sigmoid", "slope")}
 RECURRENT = "snn.RLeaky.recurrent"
 NONSPIKING = "it outputs spikes, this population outputs its membrane (non-spiking)"
+SYNAPTIC = "it has no synaptic current, this is snn.Synaptic's arithmetic"
 
 
 def _leaky(graph: Graph, op: PopulationOp) -> str | None:
@@ -30,6 +31,8 @@ def _leaky(graph: Graph, op: PopulationOp) -> str | None:
         return f"it computes snn.Leaky's arithmetic, this is a {n.family} neuron"
     if not n.spiking:
         return NONSPIKING
+    if n.kind == "cuba":
+        return SYNAPTIC
     if n.late_terms:
         return "its input has terms added after the charge"
     return _surrogate(n)
@@ -64,6 +67,8 @@ def _rleaky(graph: Graph, op: PopulationOp) -> str | None:
         return f"it computes snn.RLeaky's arithmetic, this is a {op.neuron.family} neuron"
     if not op.neuron.spiking:
         return NONSPIKING
+    if op.neuron.kind == "cuba":
+        return SYNAPTIC
     if recurrent_of(graph, op) is None:
         return ("its only late term must be an n -> n linear layer with bias that reads the population's own "
                 "previous spikes (the feedback edge entering the layer) and feeds nothing else")

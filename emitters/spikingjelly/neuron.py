@@ -32,10 +32,13 @@ STRICT = False
 
 
 def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
-    return (neuron.v_init,)
+    return (neuron.v_init, 0.0) if neuron.kind == "cuba" else (neuron.v_init,)
 
 
 def describe(neuron: SpikingJellyNeuron) -> str:
+    if neuron.kind == "cuba":
+        return (f"neuron.CUBALIFNode(c_decay={neuron.c_decay!r}, v_decay={neuron.v_decay!r}, "
+                f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r})")
     if neuron.kind == "li":
         return f"neuron.NonSpikingLIFNode(tau={neuron.tau!r})"
     if neuron.kind == "i":
@@ -51,8 +54,10 @@ def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]
     if not neuron.spiking:
         return nonspiking_body(neuron)
     rest = literal(neuron.v_init)
-    body = stmts("(v,) = state")
-    if neuron.kind == "if":
+    body = stmts("(v,) = state") if neuron.kind != "cuba" else stmts("v, c = state")
+    if neuron.kind == "cuba":  # functional.cuba_lif_step
+        body += stmts("c = c * {cd} + x\nh = v * {vd} + c", cd=literal(neuron.c_decay), vd=literal(neuron.v_decay))
+    elif neuron.kind == "if":
         body += stmts("h = v + x")
     elif neuron.decay_input:
         body += stmts("h = v + (x - (v - {rest})) / {tau}", rest=rest, tau=literal(neuron.tau))
@@ -66,7 +71,7 @@ def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]
         body += stmts(f"v = h - {reset_spike} * {{th}}", th=literal(neuron.v_threshold))
     else:
         body += stmts(f"v = {reset_spike} * {{vr}} + (1.0 - {reset_spike}) * h", vr=literal(neuron.v_reset))
-    body += stmts("return s, (v,)")
+    body += stmts("return s, (v, c)" if neuron.kind == "cuba" else "return s, (v,)")
     return body
 
 

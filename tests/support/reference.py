@@ -21,6 +21,11 @@ def _aligned(x: torch.Tensor) -> torch.Tensor:
 
 
 def _init(n, like: torch.Tensor) -> tuple:
+    if n.kind == "cuba":  # (membrane, synaptic current[, refractory count])
+        if n.family == "bindsnet":
+            return torch.full_like(like, n.rest), torch.zeros_like(like), torch.zeros_like(like)
+        v = 0.0 if n.family == "snntorch" or n.v_reset is None else n.v_reset
+        return torch.full_like(like, v), torch.zeros_like(like)
     if n.family == "snntorch":
         return (torch.zeros_like(like),)
     if n.family == "spikingjelly":
@@ -41,6 +46,8 @@ def neuron_step(n, x, state, late=()):
         assert n.family == "spikingjelly" and not late
         v = v + (x - v) / n.tau if n.kind == "li" else v + x  # NonSpikingLIFNode / NonSpikingIFNode
         return v, (v,)
+    if n.kind == "cuba":
+        return _cuba_step(n, x, state, late)
     if n.family == "snntorch":
         (m,) = state
         beta = 1.0 if n.beta is None else n.beta
@@ -87,6 +94,53 @@ def neuron_step(n, x, state, late=()):
     c = c.masked_fill(s > 0, n.refrac)
     v = v.masked_fill(s > 0, n.reset)
     return s, (v, c)
+
+
+def _cuba_step(n, x, state, late):
+    """Current-based LIF: snn.Synaptic, SpikingJelly's CUBALIFNode (functional.cuba_lif_step),
+    BindsNET's CurrentLIFNodes, each in its own order."""
+    if n.family == "snntorch":
+        m, c = state
+        r = ((m - n.threshold) > 0).float()
+
+        def charge():
+            i = n.alpha * c + x
+            for term in late:
+                i = i + term
+            return i, n.beta * m + i
+        i, u = charge()
+        if n.reset == "subtract":
+            u = u - r * n.threshold
+        elif n.reset == "zero":  # Synaptic computes the charge again for its zero reset
+            _, u_again = charge()
+            i = i - 0 * r
+            u = u - u_again * r
+        s = ((u - n.threshold) > 0).float()
+        if not n.reset_delay:
+            if n.reset == "subtract":
+                u = u - (s - r) * n.threshold
+            elif n.reset == "zero":
+                u = u - (s - r) * u
+        return s, (u, i)
+    if n.family == "spikingjelly":
+        v, c = state
+        c = c * n.c_decay + x
+        h = v * n.v_decay + c
+        s = ((h - n.v_threshold) >= 0).float()
+        v = h - s * n.v_threshold if n.v_reset is None else s * n.v_reset + (1.0 - s) * h
+        return s, (v, c)
+    v, i, c = state
+    decay = torch.exp(-torch.tensor(n.dt) / torch.tensor(n.tc_decay))
+    i_decay = torch.exp(-torch.tensor(n.dt) / torch.tensor(n.tc_i_decay))
+    v = (v - n.rest) * decay + n.rest
+    i = i * i_decay
+    c = c - n.dt
+    i = i + x
+    v = v + (c <= 0).float() * i
+    s = ((v - n.thresh) >= 0).float()
+    c = c.masked_fill(s > 0, n.refrac)
+    v = v.masked_fill(s > 0, n.reset)
+    return s, (v, i, c)
 
 
 def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
