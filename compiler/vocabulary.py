@@ -179,6 +179,8 @@ def _cuba(layer: dict, source: str, dt: float) -> Neuron:
                                            + ", ".join(f'"{k}"' for k in missing))])
     reader = Reader(params, {k: k for k in params})
     surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
+    if surrogate is not None and surrogate.flavor == "spikingjelly":  # CUBALIFNode calls its surrogate module
+        surrogate = Surrogate(surrogate.name, surrogate.alpha, "spikingjelly_module")
     neuron = home.build_cuba(reader, dt, surrogate)
     problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
     if problems:

@@ -87,6 +87,10 @@ FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
 KINDS = ("lif", "if", "cuba", "li", "i")
 SPIKING_KINDS = ("lif", "if", "cuba")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
 SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
+# Whose float32 formula a surrogate's gradient follows: snnTorch's surrogate.py; SpikingJelly's
+# _ops/surrogate.py (its LIFNode/IFNode); SpikingJelly's surrogate modules called directly
+# (activation_based/surrogate.py: its CUBALIFNode), which order the operations differently.
+FLAVORS = ("snntorch", "spikingjelly", "spikingjelly_module")
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ class Surrogate:
 
     name: str  # atan | sigmoid | fast_sigmoid | softsign
     alpha: float
-    flavor: str = "snntorch"  # snntorch | spikingjelly
+    flavor: str = "snntorch"  # snntorch | spikingjelly | spikingjelly_module (see FLAVORS)
 
     def __str__(self) -> str:
         return f"{self.name}({self.alpha!r}, {self.flavor})"
@@ -179,7 +183,7 @@ class Neuron:
         if s is not None:
             if s.name not in SURROGATE_NAMES:
                 errs.append(f"unknown surrogate {s.name!r}")
-            if s.flavor not in ("snntorch", "spikingjelly"):
+            if s.flavor not in FLAVORS:
                 errs.append(f"unknown surrogate flavor {s.flavor!r}")
             if not (isinstance(s.alpha, float) and is_f32(s.alpha) and s.alpha > 0):
                 errs.append(f"surrogate parameter {s.alpha!r} must be a positive float32 value")

@@ -53,6 +53,12 @@ CASES = {
                                         time_steps=T),
                            "connections": [{"source": "fc", "target": "h"}, {"source": "rec", "target": "h"},
                                            {"source": "h", "target": "rec"}, {"source": "h", "target": "fc2"}]},
+    "spikingjelly-recurrent": {**specs.spec([_lin(10, 6, name="fc"), _lin(6, 6, name="rec"),
+                                             {"type": "CUBALIFNode", "name": "h", "surrogate_function": "fast_sigmoid"},
+                                             _lin(6, 3, name="fc2"), {"type": "CUBALIFNode", "name": "out"}],
+                                            "SpikingJelly", time_steps=T),
+                               "connections": [{"source": "fc", "target": "h"}, {"source": "rec", "target": "h"},
+                                               {"source": "h", "target": "rec"}, {"source": "h", "target": "fc2"}]},
 }
 
 
@@ -275,3 +281,64 @@ def test_impossible_cuba_layers_are_located_errors(case, tmp_path):
         compile_spec(specs.save(s, tmp_path))
     text = str(exc.value)
     assert f"error: layers/1{where}" in text and words in text, text
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c != "bindsnet-defaults-dt"])
+def test_snntorch_and_spikingjelly_gradients_are_bit_identical(case, tmp_path):
+    """The snnTorch and SpikingJelly modules of one spec (native snn/SpikingJelly classes where exact,
+    generated steps elsewhere) give the same weight gradients."""
+    s = CASES[case]
+    mods = specs.modules(s, tmp_path, targets=("snntorch", "spikingjelly"))
+    graph = specs.graph(s, tmp_path)
+    weights = reference.random_weights(graph, seed=1, scale=_scale(case))
+    inputs = reference.random_spikes(T, B, 10, seed=2, p=0.4)
+    pop = graph.populations()[-1].name
+    grads = []
+    for target in ("snntorch", "spikingjelly"):
+        mod = mods[target]
+        model = mod.load_weights(mod.build_model(), weights)
+        out = mod.run(model, inputs, membrane=True, grad=True)
+        ((out[pop].sum(0) * torch.arange(1.0, 1.0 + out[pop].shape[-1])).sum()
+         + 0.05 * out[pop + ".v"].pow(2).sum()).backward()
+        grads.append({k: t.grad.t() if tr else t.grad for k, (t, tr) in mod.weight_slots(model).items()})
+    a, b = grads
+    for key in a:
+        assert torch.isfinite(a[key]).all() and a[key].abs().sum() > 0, key
+        assert torch.equal(a[key], b[key]), (key, (a[key] - b[key]).abs().max().item())
+
+
+@pytest.mark.parametrize("surrogate_name", ["sigmoid", "atan", "softsign"])
+def test_spikingjelly_cubalif_gradients_equal_the_generated_modules(surrogate_name, tmp_path):
+    """SpikingJelly's CUBALIFNode calls its surrogate module (surrogate.py's order of operations, not
+    the _ops order its LIFNode uses): the generated modules train with exactly those gradients."""
+    from spikingjelly.activation_based import functional, layer, neuron, surrogate
+
+    torch.manual_seed(6)
+    fc1, fc2 = layer.Linear(10, 8), layer.Linear(8, 4)
+    make = {"sigmoid": lambda: surrogate.Sigmoid(alpha=4.0), "atan": lambda: surrogate.ATan(alpha=2.0),
+            "softsign": lambda: surrogate.SoftSign(alpha=2.0)}[surrogate_name]
+    n1, n2 = (neuron.CUBALIFNode(v_reset=None, surrogate_function=make()) for _ in range(2))
+    with torch.no_grad():
+        fc1.weight.mul_(2)
+        fc2.weight.mul_(2)
+    weights = {k: v.detach().clone() for k, v in (("layer_1.weight", fc1.weight), ("layer_1.bias", fc1.bias),
+                                                   ("layer_2.weight", fc2.weight), ("layer_2.bias", fc2.bias))}
+    inputs = reference.random_spikes(T, 16, 10, seed=9, p=0.4)
+    functional.reset_net(n1)
+    functional.reset_net(n2)
+    spikes, mems = [], []
+    for step in range(T):
+        spikes.append(n2(fc2(n1(fc1(inputs[step])))))
+        mems.append(n2.v)
+    out = {"layer_2": torch.stack(spikes), "layer_2.v": torch.stack(mems)}
+    assert 0 < out["layer_2"].mean() < 1
+    _loss(out).backward()
+    want = {"layer_1.weight": fc1.weight.grad, "layer_1.bias": fc1.bias.grad,
+            "layer_2.weight": fc2.weight.grad, "layer_2.bias": fc2.bias.grad}
+    s = _chain({"type": "CUBALIFNode", "v_reset": None, "surrogate_function": surrogate_name}, "SpikingJelly")
+    for target, mod in specs.modules(s, tmp_path, ("snntorch", "spikingjelly")).items():
+        model = mod.load_weights(mod.build_model(), weights)
+        _loss(mod.run(model, inputs, membrane=True, grad=True)).backward()
+        for key, (tensor, transposed) in mod.weight_slots(model).items():
+            assert want[key].abs().sum() > 0, key
+            assert torch.equal(tensor.grad, want[key]), (target, key, (tensor.grad - want[key]).abs().max().item())

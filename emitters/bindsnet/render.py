@@ -6,7 +6,7 @@ in graph order (input first), then the connections the lowering planned
 `one_step=True`, so every layer sees this step's spikes of the layers added
 before it and the previous step's of the others, as the spec's delays say.
 
-- `nodes.LIFNodes` / `nodes.IFNodes`: BindsNET's own, `shape=` the population's;
+- `nodes.LIFNodes` / `nodes.IFNodes` / `nodes.CurrentLIFNodes`: BindsNET's own, `shape=` the population's;
 - `canonical` populations: `CanonicalNodes`, a generated Nodes subclass performing
   the population's family step (`emitters.neurons`); a non-spiking one `NonSpikingNodes`,
   whose output `s` (what connections and monitors read) is its membrane;
@@ -43,9 +43,9 @@ from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from .patterns import is_late
 
-OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "GraphConnection", "InOutLinear", "Scale", "LAYER_NAMES",
-             "F", *runtime.HELPERS)
+OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "GraphConnection", "InOutLinear",
+             "Scale", "LAYER_NAMES", "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
 # `add_connection` register their argument with `add_module`, which raises KeyError for a name
@@ -278,6 +278,11 @@ class _Writer:
             return expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
                         "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
                         rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
+        if op.impl == "nodes.CurrentLIFNodes":
+            return expr("CurrentLIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
+                        "tc_decay={tc}, tc_i_decay={tci}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
+                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay),
+                        tci=literal(n.tc_i_decay))
         if op.impl == "nodes.IFNodes":
             return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
@@ -541,7 +546,8 @@ def build_model(device=None):
     imports = ["import math", "import torch", "from bindsnet.network import Network",
                "from bindsnet.network.monitors import Monitor"]
     impls = {op.impl for op in pops}
-    nodes = {"IFNodes": "nodes.IFNodes" in impls, "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
+    nodes = {"CurrentLIFNodes": "nodes.CurrentLIFNodes" in impls, "IFNodes": "nodes.IFNodes" in impls,
+             "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
              "Nodes": "canonical" in w.helpers}
     imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
     topology = sorted({link.cls for link in graph.links if link.cls != "generated"}

@@ -10,7 +10,8 @@ Rendering follows target lowering (`emitters.spikingjelly.patterns`):
   (`emitters.forward`), neurons in multi-step mode in layer stages and in
   single-step mode inside feedback cycles;
 - `neuron.LIFNode` / `neuron.IFNode` are SpikingJelly's own, with float arguments
-  (ints raise in SpikingJelly); a surrogate it has (ATan, Sigmoid, SoftSign) is its
+  (ints raise in SpikingJelly); `neuron.CUBALIFNode` too, built by `cuba_lif_node`, which sets
+  the step mode and v_seq its constructor does not take; a surrogate it has (ATan, Sigmoid, SoftSign) is its
   own, any other is passed as a generated callable computing the exact formula;
 - `canonical` neurons are a generated `Neuron` module performing their family's step.
 
@@ -38,7 +39,7 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "Scale", "PerStep", "NODES",
-             "OrderedDict", "functools", "record", *runtime.HELPERS)
+             "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
 class PerStep(nn.Module):
@@ -88,23 +89,44 @@ def simulate(model, x):
 ''')
 
 
-def _native_surrogate(s: Surrogate) -> bool:
-    return s.flavor == "spikingjelly" and s.name in patterns.NATIVE_SURROGATES
+def _native_surrogate(s: Surrogate, kind: str = "lif") -> bool:
+    """Whether SpikingJelly's own surrogate module computes `s` in a neuron of `kind`: its LIFNode and
+    IFNode compute the gradient in _ops/surrogate.py's order, its CUBALIFNode calls the module's own."""
+    flavor = "spikingjelly_module" if kind == "cuba" else "spikingjelly"
+    return s.flavor == flavor and s.name in patterns.NATIVE_SURROGATES
 
 
 def _surrogate(op: PopulationOp, ns: Namespace, callables: dict[Surrogate, str]) -> cst.BaseExpression:
     """SpikingJelly's own surrogate, or the generated callable of the exact formula (one per surrogate)."""
     s = op.neuron.surrogate
-    if _native_surrogate(s):
+    if _native_surrogate(s, op.neuron.kind):
         return expr("surrogate.{c}(alpha={a})", c=name(patterns.NATIVE_SURROGATES[s.name]), a=literal(float(s.alpha)))
     if s not in callables:
         callables[s] = ns.name(f"{s.name}_surrogate", key=("callable", s))
     return expr("{f}", f=name(callables[s]))
 
 
+_CUBA_NODE = fixed_text('''
+def cuba_lif_node(step_mode, **kwargs):
+    """neuron.CUBALIFNode(**kwargs) in `step_mode`, keeping v_seq in multi-step mode (its
+    constructor takes neither)."""
+    node = neuron.CUBALIFNode(**kwargs)
+    node.step_mode = step_mode
+    node.store_v_seq = step_mode == "m"
+    return node
+''')
+
+
 def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
                callables: dict[Surrogate, str]) -> cst.BaseExpression:
     n = op.neuron
+    if n.kind == "cuba":
+        args = [cst.Arg(literal(mode)), cst.Arg(literal(n.c_decay), keyword=name("c_decay")),
+                cst.Arg(literal(n.v_decay), keyword=name("v_decay")),
+                cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
+                cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
+                cst.Arg(_surrogate(op, ns, callables), keyword=name("surrogate_function"))]
+        return cst.Call(name("cuba_lif_node"), args)
     args = []
     if n.kind == "lif":
         args += [cst.Arg(literal(n.tau), keyword=name("tau")), cst.Arg(literal(n.decay_input), keyword=name("decay_input"))]
@@ -257,7 +279,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
     native = [op for op in graph.populations() if op.impl != "canonical"]
     submodules = {"functional": True, "layer": any(generated_class(op) is None for op in stateless),
-                  "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate) for op in native)}
+                  "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate, op.neuron.kind) for op in native)}
     imports = ["import functools"] if sequential else []
     imports += ["import math"] if needs_math(used_spikes) else []
     imports += ["from collections import OrderedDict"] if sequential and stage_ops(graph)[0].name not in looped else []
@@ -299,6 +321,8 @@ def {{fn}}(z):
         body += fixed(_PER_STEP)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
+    if any(op.impl == "neuron.CUBALIFNode" for op in native):
+        body += fixed(_CUBA_NODE)
     body += generated_classes(helpers)
     body += build
     def static(op):
