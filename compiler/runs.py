@@ -101,6 +101,8 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False):
 
     gen = torch.Generator().manual_seed(seed)
     weights = {}
+    for pop in graph.populations():  # learned neuron parameters start at the spec's values
+        weights.update({f"{pop.name}.{key}": torch.tensor(value) for key, value in pop.neuron.learned().items()})
     for op in graph.parametric():
         pop = _fed_population(graph, op.name)
         drive, gain = drive_of(pop.neuron) if pop is not None else (1.0, 1.0)

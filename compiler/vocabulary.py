@@ -89,6 +89,10 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
         return _nonspiking(layer, source)
     if layer["type"] == "CUBALIFNode":
         return _cuba(layer, source, dt)
+    learn = [key for key in LEARN_KEYS if key in layer]
+    if learn:
+        neuron = neuron_from_layer({k: v for k, v in layer.items() if k not in LEARN_KEYS}, source, dt)
+        return _learning(neuron, layer, learn)
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
     home = HOMES[vocab]
@@ -154,6 +158,21 @@ def _nonspiking(layer: dict, source: str) -> Neuron:
     if problems:
         raise NeuronSpecError(problems)
     return neuron
+
+
+LEARN_KEYS = {"learn_beta": "beta", "learn_threshold": "threshold"}  # snn.Leaky's
+
+
+def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
+    """`neuron` with the parameters its layer's learn_beta / learn_threshold (snnTorch's words) ask for."""
+    if neuron.family != "snntorch":
+        raise NeuronSpecError([Problem(keys[0], f"{keys[0]} is snnTorch's word (snn.Leaky's), but this layer is read "
+                                                f"in {SIMULATORS[neuron.family]}'s vocabulary: write its parameters in "
+                                                "snnTorch's words (beta, threshold) to learn them")])
+    learn = tuple(LEARN_KEYS[key] for key in keys if layer[key])
+    if "beta" in learn and neuron.kind != "lif":
+        raise NeuronSpecError([Problem("learn_beta", "an IFNode has no beta to learn: use a LIFNode")])
+    return neuron.replace(learn=learn)
 
 
 def cuba_vocabulary(layer: dict, source: str) -> str:

@@ -210,7 +210,8 @@ def _run_at(chain: list[str], i: int, size: int, sig: dict, labels) -> Run | Non
 
 
 def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.BaseExpression],
-                   slot: Callable[[Op, str, cst.BaseExpression], cst.Tuple], var: str) -> list[cst.BaseStatement]:
+                   slot: Callable[[Op, str, cst.BaseExpression], cst.Tuple], var: str,
+                   extra: list[cst.DictElement] = ()) -> list[cst.BaseStatement]:
     """`def weight_slots(model)`: {key: slot(op, suffix, module)} in graph order, `module` the op's
     module (`static(op)`, or found by name in a run's loop over `var`)."""
     from .toolkit import stmts
@@ -239,6 +240,10 @@ def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.Bas
                 body += stmts("slots[{k}] = {v}", k=run.text(p, "key", var, "." + suffix),
                               v=slot(member, suffix, module))
         groups.append(run.loop(var, body))
+    if extra:  # learned neuron parameters, after the layers' weights (as WEIGHTS lists them)
+        if not groups or not isinstance(groups[-1], list):
+            groups.append([])
+        groups[-1] += list(extra)
     return slots_def(groups, "Each weight key's tensor in the model, and whether it is stored transposed.")
 
 

@@ -195,7 +195,10 @@ class Graph:
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every weight of the model under its contract key ("<key>.weight"), in graph order."""
-        return {f"{op.key}.{suffix}": shape for op in self.parametric() for suffix, shape in op.weights().items()}
+        out = {f"{op.key}.{suffix}": shape for op in self.parametric() for suffix, shape in op.weights().items()}
+        for pop in self.populations():  # learned neuron parameters (snn.Leaky's learn_beta, ...), 0-d, after them
+            out.update({f"{pop.name}.{key}": () for key in pop.neuron.learned()})
+        return out
 
     def copy(self) -> "Graph":
         return copy.deepcopy(self)

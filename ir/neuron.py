@@ -136,7 +136,7 @@ class Neuron:
     def params(self) -> dict[str, object]:
         """Every field but kind, in declaration order, the surrogate last (the text form prints them)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")
-               and not (f.name in self.CUBA_ONLY and getattr(self, f.name) is None)}
+               and not (f.name in self.CUBA_ONLY + ("learn",) and getattr(self, f.name) == f.default)}
         out["surrogate"] = self.surrogate
         return out
 
@@ -161,6 +161,10 @@ class Neuron:
 
     def late(self) -> int:
         return 0
+
+    def learned(self) -> dict[str, float]:
+        """The parameters training changes (weights "<population>.<name>", 0-d), with their initial values."""
+        return {}
 
     def problems(self) -> list[str]:
         errs: list[str] = []
@@ -221,6 +225,7 @@ class SnnTorchNeuron(Neuron):
     reset_delay: bool = True
     late_terms: int = 0  # > 0: RLeaky, the last operands are its recurrent term
     alpha: float | None = None  # CUBA only: snn.Synaptic's synaptic current decay
+    learn: tuple[str, ...] = ()  # learned parameters (snn.Leaky's learn_beta, learn_threshold): "beta", "threshold"
 
     family: ClassVar[str] = "snntorch"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
@@ -234,6 +239,12 @@ class SnnTorchNeuron(Neuron):
     def decay(self) -> float:
         return 1.0 if self.beta is None else self.beta
 
+    def learned(self) -> dict[str, float]:
+        return {key: self.decay if key == "beta" else self.threshold for key in self.learn}
+
+    def as_if(self) -> "Neuron":
+        return self.replace(kind="if", beta=None, learn=tuple(k for k in self.learn if k != "beta"))
+
     def late(self) -> int:
         return self.late_terms
 
@@ -243,6 +254,13 @@ class SnnTorchNeuron(Neuron):
             errs.append(f"beta={self.beta!r} is outside [0, 1]")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             errs.append(f"alpha={self.alpha!r} is outside [0, 1]")
+        if not isinstance(self.learn, tuple) or any(k not in ("beta", "threshold") for k in self.learn) \
+                or len(set(self.learn)) != len(self.learn):
+            errs.append(f"learn={self.learn!r}: learned parameters are some of beta, threshold, each once")
+        elif self.learn and self.kind not in ("lif", "if"):
+            errs.append(f"a {self.kind.upper()} neuron learns no parameters (snn.Leaky's learn_beta, learn_threshold)")
+        elif "beta" in self.learn and self.kind != "lif":
+            errs.append("an IF neuron has no beta to learn")
         if self.reset not in ("subtract", "zero", "none"):
             errs.append(f"unknown reset {self.reset!r}")
         if not isinstance(self.reset_delay, bool):

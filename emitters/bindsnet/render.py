@@ -35,7 +35,7 @@ from ir.graph import Graph, Link
 from ir.ops import InputOp, Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import total
+from ..forward import learned_slots, total
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_classes, module_ctor, names_text
 from ..repeats import Run, runs_in, slots_def
@@ -44,7 +44,7 @@ from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal
 from .patterns import is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "GraphConnection", "InOutLinear",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes", "GraphConnection", "InOutLinear",
              "Scale", "LAYER_NAMES", "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
@@ -135,6 +135,22 @@ class NonSpikingNodes(CanonicalNodes):
     def forward(self, x):
         super().forward(x)
         self.s = self.v
+''')
+
+_LEARNED_NODES = fixed_text('''
+class LearnedNodes(CanonicalNodes):
+    """CanonicalNodes whose generated step takes beta and threshold, held as buffers
+    (WEIGHTS "<population>.beta", "<population>.threshold", learned elsewhere)."""
+
+    def __init__(self, shape, step, init, beta, threshold):
+        super().__init__(shape, None, init)
+        del self.step
+        self.fn = step
+        self.register_buffer("beta", torch.tensor(beta))
+        self.register_buffer("threshold", torch.tensor(threshold))
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
 ''')
 
 _GRAPH_CONNECTION = fixed_text('''
@@ -244,7 +260,7 @@ class _Writer:
         populations in a loop."""
         ops = [op for op in self.graph.ops() if isinstance(op, (InputOp, PopulationOp))]
         ctors = {op.name: self.layer_ctor(op) for op in ops}
-        sig = {op.name: None if isinstance(op, InputOp) or op.note else
+        sig = {op.name: None if isinstance(op, InputOp) or op.note or op.neuron.learned() else
                (op.impl, cst.Module([]).code_for_node(ctors[op.name])) for op in ops}
         runs = {run.ops[0]: run for run in runs_in([op.name for op in ops], sig,
                                                     lambda n: {"layer": self.lnames[n]})}
@@ -287,6 +303,11 @@ class _Writer:
             return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
         self.helpers.add("canonical")
+        if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
+            self.helpers.add("learned")
+            fn = self.steps.name_for(n, params=True)
+            return expr("LearnedNodes({s}, {f}, {i}, {b}, {t})", s=literal(op.shape), f=name(fn),
+                        i=literal(initial_state(n)), b=literal(float(n.decay)), t=literal(n.threshold))
         fn = self.steps.name_for(n)
         cls = "CanonicalNodes"
         if not n.spiking:
@@ -565,11 +586,16 @@ def build_model(device=None):
         body += fixed(_CANONICAL_NODES)
     if "nonspiking" in w.helpers:
         body += fixed(_NONSPIKING_NODES)
+    if "learned" in w.helpers:
+        body += fixed(_LEARNED_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)
     body += w.compute_functions()
     body.append(fn)
+    learned = learned_slots(graph, lambda pop: expr("model.layers[{k}]", k=literal(w.lnames[pop.name])))
+    if learned:  # the learned neuron parameters, after the connections' weights (as WEIGHTS lists them)
+        w.slots.append(learned)
     body += slots_def(w.slots, "Each weight key's tensor in the network, and whether it is stored "
                                "transposed ([in, out]).")
     body += fixed(_SIMULATE)

@@ -48,6 +48,7 @@ def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
         return "non-spiking snn.Leaky(beta=1.0, reset_mechanism='none') as m + x"
     cls = "snn.RLeaky" if neuron.late_terms else "snn.Leaky"
     rest = f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}"
+    rest += "".join(f", learn_{key}=True" for key in neuron.learn)
     if params:
         return f"{cls}(beta, threshold, {rest})"
     return f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, {rest})"

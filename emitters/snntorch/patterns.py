@@ -71,6 +71,8 @@ def _rleaky(graph: Graph, op: PopulationOp) -> str | None:
         return NONSPIKING
     if op.neuron.kind == "cuba":
         return SYNAPTIC
+    if op.neuron.learn:
+        return "its beta or threshold is learned (RLeaky's learned parameters are not checked to be exact here)"
     if recurrent_of(graph, op) is None:
         return ("its only late term must be an n -> n linear layer with bias that reads the population's own "
                 "previous spikes (the feedback edge entering the layer) and feeds nothing else")

@@ -25,7 +25,8 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
+from ..forward import (LEARNED_NEURON_CLASS, NEURON_CLASS, ForwardWriter, labels, learned_ctor, learned_slots,
+                       model_module, module_names, stage_ops)
 from ..layers import generated_classes, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state, kind_hint
 from ..repeats import find_runs, slots_function
@@ -34,7 +35,7 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 # Module-level names the emitted code uses itself.
-OWN_NAMES = ("snn", "surrogate", "Neuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
+OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
              "run_synaptic", "synaptic_step",
              *runtime.HELPERS)
 
@@ -171,6 +172,7 @@ def _leaky_ctor(graph: Graph, op: PopulationOp) -> cst.BaseExpression:
     args += [cst.Arg(literal(n.threshold), keyword=name("threshold")),
              cst.Arg(literal(n.reset), keyword=name("reset_mechanism")),
              cst.Arg(literal(n.reset_delay), keyword=name("reset_delay")), _surrogate_arg(op)]
+    args += [cst.Arg(literal(True), keyword=name(f"learn_{key}")) for key in n.learn]
     return cst.Call(expr(f"snn.{cls}"), args)
 
 
@@ -202,7 +204,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     step_of = {}
     for pop in graph.populations():
         if pop.impl != "snn.Synaptic":  # snn.Synaptic runs itself, in training and inference alike
-            step_of[pop.name] = steps.name_for(pop.neuron, params=pop.impl in ("snn.Leaky", "snn.RLeaky"))
+            step_of[pop.name] = steps.name_for(pop.neuron, params=pop.impl in ("snn.Leaky", "snn.RLeaky")
+                                               or bool(pop.neuron.learned()))
 
     ctors, neuron_ctors, hints = {}, {}, {}
     for op in stage_ops(graph):
@@ -214,6 +217,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 neuron_ctors[op.name] = _leaky_ctor(graph, op)
             elif op.impl == "snn.Synaptic":
                 neuron_ctors[op.name] = _synaptic_ctor(op)
+            elif op.neuron.learned():
+                helpers.update(("neuron", "learned_neuron"))
+                neuron_ctors[op.name] = learned_ctor(op.neuron, step_of[op.name])
             else:
                 helpers.add("neuron")
                 neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
@@ -225,7 +231,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     def same(op_name: str):
         op = graph.op(op_name)
-        if op.note or op_name not in ctors:
+        if op.note or op_name not in ctors or (isinstance(op, PopulationOp) and op.neuron.learned()):
             return None
         return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]), step_of.get(op_name)
 
@@ -266,6 +272,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         body += fixed(_SYNAPTIC)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
+    if "learned_neuron" in helpers:
+        body += fixed(LEARNED_NEURON_CLASS)
     body += generated_classes(helpers)
     body += factories
     body += model_defs
@@ -275,7 +283,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             return expr("model.{p}.recurrent", p=name(attrs[owner[op.name]]))
         return expr("model.{a}", a=name(attrs[op.name]))
 
-    body += slots_function(graph, runs, static, _slot, loop_var)
+    body += slots_function(graph, runs, static, _slot, loop_var, learned_slots(graph, static))
     body += stmts('''
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""

@@ -30,7 +30,8 @@ from ir.neuron import Surrogate
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
+from ..forward import (LEARNED_NEURON_CLASS, NEURON_CLASS, ForwardWriter, labels, learned_ctor, learned_slots,
+                       model_module, module_names, stage_ops)
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_class, generated_classes, module_ctor
 from ..repeats import find_runs, slots_function
@@ -38,7 +39,7 @@ from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
-OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "InOutLinear", "Scale", "PerStep", "NODES",
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "InOutLinear", "Scale", "PerStep", "NODES",
              "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
@@ -254,7 +255,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ctors: dict[str, cst.BaseExpression] = {}
     for op in stage_ops(graph):
         if isinstance(op, PopulationOp):
-            if op.impl == "canonical":
+            if op.impl == "canonical" and op.neuron.learned():
+                helpers.update(("neuron", "learned_neuron"))
+                ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True))
+            elif op.impl == "canonical":
                 helpers.add("neuron")
                 fn = steps.name_for(op.neuron)
                 ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
@@ -269,7 +273,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     def same(op_name: str):
         op = graph.op(op_name)
-        return None if op.note else (op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]))
+        if op.note or (isinstance(op, PopulationOp) and op.neuron.learned()):
+            return None
+        return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name])
 
     runs = find_runs(graph, same, labels(graph, attrs))
     k = Namespace(ns.taken()).name("k")
@@ -321,6 +327,8 @@ def {{fn}}(z):
         body += fixed(_PER_STEP)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
+    if "learned_neuron" in helpers:
+        body += fixed(LEARNED_NEURON_CLASS)
     if any(op.impl == "neuron.CUBALIFNode" for op in native):
         body += fixed(_CUBA_NODE)
     body += generated_classes(helpers)
@@ -334,7 +342,7 @@ def {{fn}}(z):
         held = expr("{m}.layer", m=module) if sequential else module  # PerStep holds the layer
         return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(attr))), cst.Element(literal(transposed))])
 
-    body += slots_function(graph, runs, static, slot, k)
+    body += slots_function(graph, runs, static, slot, k, learned_slots(graph, static))
     body += simulate
     body += module.contract_functions(trains=True)
     body += module.main_block()

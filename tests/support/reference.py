@@ -183,6 +183,12 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
                 continue
             terms = [prev[o.src] if o.delay else now[o.src] for o in op.operands]
             if isinstance(op, PopulationOp):
+                learned = {key: float(weights[f"{op.name}.{key}"]) for key in op.neuron.learned()}
+                if learned:  # the weights' values of the learned parameters (beta clamped, as snn.Leaky does)
+                    learned["beta"] = min(max(learned.get("beta", op.neuron.decay), 0.0), 1.0)
+                    if op.neuron.kind == "if":
+                        del learned["beta"]
+                    op = op.replace(neuron=op.neuron.replace(**learned))
                 late = op.neuron.late() if op.neuron.family == "snntorch" else 0
                 charge, tail = terms[: len(terms) - late], terms[len(terms) - late:]
                 x = charge[0]
