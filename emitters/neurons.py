@@ -105,7 +105,7 @@ class StepFunctions:
             what = describe(neuron)
         args = [cst.Param(name("x")), cst.Param(name("state"))]
         if params:
-            args += [cst.Param(name("beta")), cst.Param(name("threshold"))]
+            args += [cst.Param(name(p)) for p in getattr(code, "PARAMS", {}).get(neuron.kind, ("beta", "threshold"))]
         args.append(cst.Param(name("late"), default=cst.Tuple([])))
         doc = cst.SimpleStatementLine([cst.Expr(literal(f"One step of {what}, exactly."))])
         self.statements.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(args),

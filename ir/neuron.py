@@ -240,7 +240,8 @@ class SnnTorchNeuron(Neuron):
         return 1.0 if self.beta is None else self.beta
 
     def learned(self) -> dict[str, float]:
-        return {key: self.decay if key == "beta" else self.threshold for key in self.learn}
+        values = {"alpha": self.alpha, "beta": self.decay, "threshold": self.threshold}
+        return {key: values[key] for key in self.learn}
 
     def as_if(self) -> "Neuron":
         return self.replace(kind="if", beta=None, learn=tuple(k for k in self.learn if k != "beta"))
@@ -254,13 +255,15 @@ class SnnTorchNeuron(Neuron):
             errs.append(f"beta={self.beta!r} is outside [0, 1]")
         if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
             errs.append(f"alpha={self.alpha!r} is outside [0, 1]")
-        if not isinstance(self.learn, tuple) or any(k not in ("beta", "threshold") for k in self.learn) \
+        if not isinstance(self.learn, tuple) or any(k not in ("alpha", "beta", "threshold") for k in self.learn) \
                 or len(set(self.learn)) != len(self.learn):
-            errs.append(f"learn={self.learn!r}: learned parameters are some of beta, threshold, each once")
-        elif self.learn and self.kind not in ("lif", "if"):
-            errs.append(f"a {self.kind.upper()} neuron learns no parameters (snn.Leaky's learn_beta, learn_threshold)")
-        elif "beta" in self.learn and self.kind != "lif":
+            errs.append(f"learn={self.learn!r}: learned parameters are some of alpha, beta, threshold, each once")
+        elif self.learn and self.kind not in ("lif", "if", "cuba"):
+            errs.append(f"a {self.kind.upper()} neuron learns no parameters")
+        elif "beta" in self.learn and self.kind == "if":
             errs.append("an IF neuron has no beta to learn")
+        elif "alpha" in self.learn and self.kind != "cuba":
+            errs.append("only a CUBA neuron (snn.Synaptic) has an alpha to learn")
         if self.reset not in ("subtract", "zero", "none"):
             errs.append(f"unknown reset {self.reset!r}")
         if not isinstance(self.reset_delay, bool):

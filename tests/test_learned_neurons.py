@@ -153,9 +153,14 @@ LOOP = {**specs.spec([{"type": "linear", "in_features": 10, "out_features": 6, "
         "connections": [{"source": "fc", "target": "h"}, {"source": "rec", "target": "h"},
                         {"source": "h", "target": "rec"}, {"source": "h", "target": "fc2"}]}
 LOW = {**_spec(), "power_mode": "low_energy"}
+CUBA_LOOP = {**LOOP, "layers": [dict(layer) for layer in LOOP["layers"]]}
+CUBA_LOOP["layers"][2] = {"type": "CUBALIFNode", "alpha": 0.7, "beta": 0.9, "learn_alpha": True, "learn_beta": True,
+                          "learn_threshold": True, "name": "h"}
+CUBA_LOOP["layers"][4] = {"type": "CUBALIFNode", "alpha": 0.5, "beta": 0.8, "reset_mechanism": "zero",
+                          "learn_alpha": True, "name": "out"}
 
 
-@pytest.mark.parametrize("s", [LOOP, LOW], ids=["feedback", "low-energy"])
+@pytest.mark.parametrize("s", [LOOP, LOW, CUBA_LOOP], ids=["feedback", "low-energy", "cuba-feedback"])
 def test_every_target_equals_the_reference_and_snntorch_and_spikingjelly_gradients_agree(s, tmp_path, bindsnet):
     graph = specs.graph(s, tmp_path)
     weights = reference.random_weights(graph, seed=3, scale=2.0)
@@ -179,7 +184,7 @@ def test_every_target_equals_the_reference_and_snntorch_and_spikingjelly_gradien
         grads.append({k: t.grad for k, (t, _) in mod.weight_slots(model).items()})
     for key in grads[0]:
         assert torch.equal(grads[0][key], grads[1][key]), key
-    assert any(k.endswith(".threshold") for k in grads[0])
+    assert any(k.endswith(".threshold") or k.endswith(".alpha") for k in grads[0])
 
 
 def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
@@ -194,7 +199,9 @@ def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tm
     from ir.printer import print_graph
 
     pipeline = parse_pipeline(None)
-    for k, s in enumerate([_spec(keys) for keys, _ in SECOND.values()] + [LOOP, LOW]):
+    cuba = [specs.spec([{"type": "linear", "in_features": 10, "out_features": 8}, {"type": "CUBALIFNode", **keys}],
+                       time_steps=T) for keys in SYNAPTIC.values()]
+    for k, s in enumerate([_spec(keys) for keys, _ in SECOND.values()] + [LOOP, LOW, CUBA_LOOP] + cuba):
         path = specs.save(s, tmp_path)
         for target in TARGETS:
             front = load_text(path.read_text(encoding="utf-8"), path.name, target=target)
@@ -209,3 +216,89 @@ def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tm
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F,B,UP", "--no-cache",
                              "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+class LearnedSynapticNet(torch.nn.Module):
+    def __init__(self, **synaptic):
+        import snntorch as snn
+
+        super().__init__()
+        self.fc1, self.fc2 = torch.nn.Linear(10, 8), torch.nn.Linear(8, 4)
+        self.lif1, self.lif2 = snn.Synaptic(**synaptic), snn.Synaptic(**synaptic)
+
+    def forward(self, x):
+        syn1, mem1 = self.lif1.reset_mem()
+        syn2, mem2 = self.lif2.reset_mem()
+        rec = {"layer_1": [], "layer_1.v": [], "layer_2": [], "layer_2.v": []}
+        for step in range(x.shape[0]):
+            spk1, syn1, mem1 = self.lif1(self.fc1(x[step]), syn1, mem1)
+            spk2, syn2, mem2 = self.lif2(self.fc2(spk1), syn2, mem2)
+            for key, value in (("layer_1", spk1), ("layer_1.v", mem1), ("layer_2", spk2), ("layer_2.v", mem2)):
+                rec[key].append(value)
+        return {key: torch.stack(values) for key, values in rec.items()}
+
+
+SYNAPTIC = {
+    "all-subtract": {"alpha": 0.7, "beta": 0.8, "learn_alpha": True, "learn_beta": True, "learn_threshold": True},
+    "all-zero": {"alpha": 0.6, "beta": 0.9, "reset_mechanism": "zero", "learn_alpha": True, "learn_beta": True,
+                 "learn_threshold": True},
+    "alpha-immediate": {"alpha": 0.6, "beta": 0.9, "reset_delay": False, "learn_alpha": True},
+}
+
+
+def _synaptic_setup(case: str, tmp_path, targets=TARGETS):
+    keys = SYNAPTIC[case]
+    torch.manual_seed(8)
+    net = LearnedSynapticNet(**keys)
+    with torch.no_grad():
+        net.fc1.weight.mul_(3)
+        net.fc2.weight.mul_(3)
+    weights = {"layer_1.weight": net.fc1.weight, "layer_1.bias": net.fc1.bias, "layer_2.weight": net.fc2.weight,
+               "layer_2.bias": net.fc2.bias}
+    for i, lif in ((1, net.lif1), (2, net.lif2)):
+        for key in ("alpha", "beta", "threshold"):
+            if keys.get(f"learn_{key}"):
+                weights[f"layer_{i}.{key}"] = getattr(lif, key)
+    weights = {k: v.detach().clone() for k, v in weights.items()}
+    s = specs.spec([{"type": "linear", "in_features": 10, "out_features": 8}, {"type": "CUBALIFNode", **keys},
+                    {"type": "linear", "in_features": 8, "out_features": 4}, {"type": "CUBALIFNode", **keys}],
+                   time_steps=T)
+    return net, weights, specs.modules(s, tmp_path, targets), reference.random_spikes(T, B, 10, seed=4, p=0.4), s
+
+
+@pytest.mark.parametrize("case", SYNAPTIC)
+def test_snn_synaptic_learned_values_run_in_every_target(case, tmp_path, bindsnet):
+    net, weights, mods, inputs, s = _synaptic_setup(case, tmp_path)
+    with torch.no_grad():  # values a training run would leave
+        for key in ("alpha", "beta", "threshold"):
+            if f"layer_1.{key}" in weights:
+                getattr(net.lif1, key).mul_(0.875)
+                weights[f"layer_1.{key}"] = getattr(net.lif1, key).detach().clone()
+        want = net(inputs)
+    assert 0 < want["layer_1"].mean() < 1 and 0 < want["layer_2"].mean() < 1
+    ref = reference.run(specs.graph(s, tmp_path), weights, inputs)
+    for target, mod in mods.items():
+        assert set(mod.WEIGHTS) == set(weights), target
+        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
+        for key in want:
+            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+            assert torch.equal(ref[key], want[key]), key
+
+
+@pytest.mark.parametrize("case", SYNAPTIC)
+def test_gradients_equal_snn_synaptic_with_learned_parameters(case, tmp_path):
+    net, weights, mods, inputs, _ = _synaptic_setup(case, tmp_path, ("snntorch", "spikingjelly"))
+    _loss(net(inputs)).backward()
+    want = {"layer_1.weight": net.fc1.weight.grad, "layer_1.bias": net.fc1.bias.grad,
+            "layer_2.weight": net.fc2.weight.grad, "layer_2.bias": net.fc2.bias.grad}
+    for i, lif in ((1, net.lif1), (2, net.lif2)):
+        for key in ("alpha", "beta", "threshold"):
+            want[f"layer_{i}.{key}"] = getattr(lif, key).grad
+    for target, mod in mods.items():
+        model = mod.load_weights(mod.build_model(), weights)
+        _loss(mod.run(model, inputs, membrane=True, grad=True)).backward()
+        slots = mod.weight_slots(model)
+        assert set(slots) == set(weights)
+        for key, (tensor, _) in slots.items():
+            assert want[key] is not None and want[key].abs().sum() > 0, key
+            assert torch.equal(tensor.grad, want[key]), (target, key, tensor.grad, want[key])

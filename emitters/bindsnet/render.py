@@ -44,7 +44,8 @@ from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal
 from .patterns import is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes", "GraphConnection", "InOutLinear",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes",
+             "LearnedSynapticNodes", "GraphConnection", "InOutLinear",
              "Scale", "LAYER_NAMES", "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
@@ -151,6 +152,23 @@ class LearnedNodes(CanonicalNodes):
 
     def step(self, x, state, late=()):
         return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
+''')
+
+_LEARNED_SYNAPTIC_NODES = fixed_text('''
+class LearnedSynapticNodes(CanonicalNodes):
+    """CanonicalNodes whose generated step takes alpha, beta and threshold (snn.Synaptic's),
+    held as buffers (WEIGHTS "<population>.alpha", ..., learned elsewhere)."""
+
+    def __init__(self, shape, step, alpha, beta, threshold):
+        super().__init__(shape, None, (0.0, 0.0))
+        del self.step
+        self.fn = step
+        self.register_buffer("alpha", torch.tensor(alpha))
+        self.register_buffer("beta", torch.tensor(beta))
+        self.register_buffer("threshold", torch.tensor(threshold))
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
 ''')
 
 _GRAPH_CONNECTION = fixed_text('''
@@ -303,6 +321,11 @@ class _Writer:
             return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
         self.helpers.add("canonical")
+        if n.learned() and n.kind == "cuba":  # alpha, beta, threshold: buffers load_weights sets
+            self.helpers.add("learned_synaptic")
+            fn = self.steps.name_for(n, params=True)
+            return expr("LearnedSynapticNodes({s}, {f}, {a}, {b}, {t})", s=literal(op.shape), f=name(fn),
+                        a=literal(float(n.alpha)), b=literal(float(n.beta)), t=literal(n.threshold))
         if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
             self.helpers.add("learned")
             fn = self.steps.name_for(n, params=True)
@@ -588,6 +611,8 @@ def build_model(device=None):
         body += fixed(_NONSPIKING_NODES)
     if "learned" in w.helpers:
         body += fixed(_LEARNED_NODES)
+    if "learned_synaptic" in w.helpers:
+        body += fixed(_LEARNED_SYNAPTIC_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)

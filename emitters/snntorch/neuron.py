@@ -28,9 +28,11 @@ import libcst as cst
 
 from ir.neuron import SnnTorchNeuron
 
-from ..toolkit import literal, name, stmts
+from ..toolkit import expr, literal, name, stmts
 
 STRICT = True  # fires on mem - threshold > 0
+# The arguments of a step with `params` (after x and state), by kind: tensors of the layer.
+PARAMS = {"cuba": ("alpha", "beta", "threshold")}
 
 
 def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
@@ -40,8 +42,12 @@ def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
 def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     """snn.Leaky's (or RLeaky's) constructor; `params`: beta and threshold are the step's arguments."""
     if neuron.kind == "cuba":
+        learn = "".join(f", learn_{key}=True" for key in neuron.learn)
+        if params:
+            return (f"snn.Synaptic(alpha, beta, threshold, reset_mechanism={neuron.reset!r}, "
+                    f"reset_delay={neuron.reset_delay!r}{learn})")
         return (f"snn.Synaptic(alpha={neuron.alpha!r}, beta={neuron.beta!r}, threshold={neuron.threshold!r}, "
-                f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r})")
+                f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}{learn})")
     if neuron.kind == "li":
         return f"non-spiking snn.Leaky(beta={neuron.decay!r}, reset_mechanism='none')"
     if neuron.kind == "i":
@@ -60,7 +66,7 @@ def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[
     if not neuron.spiking:
         return nonspiking_body(neuron)
     if neuron.kind == "cuba":
-        return synaptic_body(neuron, spike)
+        return synaptic_body(neuron, spike, params)
     th = name("threshold") if params else literal(neuron.threshold)
     beta = name("beta") if params else literal(float(neuron.decay))
     body = stmts("(m,) = state")
@@ -98,11 +104,15 @@ def nonspiking_body(neuron: SnnTorchNeuron) -> list[cst.BaseStatement]:
     return body
 
 
-def synaptic_body(neuron: SnnTorchNeuron, spike: str) -> list[cst.BaseStatement]:
+def synaptic_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
     """snn.Synaptic.forward's operations in its order (state: membrane, synaptic current). Its zero
     reset computes the charge twice and subtracts `0 * reset` from the current (_base_zero): the
-    same autograd graph, so the same gradients."""
-    th, alpha, beta = literal(neuron.threshold), literal(float(neuron.alpha)), literal(float(neuron.beta))
+    same autograd graph, so the same gradients. `params`: alpha, beta, threshold are the step's
+    tensor arguments, clamped where Synaptic clamps them (at every use)."""
+    if params:
+        th, alpha, beta = name("threshold"), expr("alpha.clamp(0, 1)"), expr("beta.clamp(0, 1)")
+    else:
+        th, alpha, beta = literal(neuron.threshold), literal(float(neuron.alpha)), literal(float(neuron.beta))
     body = stmts("m, c = state")
     if neuron.reset != "none":
         body += stmts("r = (m - {th} > 0).float()", th=th)

@@ -25,7 +25,7 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import (LEARNED_NEURON_CLASS, NEURON_CLASS, ForwardWriter, labels, learned_ctor, learned_slots,
+from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
                        model_module, module_names, stage_ops)
 from ..layers import generated_classes, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state, kind_hint
@@ -35,7 +35,7 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 # Module-level names the emitted code uses itself.
-OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
+OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", "InOutLinear", "Scale", "run_leaky", "leaky_step", "rleaky_step",
              "run_synaptic", "synaptic_step",
              *runtime.HELPERS)
 
@@ -182,6 +182,7 @@ def _synaptic_ctor(op: PopulationOp) -> cst.BaseExpression:
             cst.Arg(literal(n.threshold), keyword=name("threshold")),
             cst.Arg(literal(n.reset), keyword=name("reset_mechanism")),
             cst.Arg(literal(n.reset_delay), keyword=name("reset_delay")), _surrogate_arg(op)]
+    args += [cst.Arg(literal(True), keyword=name(f"learn_{key}")) for key in n.learn]
     return cst.Call(expr("snn.Synaptic"), args)
 
 
@@ -218,8 +219,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             elif op.impl == "snn.Synaptic":
                 neuron_ctors[op.name] = _synaptic_ctor(op)
             elif op.neuron.learned():
-                helpers.update(("neuron", "learned_neuron"))
-                neuron_ctors[op.name] = learned_ctor(op.neuron, step_of[op.name])
+                neuron_ctors[op.name] = learned_ctor(op.neuron, step_of[op.name], helpers)
             else:
                 helpers.add("neuron")
                 neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
@@ -272,8 +272,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         body += fixed(_SYNAPTIC)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
-    if "learned_neuron" in helpers:
-        body += fixed(LEARNED_NEURON_CLASS)
+    body += learned_classes(helpers)
     body += generated_classes(helpers)
     body += factories
     body += model_defs

@@ -30,7 +30,7 @@ from ir.neuron import Surrogate
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import (LEARNED_NEURON_CLASS, NEURON_CLASS, ForwardWriter, labels, learned_ctor, learned_slots,
+from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
                        model_module, module_names, stage_ops)
 from ..neurons import StepFunctions, initial_state
 from ..layers import generated_class, generated_classes, module_ctor
@@ -39,7 +39,7 @@ from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
-OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "InOutLinear", "Scale", "PerStep", "NODES",
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", "InOutLinear", "Scale", "PerStep", "NODES",
              "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
@@ -256,8 +256,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     for op in stage_ops(graph):
         if isinstance(op, PopulationOp):
             if op.impl == "canonical" and op.neuron.learned():
-                helpers.update(("neuron", "learned_neuron"))
-                ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True))
+                ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True), helpers)
             elif op.impl == "canonical":
                 helpers.add("neuron")
                 fn = steps.name_for(op.neuron)
@@ -327,8 +326,7 @@ def {{fn}}(z):
         body += fixed(_PER_STEP)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
-    if "learned_neuron" in helpers:
-        body += fixed(LEARNED_NEURON_CLASS)
+    body += learned_classes(helpers)
     if any(op.impl == "neuron.CUBALIFNode" for op in native):
         body += fixed(_CUBA_NODE)
     body += generated_classes(helpers)

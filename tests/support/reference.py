@@ -184,10 +184,8 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
             terms = [prev[o.src] if o.delay else now[o.src] for o in op.operands]
             if isinstance(op, PopulationOp):
                 learned = {key: float(weights[f"{op.name}.{key}"]) for key in op.neuron.learned()}
-                if learned:  # the weights' values of the learned parameters (beta clamped, as snn.Leaky does)
-                    learned["beta"] = min(max(learned.get("beta", op.neuron.decay), 0.0), 1.0)
-                    if op.neuron.kind == "if":
-                        del learned["beta"]
+                if learned:  # the weights' values (beta and alpha clamped to [0, 1], as snn.Leaky/Synaptic do)
+                    learned.update({k: min(max(v, 0.0), 1.0) for k, v in learned.items() if k in ("alpha", "beta")})
                     op = op.replace(neuron=op.neuron.replace(**learned))
                 late = op.neuron.late() if op.neuron.family == "snntorch" else 0
                 charge, tail = terms[: len(terms) - late], terms[len(terms) - late:]
@@ -215,10 +213,12 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
 
 def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: float = 1.0) -> dict[str, torch.Tensor]:
     """The `check` command's seeded weights (continuous, or tie-prone dyadic when `quantized`),
-    times `scale` (a small integer keeps quantized weights dyadic)."""
+    times `scale` (a small integer keeps quantized weights dyadic); learned neuron parameters keep
+    the spec's values."""
     from compiler.check import random_weights as weights
 
-    return {k: v * scale for k, v in weights(graph, seed, quantized).items()}
+    learned = {f"{pop.name}.{key}" for pop in graph.populations() for key in pop.neuron.learned()}
+    return {k: v if k in learned else v * scale for k, v in weights(graph, seed, quantized).items()}
 
 
 def decimal_weights(graph: Graph, seed: int = 0, step: float = 0.01, span: int = 10) -> dict[str, torch.Tensor]:
