@@ -175,6 +175,22 @@ def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
     return neuron.replace(learn=learn)
 
 
+def written_words(layer: dict, source: str) -> tuple[str | None, list[str]]:
+    """The vocabulary a neuron layer is read in, and the keys of that vocabulary it writes
+    ((None, []) for a layer that is not a neuron layer)."""
+    kind = layer.get("type")
+    if kind in ("LIFNode", "IFNode"):
+        words = vocabulary_of(layer, source)
+        return words, [k for k in layer if k in VOCABULARY_KEYS[words]]
+    if kind == "CUBALIFNode":
+        words = cuba_vocabulary(layer, source)
+        return words, [k for k in layer if k in HOMES[words].CUBA_KEYS]
+    if kind in NONSPIKING_TYPES:
+        words = nonspiking_vocabulary(layer, source)
+        return words, [k for k in layer if k == NONSPIKING_KEYS.get(words)]
+    return None, []
+
+
 def cuba_vocabulary(layer: dict, source: str) -> str:
     """The vocabulary of a CUBALIFNode layer: the one whose keys it writes, else the target_simulator's."""
     present = [v for v, home in HOMES.items() if any(k in layer for k in home.CUBA_KEYS)]

@@ -246,3 +246,75 @@ def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tm
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F,B,UP", "--no-cache",
                              "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# The equivalence matrix for the new families (as tests/test_equivalence.py's): every target equals the
+# reference at 1 and 2 threads, batch 1, 4 and 32, with and without bias, with Gaussian, tie-prone dyadic
+# and decimal weights.
+MATRIX = {
+    ("snntorch", "cuba-subtract"): {"type": "CUBALIFNode", "alpha": 0.7, "beta": 0.8},
+    ("snntorch", "cuba-zero-immediate"): {"type": "CUBALIFNode", "alpha": 0.5, "beta": 0.9, "reset_mechanism": "zero",
+                                          "reset_delay": False},
+    ("spikingjelly", "cuba-hard"): {"type": "CUBALIFNode", "v_threshold": 1.0},
+    ("spikingjelly", "cuba-soft"): {"type": "CUBALIFNode", "c_decay": 0.25, "v_decay": 0.5, "v_reset": None},
+    ("bindsnet", "cuba"): {"type": "CUBALIFNode", "thresh": 1.0, "rest": 0.0, "reset": 0.0, "refrac": 2,
+                           "tc_decay": 5.0, "tc_i_decay": 2.0},
+    ("snntorch", "li"): {"type": "NonSpikingLIFNode", "beta": 0.75},
+    ("spikingjelly", "li"): {"type": "NonSpikingLIFNode", "tau": 4.0},
+    ("spikingjelly", "i"): {"type": "NonSpikingIFNode"},
+}
+
+
+@pytest.fixture(scope="module")
+def matrix_modules(tmp_path_factory, bindsnet):
+    from compiler.vocabulary import neuron_from_layer
+    from ir.examples import mlp
+    from support.generated import emit_and_import
+
+    cache = {}
+
+    def get(vocab: str, case: str, bias: bool):
+        if (vocab, case, bias) not in cache:
+            neuron = neuron_from_layer(MATRIX[vocab, case], vocab)
+            graph = mlp((48, 32, 10), neuron, bias=bias, time_steps=20, source=vocab, name="Eq",
+                        layout="in_out" if vocab == "bindsnet" else "out_in")
+            tmp = tmp_path_factory.mktemp("eq")
+            cache[vocab, case, bias] = graph, {t: emit_and_import(graph, t, tmp) for t in TARGETS}
+        return cache[vocab, case, bias]
+    return get
+
+
+@pytest.mark.parametrize("kind", ("gaussian", "dyadic", "decimal"))
+@pytest.mark.parametrize("vocab, case", list(MATRIX), ids=[f"{v}-{c}" for v, c in MATRIX])
+def test_the_equivalence_matrix(vocab, case, kind, matrix_modules):
+    threads = torch.get_num_threads()
+    try:
+        for bias in (True, False):
+            graph, mods = matrix_modules(vocab, case, bias)
+            if kind == "decimal":
+                w = reference.decimal_weights(graph, seed=3, step=0.01 * (8 if vocab == "bindsnet" else 1), span=12)
+            else:
+                w = reference.random_weights(graph, seed=3, quantized=kind == "dyadic")
+            for n_threads, batch in [(t, b) for t in (1, 2) for b in (1, 4, 32)]:
+                torch.set_num_threads(n_threads)
+                inputs = reference.random_spikes(20, batch, 48, seed=4 + batch, p=0.3)
+                expected = reference.run(graph, w, inputs)
+                for target, module in mods.items():
+                    got = module.run(module.load_weights(module.build_model(), w), inputs, membrane=True)
+                    for key in expected:
+                        assert torch.equal(got[key], expected[key]), (target, key, bias, n_threads, batch)
+                if batch == 32 and graph.populations()[0].neuron.spiking:
+                    rates = [expected[p.name].mean().item() for p in graph.populations()]
+                    assert any(0 < r < 0.95 for r in rates), rates
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_a_layer_in_another_simulators_words_gets_a_warning(tmp_path):
+    s = specs.spec([_lin(4, 3), {"type": "CUBALIFNode", "c_decay": 0.5}, _lin(3, 2),
+                    {"type": "NonSpikingLIFNode", "tau": 3.0}, _lin(2, 2), {"type": "NonSpikingIFNode"}],
+                   time_steps=3)
+    said = {d.pointer: d.message for d in compile_spec(specs.save(s, tmp_path)).warnings}
+    assert said["/layers/1"].startswith("written in SpikingJelly's words (c_decay)")
+    assert said["/layers/3"].startswith("written in SpikingJelly's words (tau)")
+    assert "/layers/5" not in said  # no words: the target_simulator's
