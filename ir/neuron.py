@@ -68,6 +68,11 @@ they have no surrogate. State m = 0; per step::
 
 BindsNET has no non-spiking node: its family has neither kind.
 
+Learned parameters (snntorch family: ``learn`` holds some of alpha, beta, threshold, as
+snn.Leaky's / snn.Synaptic's learn_* flags) are 0-d weights of the module contract,
+"<population>.<name>", starting at the neuron's values; every target computes with the
+weights' values (alpha and beta clamped to [0, 1] at each use, as snnTorch does).
+
 Several operands of a population are summed in operand order before the charge
 (``x``); the last ``late_terms`` of them (snntorch only: RLeaky's recurrent term)
 are added after it instead. The surrogate (name, parameter, and whose float32

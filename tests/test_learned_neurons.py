@@ -302,3 +302,24 @@ def test_gradients_equal_snn_synaptic_with_learned_parameters(case, tmp_path):
         for key, (tensor, _) in slots.items():
             assert want[key] is not None and want[key].abs().sum() > 0, key
             assert torch.equal(tensor.grad, want[key]), (target, key, tensor.grad, want[key])
+
+
+@pytest.mark.parametrize("suffix", [".pt", ".npz"])
+def test_check_takes_learned_values_from_a_weights_file(suffix, tmp_path, bindsnet, capsys):
+    """0-d weights survive a weights file (.pt or .npz) and every target runs with them."""
+    import numpy as np
+
+    from compiler.check import main
+
+    path = specs.save(_spec(), tmp_path)
+    mod = specs.module(_spec(), "snntorch", tmp_path)
+    weights = mod.export_weights(mod.build_model())
+    weights["layer_1.beta"] = torch.tensor(0.5)
+    weights["layer_1.threshold"] = torch.tensor(0.25)
+    out = tmp_path / f"w{suffix}"
+    if suffix == ".pt":
+        torch.save(weights, out)
+    else:
+        np.savez(out, **{k: v.numpy() for k, v in weights.items()})
+    assert main([str(path), "--weights", str(out), "--time-steps", "6", "--batch", "2"]) == 0
+    assert "all targets agree" in capsys.readouterr().out
