@@ -140,9 +140,12 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
           f"{weights_from}, {inputs_from}; reference: {own}")
     ok = True
     for pop in pops:
-        rate = runs[own][pop].mean().item()
         shape = "x".join(map(str, first.op(pop).shape))
-        print(f"\n{pop} ({shape} neurons, firing rate {rate:.4f})")
+        if first.op(pop).neuron.spiking:
+            rate = runs[own][pop].mean().item()
+            print(f"\n{pop} ({shape} neurons, firing rate {rate:.4f})")
+        else:  # its output is its membrane: the agreement column compares membranes
+            print(f"\n{pop} ({shape} neurons, non-spiking: membranes compared)")
         print(f"  {'target':<14}{'agreement':>12}{'first diff':>12}{'max |dV|':>12}")
         for target in targets:
             agree, step, dv = compare(runs[own], runs[target], [pop])[pop]

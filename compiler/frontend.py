@@ -24,7 +24,7 @@ from .diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers,
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 from .topology import build_graph
 from .validate import validate
-from .vocabulary import SIMULATORS, VOCABULARY_KEYS, normalize_simulator, vocabulary_of
+from .vocabulary import SIMULATORS, normalize_simulator, written_words
 
 MAX_SPEC_BYTES = 16 * 1024 * 1024
 KNOWN_DEVICES = ("high_performance_gpu", "edge_ai_processor", "cpu", "embedded")
@@ -147,9 +147,8 @@ def _warnings(spec: dict, source: SourceText) -> list[Diagnostic]:
     simulator = normalize_simulator(spec["target_simulator"])
     key = "layers" if "layers" in spec else "layer"
     for index, layer in enumerate(spec.get(key, [])):
-        if layer.get("type") in ("LIFNode", "IFNode") and vocabulary_of(layer, simulator) != simulator:
-            words = vocabulary_of(layer, simulator)
-            own = [k for k in layer if k in VOCABULARY_KEYS[words]]
+        words, own = written_words(layer, simulator)
+        if words is not None and words != simulator and own:
             out.append(source.diagnostic(f"/{key}/{index}", (
                 f"written in {SIMULATORS[words]}'s words ({', '.join(own)}), not {SIMULATORS[simulator]}'s (the "
                 f"target_simulator): this layer computes {SIMULATORS[words]}'s {layer['type']} arithmetic"),

@@ -68,6 +68,8 @@ def read_inputs(args: argparse.Namespace) -> list[tuple[Path, str]]:
 
 def drive_of(neuron) -> tuple[float, float]:
     """(threshold - resting value, the factor the neuron scales its input by) of a canonical neuron."""
+    if not neuron.spiking:  # no threshold: a unit drive; NonSpikingLIFNode divides its input by tau
+        return 1.0, 1.0 / neuron.tau if neuron.family == "spikingjelly" and neuron.kind == "li" else 1.0
     if neuron.family == "snntorch":
         return abs(neuron.threshold) or 1.0, 1.0
     if neuron.family == "spikingjelly":
@@ -99,6 +101,8 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False):
 
     gen = torch.Generator().manual_seed(seed)
     weights = {}
+    for pop in graph.populations():  # learned neuron parameters start at the spec's values
+        weights.update({f"{pop.name}.{key}": torch.tensor(value) for key, value in pop.neuron.learned().items()})
     for op in graph.parametric():
         pop = _fed_population(graph, op.name)
         drive, gain = drive_of(pop.neuron) if pop is not None else (1.0, 1.0)

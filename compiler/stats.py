@@ -64,7 +64,7 @@ class LayerStats:
     acs: int = 0
     macs: int = 0
     neuron_updates: int = 0
-    neuron: str | None = None  # a population's neuron kind: "lif" or "if"
+    neuron: str | None = None  # a population's neuron kind: lif, if, cuba, li or i (the last two never fire)
     firing_rate: float | None = None
     activation_sparsity: float | None = None
 
@@ -230,7 +230,7 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
             layer.effective_synaptic_ops = layer.acs + layer.macs
         elif layer.dense_synaptic_ops:  # elementwise with weights: every element, every step, a MAC
             layer.macs = layer.effective_synaptic_ops = layer.dense_synaptic_ops
-        if layer.kind == "population":
+        if layer.kind == "population" and layer.neuron not in ("li", "i"):  # a non-spiking one has no rate
             spikes = out[layer.name]
             layer.firing_rate = float(spikes.double().mean())
             layer.activation_sparsity = float((spikes == 0).double().mean())
@@ -245,19 +245,20 @@ def _per_sample(count: int, batch: int) -> int | float:
 
 def totals(layers: list[LayerStats], energy: dict) -> dict:
     pops = [layer for layer in layers if layer.kind == "population"]
-    neurons_steps = sum(layer.neuron_updates for layer in pops)
     total = {key: sum(getattr(layer, key) for layer in layers) for key in (
         "params", "footprint_bytes", "dense_synaptic_ops", "effective_synaptic_ops", "acs", "macs",
         "neuron_updates")}
     total["energy_pj"] = total["macs"] * energy["mac"] + total["acs"] * energy["ac"]
     total["dense_energy_pj"] = total["dense_synaptic_ops"] * energy["mac"]
     # a LIF update multiplies by its decay and adds its input (a MAC), an IF update only adds (an AC)
-    total["neuron_energy_pj"] = sum(layer.neuron_updates * energy["mac" if layer.neuron == "lif" else "ac"]
+    total["neuron_energy_pj"] = sum(layer.neuron_updates * energy["mac" if layer.neuron in ("lif", "li", "cuba") else "ac"]
                                     for layer in pops)
-    total["firing_rate"] = (sum(layer.firing_rate * layer.neuron_updates for layer in pops) / neurons_steps
+    spiking = [layer for layer in pops if layer.firing_rate is not None]  # non-spiking ones have no rate
+    neurons_steps = sum(layer.neuron_updates for layer in spiking)
+    total["firing_rate"] = (sum(layer.firing_rate * layer.neuron_updates for layer in spiking) / neurons_steps
                             if neurons_steps else None)
     total["activation_sparsity"] = None if total["firing_rate"] is None else \
-        sum(layer.activation_sparsity * layer.neuron_updates for layer in pops) / neurons_steps
+        sum(layer.activation_sparsity * layer.neuron_updates for layer in spiking) / neurons_steps
     return total
 
 

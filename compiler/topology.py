@@ -39,7 +39,7 @@ from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
-NEURON_TYPES = ("LIFNode", "IFNode")
+NEURON_TYPES = ("LIFNode", "IFNode", "NonSpikingLIFNode", "NonSpikingIFNode", "CUBALIFNode")
 MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown names, per spec
 
 

@@ -78,8 +78,21 @@ def vocabulary_of(layer: dict, source: str) -> str:
     return source if not present or source in present else present[0]
 
 
+NONSPIKING_TYPES = {"NonSpikingLIFNode": "li", "NonSpikingIFNode": "i"}
+# The keys of a non-spiking leaky integrator, by vocabulary: snn.Leaky's beta, NonSpikingLIFNode's tau.
+NONSPIKING_KEYS = {"snntorch": "beta", "spikingjelly": "tau"}
+
+
 def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
-    """The canonical neuron of a schema-valid LIFNode/IFNode layer; raises NeuronSpecError."""
+    """The canonical neuron of a schema-valid neuron layer; raises NeuronSpecError."""
+    if layer["type"] in NONSPIKING_TYPES:
+        return _nonspiking(layer, source)
+    if layer["type"] == "CUBALIFNode":
+        return _cuba(layer, source, dt)
+    learn = [key for key in LEARN_KEYS if key in layer]
+    if learn:
+        neuron = neuron_from_layer({k: v for k, v in layer.items() if k not in LEARN_KEYS}, source, dt)
+        return _learning(neuron, layer, learn)
     kind = "lif" if layer["type"] == "LIFNode" else "if"
     vocab = vocabulary_of(layer, source)
     home = HOMES[vocab]
@@ -95,6 +108,115 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
     reader = Reader(params, origin)
     surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
     neuron = home.build(reader, kind, dt, surrogate)
+    problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
+def nonspiking_vocabulary(layer: dict, source: str) -> str:
+    """The vocabulary of a NonSpikingLIFNode/NonSpikingIFNode layer: the one whose key it writes
+    (beta: snnTorch, tau: SpikingJelly), else the target_simulator's; a NonSpikingIFNode written in
+    BindsNET's (which has no non-spiking node) is SpikingJelly's NonSpikingIFNode (v + x from 0,
+    the same floats in every family)."""
+    written = [v for v, key in NONSPIKING_KEYS.items() if key in layer]
+    if written:
+        return written[0]
+    if layer["type"] == "NonSpikingIFNode" and source == "bindsnet":
+        return "spikingjelly"
+    return source
+
+
+def _nonspiking(layer: dict, source: str) -> Neuron:
+    kind = NONSPIKING_TYPES[layer["type"]]
+    written = [key for key in NONSPIKING_KEYS.values() if key in layer]
+    if len(written) > 1:
+        raise NeuronSpecError([Problem("tau", "beta and tau are not restatements of each other here: snn.Leaky's "
+                                              "mem = beta*mem + input does not divide the input by tau, SpikingJelly's "
+                                              "NonSpikingLIFNode does; write one of them")])
+    vocab = nonspiking_vocabulary(layer, source)
+    if vocab == "bindsnet":
+        raise NeuronSpecError([Problem("", "BindsNET has no non-spiking neuron: write this layer's decay in "
+                                           "snnTorch's words (\"beta\": mem = beta*mem + input) or SpikingJelly's "
+                                           "(\"tau\": v = v + (input - v)/tau)")])
+    key = NONSPIKING_KEYS[vocab]
+    params = {}
+    if kind == "li":
+        if key not in layer:
+            if vocab == "snntorch":
+                raise NeuronSpecError([Problem("", "snnTorch's Leaky needs beta: add \"beta\" (the membrane decay "
+                                                   "per step, e.g. 0.95)")])
+            params[key] = 2.0  # NonSpikingLIFNode's default tau
+        else:
+            params[key] = layer[key]
+    reader = Reader(params, {k: k for k in params})
+    value = {k: reader.f32(k) for k in params}
+    if reader.problems:
+        raise NeuronSpecError(reader.problems)
+    neuron = HOMES[vocab].build_nonspiking(kind, value.get(key))
+    problems = [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
+LEARN_KEYS = {"learn_beta": "beta", "learn_threshold": "threshold"}  # snn.Leaky's
+
+
+def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
+    """`neuron` with the parameters its layer's learn_beta / learn_threshold (snnTorch's words) ask for."""
+    if neuron.family != "snntorch":
+        raise NeuronSpecError([Problem(keys[0], f"{keys[0]} is snnTorch's word (snn.Leaky's), but this layer is read "
+                                                f"in {SIMULATORS[neuron.family]}'s vocabulary: write its parameters in "
+                                                "snnTorch's words (beta, threshold) to learn them")])
+    learn = tuple(LEARN_KEYS[key] for key in keys if layer[key])
+    if "beta" in learn and neuron.kind != "lif":
+        raise NeuronSpecError([Problem("learn_beta", "an IFNode has no beta to learn: use a LIFNode")])
+    return neuron.replace(learn=learn)
+
+
+def written_words(layer: dict, source: str) -> tuple[str | None, list[str]]:
+    """The vocabulary a neuron layer is read in, and the keys of that vocabulary it writes
+    ((None, []) for a layer that is not a neuron layer)."""
+    kind = layer.get("type")
+    if kind in ("LIFNode", "IFNode"):
+        words = vocabulary_of(layer, source)
+        return words, [k for k in layer if k in VOCABULARY_KEYS[words]]
+    if kind == "CUBALIFNode":
+        words = cuba_vocabulary(layer, source)
+        return words, [k for k in layer if k in HOMES[words].CUBA_KEYS]
+    if kind in NONSPIKING_TYPES:
+        words = nonspiking_vocabulary(layer, source)
+        return words, [k for k in layer if k == NONSPIKING_KEYS.get(words)]
+    return None, []
+
+
+def cuba_vocabulary(layer: dict, source: str) -> str:
+    """The vocabulary of a CUBALIFNode layer: the one whose keys it writes, else the target_simulator's."""
+    present = [v for v, home in HOMES.items() if any(k in layer for k in home.CUBA_KEYS)]
+    return source if not present or source in present else present[0]
+
+
+def _cuba(layer: dict, source: str, dt: float) -> Neuron:
+    vocab = cuba_vocabulary(layer, source)
+    home = HOMES[vocab]
+    others = [(k, v) for v, h in HOMES.items() if v != vocab for k in h.CUBA_KEYS if k in layer]
+    if others:
+        key, other = others[0]
+        raise NeuronSpecError([Problem(key, f"{key} is {SIMULATORS[other]}'s word, but this CUBALIFNode is written "
+                                            f"in {SIMULATORS[vocab]}'s ({', '.join(k for k in home.CUBA_KEYS if k in layer)}):"
+                                            " a CUBALIFNode takes one simulator's words (their current-based neurons "
+                                            "compute different things)")])
+    params = {**home.CUBA_DEFAULTS, **{k: layer[k] for k in home.CUBA_KEYS if k in layer}}
+    missing = [k for k in home.CUBA_REQUIRED if k not in params]
+    if missing:
+        raise NeuronSpecError([Problem("", f"{home.CUBA_CLASS} needs {' and '.join(missing)}: add "
+                                           + ", ".join(f'"{k}"' for k in missing))])
+    reader = Reader(params, {k: k for k in params})
+    surrogate = reader.surrogate(layer.get("surrogate_function"), vocab)
+    if surrogate is not None and surrogate.flavor == "spikingjelly":  # CUBALIFNode calls its surrogate module
+        surrogate = Surrogate(surrogate.name, surrogate.alpha, "spikingjelly_module")
+    neuron = home.build_cuba(reader, dt, surrogate)
     problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
@@ -210,7 +332,7 @@ class Reader:
             out = f32(float(value))
         except OverflowError:
             return self.fail(key, "is outside the float32 range")
-        if out == 0.0 and value != 0 and key in ("tau", "tc_decay"):
+        if out == 0.0 and value != 0 and key in ("tau", "tc_decay", "tc_i_decay"):
             return self.fail(key, "rounds to 0.0 in float32")
         if key == "tau" and not out > 1.0:
             return self.fail(key, "rounds to 1.0 in float32; SpikingJelly needs tau > 1")

@@ -31,7 +31,7 @@ def load(path: Path, expected: dict[str, tuple[int, ...]], from_state_dict=None)
         if arr.dtype.kind not in "fiub":
             raise WeightFileError(f"{path}: {key!r} holds {arr.dtype} values, not numbers")
         with np.errstate(over="ignore"):  # overflow shows as inf, refused below
-            got[str(key)] = np.ascontiguousarray(arr.astype(np.float32))
+            got[str(key)] = arr.astype(np.float32, order="C")  # not ascontiguousarray: it makes 0-d arrays 1-d
     if set(got) != set(expected) and from_state_dict is not None:
         got = from_state_dict(got) or got
     missing = [k for k in expected if k not in got]

@@ -129,6 +129,84 @@ class Neuron(nn.Module):
 ''')
 
 
+# A neuron layer of the snnTorch family whose beta or threshold training changes (snn.Leaky's
+# learn_beta, learn_threshold): its step takes them as tensors, used as snn.Leaky uses them.
+LEARNED_NEURON_CLASS = fixed_text('''
+class LearnedNeuron(Neuron):
+    """A Neuron whose generated step takes beta and threshold: the learned ones are parameters
+    (WEIGHTS "<population>.beta", "<population>.threshold"), the others buffers."""
+
+    def __init__(self, step, init, beta, threshold, learn):
+        nn.Module.__init__(self)
+        self.fn = step
+        self.init = init
+        self.v_seq = None
+        for key, value in (("beta", beta), ("threshold", threshold)):
+            if key in learn:
+                setattr(self, key, nn.Parameter(torch.tensor(value)))
+            else:
+                self.register_buffer(key, torch.tensor(value))
+
+    def extra_repr(self):
+        return self.fn.__name__
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
+''')
+
+
+# The same for snn.Synaptic's arithmetic (a CUBA neuron of the snnTorch family): its step takes
+# alpha, beta and threshold as they are, and clamps alpha and beta where Synaptic does.
+LEARNED_SYNAPTIC_CLASS = fixed_text('''
+class LearnedSynaptic(Neuron):
+    """A Neuron whose generated step takes alpha, beta and threshold: the learned ones are
+    parameters (WEIGHTS "<population>.alpha", ...), the others buffers."""
+
+    def __init__(self, step, alpha, beta, threshold, learn):
+        nn.Module.__init__(self)
+        self.fn = step
+        self.init = (0.0, 0.0)
+        self.v_seq = None
+        for key, value in (("alpha", alpha), ("beta", beta), ("threshold", threshold)):
+            if key in learn:
+                setattr(self, key, nn.Parameter(torch.tensor(value)))
+            else:
+                self.register_buffer(key, torch.tensor(value))
+
+    def extra_repr(self):
+        return self.fn.__name__
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
+''')
+
+
+def learned_ctor(neuron, step: str, helpers: set[str]) -> cst.BaseExpression:
+    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters, or
+    LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one."""
+    helpers.update(("neuron", "learned_synaptic" if neuron.kind == "cuba" else "learned_neuron"))
+    if neuron.kind == "cuba":
+        return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
+                    b=literal(float(neuron.beta)), t=literal(neuron.threshold), l=literal(neuron.learn))
+    return expr("LearnedNeuron({f}, {i}, {b}, {t}, {l})", f=name(step), i=literal((0.0,)),
+                b=literal(float(neuron.decay)), t=literal(neuron.threshold), l=literal(neuron.learn))
+
+
+def learned_classes(helpers: set[str]) -> list[cst.BaseStatement]:
+    """The LearnedNeuron / LearnedSynaptic classes `helpers` asks for (after Neuron)."""
+    from .toolkit import fixed
+
+    out = fixed(LEARNED_NEURON_CLASS) if "learned_neuron" in helpers else []
+    return out + (fixed(LEARNED_SYNAPTIC_CLASS) if "learned_synaptic" in helpers else [])
+
+
+def learned_slots(graph: Graph, module_of) -> list[cst.DictElement]:
+    """weight_slots' entries of the learned neuron parameters: `module_of(pop)` holds them."""
+    return [cst.DictElement(literal(f"{pop.name}.{key}"), cst.Tuple([
+        cst.Element(expr("{m}.{k}", m=module_of(pop), k=name(key))), cst.Element(literal(False))]))
+        for pop in graph.populations() for key in pop.neuron.learned()]
+
+
 def model_module(cls: str, doc: str, init: list[cst.BaseStatement],
                  forward: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """The generated nn.Module class `cls` (its __init__ and forward bodies given) and build_model."""

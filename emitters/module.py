@@ -291,7 +291,8 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
     ]
     groups: dict[str, list[str]] = {}  # populations that say the same share a line
     for pop in graph.populations():
-        text = f"{list(pop.shape)}: {describe(pop.neuron)}, surrogate {pop.neuron.surrogate} -> {pop.impl}"
+        grad = f"surrogate {pop.neuron.surrogate}" if pop.neuron.spiking else "outputs its membrane"
+        text = f"{list(pop.shape)}: {describe(pop.neuron)}, {grad} -> {pop.impl}"
         groups.setdefault(text, []).append(pop.name)
     lines += [f"  {names_text(members)} {text}" for text, members in groups.items()]
     if graph.schedule:

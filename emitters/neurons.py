@@ -5,6 +5,8 @@ this module gives every target one way to ask for it. A step function is
 
     def <name>(x, state, late=()):  ->  (spikes, state)
 
+(a non-spiking neuron's "spikes" are its membrane, which is what its readers read)
+
 where `state` is a tuple whose first element is the membrane (see each family for
 the rest) and `late` the terms added after the charge (snnTorch's RLeaky). Every
 population with the same neuron shares one function, and every target renders the
@@ -70,6 +72,8 @@ class StepFunctions:
         a native layer's own values drive it: `(x, state, beta, threshold, late=())`. Neurons
         of one kind that differ only in those share one such function."""
         code = FAMILY_CODE[neuron.family]
+        if not neuron.spiking:  # a non-spiking neuron's step outputs its membrane: no spike function
+            return self._nonspiking(neuron, code)
         spike = class_name(self.ns, neuron.surrogate, code.STRICT)
         if params:
             body = code.step_body(neuron, spike, params=True)
@@ -88,14 +92,34 @@ class StepFunctions:
             self.statements.append(stmt)
             body = code.step_body(neuron, spike, decay)
             what = describe(neuron)
+        elif neuron.family == "bindsnet" and neuron.kind == "cuba":
+            stem = fn.upper().replace("_STEP", "", 1)
+            decay = self.ns.name(stem + "_DECAY", key=("decay", neuron))
+            i_decay = self.ns.name(stem + "_I_DECAY", key=("i_decay", neuron))
+            self.statements += stmts("{d} = {e}\n{i} = {ie}", d=name(decay), e=code.decay_expr(neuron),
+                                     i=name(i_decay), ie=code.decay_expr(neuron, "tc_i_decay"))
+            body = code.step_body(neuron, spike, decay, i_decay)
+            what = describe(neuron)
         else:
             body = code.step_body(neuron, spike)
             what = describe(neuron)
         args = [cst.Param(name("x")), cst.Param(name("state"))]
         if params:
-            args += [cst.Param(name("beta")), cst.Param(name("threshold"))]
+            args += [cst.Param(name(p)) for p in getattr(code, "PARAMS", {}).get(neuron.kind, ("beta", "threshold"))]
         args.append(cst.Param(name("late"), default=cst.Tuple([])))
         doc = cst.SimpleStatementLine([cst.Expr(literal(f"One step of {what}, exactly."))])
         self.statements.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(args),
                                                body=cst.IndentedBlock([doc, *body])))
+        return fn
+
+    def _nonspiking(self, neuron: Neuron, code) -> str:
+        key = ("step", neuron)
+        if key in self.names:
+            return self.names[key]
+        fn = self.names[key] = self.ns.numbered(kind_hint(neuron, self.home) + "_step", key=key)
+        args = [cst.Param(name("x")), cst.Param(name("state")), cst.Param(name("late"), default=cst.Tuple([]))]
+        doc = cst.SimpleStatementLine([cst.Expr(literal(f"One step of {describe(neuron)}, exactly: "
+                                                        "its output is the membrane."))])
+        self.statements.append(cst.FunctionDef(name=name(fn), params=cst.Parameters(args),
+                                               body=cst.IndentedBlock([doc, *code.step_body(neuron, "")])))
         return fn

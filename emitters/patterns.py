@@ -18,6 +18,7 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp
 
 CANONICAL = "canonical"
+NOT_ITS_KIND = ""  # a mismatch that `select` leaves out of its reasons (see `kind_only`)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def select(patterns: list[Pattern], graph: Graph, op: Op) -> tuple[str, str]:
         why_not = pattern.mismatch(graph, op)
         if why_not is None:
             return pattern.impl, pattern.why
+        if why_not == NOT_ITS_KIND:  # a class for another kind of neuron: nothing to say
+            continue
         reasons.setdefault(why_not, []).append(pattern.impl)
     return CANONICAL, "; ".join(f"not {' or '.join(impls)}: {why}" for why, impls in reasons.items()) or \
         "no native class"
@@ -55,6 +58,16 @@ def recheck(patterns: list[Pattern], graph: Graph, op: Op) -> str | None:
 
 def always(_graph: Graph, _op: Op) -> str | None:
     return None
+
+
+def kind_only(kind: str, mismatch: Callable[[Graph, PopulationOp], str | None]
+              ) -> Callable[[Graph, PopulationOp], str | None]:
+    """`mismatch`, for a population of neuron kind `kind` only: for any other it is NOT_ITS_KIND, which
+    select leaves out of its reasons (a CUBALIFNode class is no candidate for a LIF neuron)."""
+
+    def check(graph: Graph, op: PopulationOp) -> str | None:
+        return mismatch(graph, op) if op.neuron.kind == kind else NOT_ITS_KIND
+    return check
 
 
 def own_neuron(family: str, simulator: str, classes: str, kind: str) -> Callable[[Graph, PopulationOp], str | None]:

@@ -215,9 +215,10 @@ def loopable(op: Op) -> bool:
 
 
 def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.BaseExpression],
-                   slot: Callable[[Op, Slot, cst.BaseExpression], cst.Tuple], var: str) -> list[cst.BaseStatement]:
+                   slot: Callable[[Op, Slot, cst.BaseExpression], cst.Tuple], var: str,
+                   extra: list[cst.DictElement] = ()) -> list[cst.BaseStatement]:
     """`def weight_slots(model)`: {key: slot(op, weight slot, module)} in graph order, `module` the
-    op's module (`static(op)`, or found by name in a run's loop over `var`)."""
+    op's module (`static(op)`, or found by name in a run's loop over `var`); `extra` entries last."""
     from .toolkit import stmts
 
     looped = {n: run for run in runs for n in run.ops}
@@ -244,6 +245,10 @@ def slots_function(graph: Graph, runs: list[Run], static: Callable[[Op], cst.Bas
                 body += stmts("slots[{k}] = {v}", k=run.text(p, "key", var, "." + s.suffix),
                               v=slot(member, s, module))
         groups.append(run.loop(var, body))
+    if extra:  # learned neuron parameters, after the layers' weights (as WEIGHTS lists them)
+        if not groups or not isinstance(groups[-1], list):
+            groups.append([])
+        groups[-1] += list(extra)
     return slots_def(groups, "Each weight key's tensor in the model, and whether it is stored transposed.")
 
 

@@ -25,17 +25,22 @@ BACKWARD = {
     ("atan", "spikingjelly"): "grad * ((alpha / 2) / (1 + (z * (math.pi / 2 * alpha)) * (z * (math.pi / 2 * alpha))))",
     ("sigmoid", "spikingjelly"): "grad * ((1 - torch.sigmoid(alpha * z)) * torch.sigmoid(alpha * z) * alpha)",
     ("softsign", "spikingjelly"): "grad * (1 / (2 * alpha * (1 / alpha + z.abs()) * (1 / alpha + z.abs())))",
+    # SpikingJelly's surrogate modules called directly (activation_based/surrogate.py: sigmoid_backward,
+    # atan_backward, soft_sign_backward), as CUBALIFNode calls its surrogate_function: another order
+    ("atan", "spikingjelly_module"): "alpha / 2 / (1 + (math.pi * (alpha / 2) * z) * (math.pi * (alpha / 2) * z)) * grad",
+    ("sigmoid", "spikingjelly_module"): "grad * (1.0 - torch.sigmoid(z * alpha)) * torch.sigmoid(z * alpha) * alpha",
+    ("softsign", "spikingjelly_module"): "grad / (2 * alpha * (1 / alpha + z.abs()).pow_(2))",
 }
 TITLES = {"atan": "ATan", "fast_sigmoid": "FastSigmoid", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
 
 
 def needs_math(surrogates) -> bool:
-    return any(s.flavor == "spikingjelly" and s.name == "atan" for s, _ in surrogates)
+    return any(s.flavor in ("spikingjelly", "spikingjelly_module") and s.name == "atan" for s, _ in surrogates)
 
 
 def class_name(ns: Namespace, surrogate: Surrogate, strict: bool) -> str:
     """The generated class for `surrogate` firing on > (strict) or >=; one name per kind."""
-    flavor = "" if surrogate.flavor == "snntorch" else "SJ"
+    flavor = {"snntorch": "", "spikingjelly": "SJ", "spikingjelly_module": "SJModule"}[surrogate.flavor]
     hint = f"{TITLES[surrogate.name]}{flavor}Spike{'' if strict else 'GE'}"
     return ns.name(hint, key=("surrogate", surrogate.name, surrogate.flavor, strict))
 
@@ -45,7 +50,7 @@ def surrogate_class(cls: str, surrogate: Surrogate, strict: bool) -> cst.BaseSta
     cast = ".float()" if strict else ".to(z.dtype)"  # snnTorch's spikes are always float32
     formula = BACKWARD[surrogate.name, surrogate.flavor]
     owner = "snnTorch's surrogate." + surrogate.name if surrogate.flavor == "snntorch" else \
-        "SpikingJelly's " + TITLES[surrogate.name]
+        "SpikingJelly's " + TITLES[surrogate.name] + (" module" if surrogate.flavor == "spikingjelly_module" else "")
     (node,) = stmts(f'''
 class {{cls}}(torch.autograd.Function):
     """Spikes where z {compare} 0; the gradient is {owner}'s, in its float32 operation order."""

@@ -231,7 +231,10 @@ class Graph:
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every weight of the model under its contract key ("<key>.weight"), in graph order."""
-        return {key: slot.shape for op in self.parametric() for key, slot in op.weight_slots().items()}
+        out = {key: slot.shape for op in self.parametric() for key, slot in op.weight_slots().items()}
+        for pop in self.populations():  # learned neuron parameters (snn.Leaky's learn_beta, ...), 0-d, after them
+            out.update({f"{pop.name}.{key}": () for key in pop.neuron.learned()})
+        return out
 
     def copy(self) -> "Graph":
         return copy.deepcopy(self)

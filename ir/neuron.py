@@ -43,6 +43,36 @@ v = rest (LIF) or reset (IF), refractory counter c = 0; dt, refrac float32)::
     s = v >= thresh
     c = where(s, refrac, c); v = where(s, reset, v)
 
+Current-based LIF (kind ``cuba``): a synaptic current feeds the membrane; per family::
+
+    snntorch (snn.Synaptic; state m = 0, syn = 0; r as above)
+        i = alpha * syn + x (+ late ...)      # snn.RSynaptic's order for fed-back terms
+        u = beta * m + i
+        u = u - r * threshold                 # 'subtract'
+        u = u - (beta * m + (alpha * syn + x)) * r; i = i - 0 * r    # 'zero': Synaptic's _base_zero
+        s = H(u - threshold); reset_delay=False as Leaky; syn = i; m = u
+    spikingjelly (neuron.CUBALIFNode; v = v_reset or 0, c = 0)
+        c = c * c_decay + x; h = v * v_decay + c; s = Hge(h - v_threshold); reset as LIFNode
+    bindsnet (nodes.CurrentLIFNodes; v = rest, i = 0, refractory c = 0)
+        v = (v - rest) * decay + rest; i = i * i_decay   # i_decay = exp(-dt / tc_i_decay) in float32
+        c = c - dt; i = i + x; v = v + (c <= 0) * i; then as IFNodes (spike, count, reset)
+
+Non-spiking neurons (kinds ``li`` and ``i``: NIR's LI and I, readouts) never fire:
+their output, what their readers read and ``run`` returns, is their membrane, and
+they have no surrogate. State m = 0; per step::
+
+    u = beta * m + x (+ late ...); m = u   # snntorch li (snn.Leaky that never fires, reset 'none')
+    u = m + x (+ late ...); m = u          # snntorch i
+    v = v + (x - v) / tau                  # spikingjelly li (neuron.NonSpikingLIFNode)
+    v = v + x                              # spikingjelly i (neuron.NonSpikingIFNode)
+
+BindsNET has no non-spiking node: its family has neither kind.
+
+Learned parameters (snntorch family: ``learn`` holds some of alpha, beta, threshold, as
+snn.Leaky's / snn.Synaptic's learn_* flags) are 0-d weights of the module contract,
+"<population>.<name>", starting at the neuron's values; every target computes with the
+weights' values (alpha and beta clamped to [0, 1] at each use, as snnTorch does).
+
 Several operands of a population are summed in operand order before the charge
 (``x``); the last ``late_terms`` of them (snntorch only: RLeaky's recurrent term)
 are added after it instead. The surrogate (name, parameter, and whose float32
@@ -59,8 +89,13 @@ from typing import ClassVar
 from .floats import is_f32
 
 FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
-KINDS = ("lif", "if")
+KINDS = ("lif", "if", "cuba", "li", "i")
+SPIKING_KINDS = ("lif", "if", "cuba")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
 SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
+# Whose float32 formula a surrogate's gradient follows: snnTorch's surrogate.py; SpikingJelly's
+# _ops/surrogate.py (its LIFNode/IFNode); SpikingJelly's surrogate modules called directly
+# (activation_based/surrogate.py: its CUBALIFNode), which order the operations differently.
+FLAVORS = ("snntorch", "spikingjelly", "spikingjelly_module")
 
 
 @dataclass(frozen=True)
@@ -69,7 +104,7 @@ class Surrogate:
 
     name: str  # atan | sigmoid | fast_sigmoid | softsign
     alpha: float
-    flavor: str = "snntorch"  # snntorch | spikingjelly
+    flavor: str = "snntorch"  # snntorch | spikingjelly | spikingjelly_module (see FLAVORS)
 
     def __str__(self) -> str:
         return f"{self.name}({self.alpha!r}, {self.flavor})"
@@ -79,22 +114,51 @@ class Surrogate:
 class Neuron:
     """Base of the three families; the fields are the family's parameters, all float32 values."""
 
-    kind: str  # "lif" | "if"
+    kind: str  # "lif" | "if" | "li" | "i"
     surrogate: Surrogate | None = None
 
     family: ClassVar[str] = ""
     # Parameters a LIF neuron has and an IF neuron must not (dropped by neuron substitution).
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ()
     FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ()
+    # The parameters of the family's non-spiking leaky integrator (kind "li"); the integrator
+    # (kind "i") has none. Every other field of a non-spiking neuron keeps its default.
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ()
+    NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ()  # fields a non-spiking neuron may set besides LI_FIELDS
+    # The parameters of the family's current-based LIF (kind "cuba"), and those of them only it has
+    # (None for every other kind, and then left out of params(), so other neurons print as before).
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ()
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def spiking(self) -> bool:
+        """Whether the neuron fires; a non-spiking one (li, i) outputs its membrane."""
+        return self.kind in SPIKING_KINDS
 
     def replace(self, **changes) -> "Neuron":
         return dataclasses.replace(self, **changes)
 
     def params(self) -> dict[str, object]:
         """Every field but kind, in declaration order, the surrogate last (the text form prints them)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")
+               and not (f.name in self.CUBA_ONLY + ("learn",) and getattr(self, f.name) == f.default)}
         out["surrogate"] = self.surrogate
         return out
+
+    def _required(self) -> tuple[str, ...]:
+        """The optional fields (leak and CUBA parameters) this kind of spiking neuron must set."""
+        return {"lif": self.LEAK_FIELDS, "cuba": self.CUBA_FIELDS}.get(self.kind, ())
+
+    def own_params(self) -> dict[str, object]:
+        """The parameters this kind of neuron has (an IF neuron none of the leak fields, a
+        non-spiking one only its LI_FIELDS and NONSPIKING_KEEP): what the text form prints."""
+        params = self.params()
+        if self.kind in ("if", "cuba"):
+            return {k: v for k, v in params.items() if k not in self.LEAK_FIELDS or k in self._required()}
+        if not self.spiking:
+            keep = (self.LI_FIELDS if self.kind == "li" else ()) + self.NONSPIKING_KEEP
+            return {k: v for k, v in params.items() if k in keep}
+        return params
 
     def as_if(self) -> "Neuron":
         """The IF neuron of this family with the same threshold, reset and surrogate."""
@@ -103,13 +167,23 @@ class Neuron:
     def late(self) -> int:
         return 0
 
+    def learned(self) -> dict[str, float]:
+        """The parameters training changes (weights "<population>.<name>", 0-d), with their initial values."""
+        return {}
+
     def problems(self) -> list[str]:
         errs: list[str] = []
         if self.kind not in KINDS:
             errs.append(f"unknown neuron kind {self.kind!r}")
-        for key in self.LEAK_FIELDS:
-            if (getattr(self, key) is None) == (self.kind == "lif"):
-                errs.append(f"a {self.kind.upper()} neuron {'needs' if self.kind == 'lif' else 'takes no'} {key}")
+        if self.spiking:
+            if self.kind == "cuba" and not self.CUBA_FIELDS:
+                errs.append(f"the {self.family} family has no current-based LIF neuron")
+            required = self._required()
+            for key in dict.fromkeys(self.LEAK_FIELDS + self.CUBA_ONLY):
+                if (getattr(self, key) is None) == (key in required):
+                    errs.append(f"a {self.kind.upper()} neuron {'needs' if key in required else 'takes no'} {key}")
+        elif self.kind in KINDS:
+            errs += self._nonspiking_problems()
         for key in self.FLOAT_FIELDS:
             value = getattr(self, key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, float) or not is_f32(value)):
@@ -118,7 +192,7 @@ class Neuron:
         if s is not None:
             if s.name not in SURROGATE_NAMES:
                 errs.append(f"unknown surrogate {s.name!r}")
-            if s.flavor not in ("snntorch", "spikingjelly"):
+            if s.flavor not in FLAVORS:
                 errs.append(f"unknown surrogate flavor {s.flavor!r}")
             if not (isinstance(s.alpha, float) and is_f32(s.alpha) and s.alpha > 0):
                 errs.append(f"surrogate parameter {s.alpha!r} must be a positive float32 value")
@@ -126,6 +200,26 @@ class Neuron:
 
     def _own_problems(self) -> list[str]:
         return []
+
+    def _nonspiking_problems(self) -> list[str]:
+        """A non-spiking neuron: its LI_FIELDS set for li (none for i), every other field at its default,
+        no surrogate (it never fires)."""
+        errs = []
+        if not self.LI_FIELDS:
+            return [f"the {self.family} family has no non-spiking neuron"]
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for key in self.LI_FIELDS:
+            if (getattr(self, key) is None) == (self.kind == "li"):
+                errs.append(f"a non-spiking {self.kind.upper()} neuron {'needs' if self.kind == 'li' else 'takes no'} "
+                            f"{key}")
+        for key, f in fields.items():
+            if key in ("kind", "surrogate", *self.LI_FIELDS, *self.NONSPIKING_KEEP):
+                continue
+            if getattr(self, key) != f.default:
+                errs.append(f"a non-spiking neuron takes no {key} (it never fires)")
+        if self.surrogate is not None:
+            errs.append("a non-spiking neuron has no surrogate (it never fires)")
+        return errs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,14 +229,27 @@ class SnnTorchNeuron(Neuron):
     reset: str = "subtract"  # subtract | zero | none
     reset_delay: bool = True
     late_terms: int = 0  # > 0: RLeaky, the last operands are its recurrent term
+    alpha: float | None = None  # CUBA only: snn.Synaptic's synaptic current decay
+    learn: tuple[str, ...] = ()  # learned parameters (snn.Leaky's learn_beta, learn_threshold): "beta", "threshold"
 
     family: ClassVar[str] = "snntorch"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "threshold", "alpha")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("beta", "alpha")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("alpha",)
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
+    NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ("late_terms",)
 
     @property
     def decay(self) -> float:
         return 1.0 if self.beta is None else self.beta
+
+    def learned(self) -> dict[str, float]:
+        values = {"alpha": self.alpha, "beta": self.decay, "threshold": self.threshold}
+        return {key: values[key] for key in self.learn}
+
+    def as_if(self) -> "Neuron":
+        return self.replace(kind="if", beta=None, learn=tuple(k for k in self.learn if k != "beta"))
 
     def late(self) -> int:
         return self.late_terms
@@ -151,6 +258,17 @@ class SnnTorchNeuron(Neuron):
         errs = []
         if self.beta is not None and not 0.0 <= self.beta <= 1.0:
             errs.append(f"beta={self.beta!r} is outside [0, 1]")
+        if self.alpha is not None and not 0.0 <= self.alpha <= 1.0:
+            errs.append(f"alpha={self.alpha!r} is outside [0, 1]")
+        if not isinstance(self.learn, tuple) or any(k not in ("alpha", "beta", "threshold") for k in self.learn) \
+                or len(set(self.learn)) != len(self.learn):
+            errs.append(f"learn={self.learn!r}: learned parameters are some of alpha, beta, threshold, each once")
+        elif self.learn and self.kind not in ("lif", "if", "cuba"):
+            errs.append(f"a {self.kind.upper()} neuron learns no parameters")
+        elif "beta" in self.learn and self.kind == "if":
+            errs.append("an IF neuron has no beta to learn")
+        elif "alpha" in self.learn and self.kind != "cuba":
+            errs.append("only a CUBA neuron (snn.Synaptic) has an alpha to learn")
         if self.reset not in ("subtract", "zero", "none"):
             errs.append(f"unknown reset {self.reset!r}")
         if not isinstance(self.reset_delay, bool):
@@ -167,10 +285,15 @@ class SpikingJellyNeuron(Neuron):
     v_threshold: float = 1.0
     v_reset: float | None = 0.0  # None: soft reset (subtract v_threshold)
     detach_reset: bool = False
+    c_decay: float | None = None  # CUBA only: CUBALIFNode's current decay
+    v_decay: float | None = None  # CUBA only: CUBALIFNode's voltage decay
 
     family: ClassVar[str] = "spikingjelly"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "decay_input")
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset", "c_decay", "v_decay")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
+    LI_FIELDS: ClassVar[tuple[str, ...]] = ("tau",)
 
     @property
     def v_init(self) -> float:
@@ -180,6 +303,10 @@ class SpikingJellyNeuron(Neuron):
         errs = []
         if self.tau is not None and not self.tau > 1.0:
             errs.append(f"tau={self.tau!r} must be greater than 1")
+        for key in ("c_decay", "v_decay"):
+            value = getattr(self, key)
+            if value is not None and not 0.0 <= value <= 1.0:
+                errs.append(f"{key}={value!r} is outside [0, 1]")
         if self.decay_input is not None and not isinstance(self.decay_input, bool):
             errs.append("decay_input must be true or false")
         if not isinstance(self.detach_reset, bool):
@@ -195,19 +322,24 @@ class BindsnetNeuron(Neuron):
     tc_decay: float | None = None  # LIF only
     refrac: float = 5.0  # time units, counted down by dt in float32
     dt: float = 1.0
+    tc_i_decay: float | None = None  # CUBA only: CurrentLIFNodes' synaptic current time constant
 
     family: ClassVar[str] = "bindsnet"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("rest", "tc_decay")
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("thresh", "reset", "rest", "tc_decay", "refrac", "dt")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("thresh", "reset", "rest", "tc_decay", "refrac", "dt", "tc_i_decay")
+    CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("rest", "tc_decay", "tc_i_decay")
+    CUBA_ONLY: ClassVar[tuple[str, ...]] = ("tc_i_decay",)
 
     @property
     def v_init(self) -> float:
-        return self.rest if self.kind == "lif" else self.reset
+        return self.rest if self.kind in ("lif", "cuba") else self.reset
 
     def _own_problems(self) -> list[str]:
         errs = []
         if self.tc_decay is not None and not self.tc_decay > 0.0:
             errs.append(f"tc_decay={self.tc_decay!r} must be positive")
+        if self.tc_i_decay is not None and not self.tc_i_decay > 0.0:
+            errs.append(f"tc_i_decay={self.tc_i_decay!r} must be positive")
         if not self.refrac >= 0.0:
             errs.append(f"refrac={self.refrac!r} must not be negative")
         if not self.dt > 0.0:

@@ -76,9 +76,7 @@ def op_attrs(op: Op) -> dict[str, object]:
     """Everything the text form prints between braces, in order."""
     if isinstance(op, PopulationOp):
         n = op.neuron
-        params = n.params()
-        if n.kind == "if":  # an IF neuron has none of its family's leak parameters
-            params = {k: v for k, v in params.items() if k not in n.LEAK_FIELDS}
+        params = n.own_params()  # an IF neuron has none of its family's leak parameters
         out: dict[str, object] = {"family": n.family, "kind": n.kind, **params}
     else:
         out = op.attrs()

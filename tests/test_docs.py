@@ -47,6 +47,9 @@ DOCUMENTED = {
     "`scale`": _props("scale"),
     "`flatten`": _props("flatten"),
     "`LIFNode` and `IFNode` (neuron layers)": _props("LIFNode") | _props("IFNode"),
+    "`NonSpikingLIFNode` and `NonSpikingIFNode` (non-spiking readouts)": _props("NonSpikingLIFNode")
+    | _props("NonSpikingIFNode"),
+    "`CUBALIFNode` (current-based LIF)": _props("CUBALIFNode"),
     "`surrogate_function` as an object": set(SCHEMA["$defs"]["surrogate"]["then"]["properties"]),
     "`connections`": _props("connection"),
 }

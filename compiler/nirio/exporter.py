@@ -201,6 +201,16 @@ def _neuron(op: PopulationOp, dt: float, warnings: list):
 
     n = op.neuron
     full = lambda value, dtype=np.float32: np.full(op.shape, value, dtype=dtype)  # noqa: E731
+    if not n.spiking:
+        raise Refusal(op.name, f"NIR export of a non-spiking neuron ({n.family} {n.kind.upper()}, NIR's "
+                               f"{'LI' if n.kind == 'li' else 'I'}) is not implemented: the snnTorch and "
+                               "SpikingJelly NIR readers' LI/I conventions are not yet checked to give these floats")
+    if n.learned():
+        raise Refusal(op.name, f"NIR export of learned neuron parameters ({', '.join(n.learned())}) is not "
+                               "implemented: their trained values are weights, not the spec's")
+    if n.kind == "cuba":
+        raise Refusal(op.name, f"NIR export of a current-based LIF ({n.family} CUBA, NIR's CubaLIF) is not "
+                               "implemented: the readers' CubaLIF conventions are not yet checked to give these floats")
     if isinstance(n, SnnTorchNeuron):
         if n.reset != "zero":
             raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "

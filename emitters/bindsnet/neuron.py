@@ -16,6 +16,15 @@ other targets can train it (BindsNET itself has no gradients):
         c = c.masked_fill(s > 0, refrac)
         v = v.masked_fill(s > 0, reset)
         return s, (v, c)
+
+CurrentLIFNodes (CUBA), state (v, i, c) from (rest, 0, 0):
+
+        v = (v - rest) * DECAY + rest
+        i = i * I_DECAY                       # I_DECAY = exp(-dt / tc_i_decay) in float32
+        c = c - dt
+        i = i + x
+        v = v + (c <= 0).float() * i
+        (then as above: spike, refractory count, reset)
 """
 
 from __future__ import annotations
@@ -30,10 +39,14 @@ STRICT = False
 
 
 def initial_state(neuron: BindsnetNeuron) -> tuple[float, ...]:
-    return (neuron.v_init, 0.0)
+    return (neuron.v_init, 0.0, 0.0) if neuron.kind == "cuba" else (neuron.v_init, 0.0)
 
 
 def describe(neuron: BindsnetNeuron) -> str:
+    if neuron.kind == "cuba":
+        return (f"nodes.CurrentLIFNodes(thresh={neuron.thresh!r}, rest={neuron.rest!r}, reset={neuron.reset!r}, "
+                f"refrac={neuron.refrac!r}, tc_decay={neuron.tc_decay!r}, tc_i_decay={neuron.tc_i_decay!r}) "
+                f"at dt={neuron.dt!r}")
     if neuron.kind == "lif":
         return (f"nodes.LIFNodes(thresh={neuron.thresh!r}, rest={neuron.rest!r}, reset={neuron.reset!r}, "
                 f"refrac={neuron.refrac!r}, tc_decay={neuron.tc_decay!r}) at dt={neuron.dt!r}")
@@ -41,17 +54,24 @@ def describe(neuron: BindsnetNeuron) -> str:
             f"at dt={neuron.dt!r}")
 
 
-def decay_expr(neuron: BindsnetNeuron) -> cst.BaseExpression:
-    """BindsNET's own float32 computation of exp(-dt / tc_decay) (LIFNodes.compute_decays)."""
+def decay_expr(neuron: BindsnetNeuron, tc: str = "tc_decay") -> cst.BaseExpression:
+    """BindsNET's own float32 computation of exp(-dt / tc_decay) (LIFNodes.compute_decays), or of
+    CurrentLIFNodes' exp(-dt / tc_i_decay) with `tc` "tc_i_decay"."""
     return expr("torch.exp(-torch.tensor({dt}) / torch.tensor({tc}))", dt=literal(neuron.dt),
-                tc=literal(neuron.tc_decay))
+                tc=literal(getattr(neuron, tc)))
 
 
-def step_body(neuron: BindsnetNeuron, spike: str, decay: str | None = None) -> list[cst.BaseStatement]:
-    """`decay` names a module constant holding `decay_expr` (LIF only)."""
+def step_body(neuron: BindsnetNeuron, spike: str, decay: str | None = None,
+              i_decay: str | None = None) -> list[cst.BaseStatement]:
+    """`decay` names a module constant holding `decay_expr` (LIF and CUBA), `i_decay` one holding
+    CurrentLIFNodes' current decay (CUBA)."""
     dt = literal(neuron.dt)
-    body = stmts("v, c = state")
-    if neuron.kind == "lif":
+    body = stmts("v, c = state") if neuron.kind != "cuba" else stmts("v, i, c = state")
+    if neuron.kind == "cuba":  # CurrentLIFNodes.forward
+        body += stmts("v = (v - {rest}) * {decay} + {rest}\ni = i * {i_decay}\nc = c - {dt}\ni = i + x\n"
+                      "v = v + (c <= 0).float() * i", rest=literal(neuron.rest), decay=name(decay),
+                      i_decay=name(i_decay), dt=dt)
+    elif neuron.kind == "lif":
         body += stmts("v = (v - {rest}) * {decay} + {rest}\nx = x.masked_fill(c > 0, 0.0)\nc = c - {dt}\nv = v + x",
                       rest=literal(neuron.rest), decay=name(decay), dt=dt)
     else:
@@ -61,5 +81,5 @@ def step_body(neuron: BindsnetNeuron, spike: str, decay: str | None = None) -> l
         "s = {spike}.apply(v - {th}, {alpha})\nc = c.masked_fill(s > 0, {refrac})\nv = v.masked_fill(s > 0, {reset})",
         spike=name(spike), th=literal(neuron.thresh), alpha=alpha, refrac=literal(neuron.refrac),
         reset=literal(neuron.reset))
-    body += stmts("return s, (v, c)")
+    body += stmts("return s, (v, i, c)" if neuron.kind == "cuba" else "return s, (v, c)")
     return body

@@ -1,7 +1,7 @@
 """BindsNET's native classes and when each is exact, plus the target lowering for BindsNET.
 
-Layers: `nodes.LIFNodes` / `nodes.IFNodes` are exact for a neuron of the bindsnet
-family (its arithmetic is theirs); any other neuron runs in a generated `Nodes`
+Layers: `nodes.LIFNodes` / `nodes.IFNodes` / `nodes.CurrentLIFNodes` are exact for a
+neuron of the bindsnet family and their kind (its arithmetic is theirs); any other neuron runs in a generated `Nodes`
 subclass performing its family's step.
 
 Connections (`Link`s). BindsNET's Network.run(one_step=True) updates layers in
@@ -34,13 +34,16 @@ from __future__ import annotations
 from ir.graph import Graph, Link, Refusal
 from ir.ops import InputOp, PopulationOp, Projection
 
-from ..patterns import Pattern, own_neuron, recheck, select
+from ..patterns import Pattern, kind_only, own_neuron, recheck, select
 
 PATTERNS = [
     Pattern("nodes.LIFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "lif"),
             "nodes.LIFNodes computes exactly this"),
     Pattern("nodes.IFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "if"),
             "nodes.IFNodes computes exactly this"),
+    Pattern("nodes.CurrentLIFNodes", ("population",),
+            kind_only("cuba", own_neuron("bindsnet", "BindsNET", "nodes", "cuba")),
+            "nodes.CurrentLIFNodes computes exactly this"),
 ]
 
 

@@ -6,9 +6,10 @@ in graph order (input first), then the connections the lowering planned
 `one_step=True`, so every layer sees this step's spikes of the layers added
 before it and the previous step's of the others, as the spec's delays say.
 
-- `nodes.LIFNodes` / `nodes.IFNodes`: BindsNET's own, `shape=` the population's;
+- `nodes.LIFNodes` / `nodes.IFNodes` / `nodes.CurrentLIFNodes`: BindsNET's own, `shape=` the population's;
 - `canonical` populations: `CanonicalNodes`, a generated Nodes subclass performing
-  the population's family step (`emitters.neurons`);
+  the population's family step (`emitters.neurons`); a non-spiking one `NonSpikingNodes`,
+  whose output `s` (what connections and monitors read) is its membrane;
 - connections: BindsNET's `Connection` (w [in, out]) and `Conv2dConnection` where
   lowering found them exact, else `GraphConnection`, which evaluates the stateless
   layers between populations with the same torch modules and per-step shapes the
@@ -34,7 +35,7 @@ from ir.graph import Graph, Link
 from ir.ops import InputOp, Op, PopulationOp, Slot
 
 from .. import module, runtime
-from ..forward import total
+from ..forward import learned_slots, total
 from ..neurons import StepFunctions, initial_state
 from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, names_text
 from ..repeats import Run, runs_in, slots_def
@@ -43,9 +44,9 @@ from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal
 from . import patterns
 from .patterns import is_late
 
-OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "Nodes", "Connection", "Conv2dConnection",
-             "AbstractConnection", "Monitor", "CanonicalNodes", "GraphConnection", *GENERATED, "LAYER_NAMES",
-             "F", *runtime.HELPERS)
+OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
+             "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes",
+             "LearnedSynapticNodes", "GraphConnection", *GENERATED, "LAYER_NAMES", "F", *runtime.HELPERS)
 
 # Attributes of a bindsnet 0.3.4 Network (an nn.Module, torch 2.x). `add_layer(l, name)` and
 # `add_connection` register their argument with `add_module`, which raises KeyError for a name
@@ -133,6 +134,49 @@ class CanonicalNodes(Nodes):
             (batch_size, *self.shape), self.init[0], device=self.s.device
         )
         self.reset_state_variables()
+''')
+
+_NONSPIKING_NODES = fixed_text('''
+class NonSpikingNodes(CanonicalNodes):
+    """A BindsNET layer performing a generated non-spiking step: it never fires, and
+    what its connections and monitors read as its output `s` is its membrane."""
+
+    def forward(self, x):
+        super().forward(x)
+        self.s = self.v
+''')
+
+_LEARNED_NODES = fixed_text('''
+class LearnedNodes(CanonicalNodes):
+    """CanonicalNodes whose generated step takes beta and threshold, held as buffers
+    (WEIGHTS "<population>.beta", "<population>.threshold", learned elsewhere)."""
+
+    def __init__(self, shape, step, init, beta, threshold):
+        super().__init__(shape, None, init)
+        del self.step
+        self.fn = step
+        self.register_buffer("beta", torch.tensor(beta))
+        self.register_buffer("threshold", torch.tensor(threshold))
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
+''')
+
+_LEARNED_SYNAPTIC_NODES = fixed_text('''
+class LearnedSynapticNodes(CanonicalNodes):
+    """CanonicalNodes whose generated step takes alpha, beta and threshold (snn.Synaptic's),
+    held as buffers (WEIGHTS "<population>.alpha", ..., learned elsewhere)."""
+
+    def __init__(self, shape, step, alpha, beta, threshold):
+        super().__init__(shape, None, (0.0, 0.0))
+        del self.step
+        self.fn = step
+        self.register_buffer("alpha", torch.tensor(alpha))
+        self.register_buffer("beta", torch.tensor(beta))
+        self.register_buffer("threshold", torch.tensor(threshold))
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
 ''')
 
 _GRAPH_CONNECTION = fixed_text('''
@@ -242,7 +286,7 @@ class _Writer:
         populations in a loop."""
         ops = [op for op in self.graph.ops() if isinstance(op, (InputOp, PopulationOp))]
         ctors = {op.name: self.layer_ctor(op) for op in ops}
-        sig = {op.name: None if isinstance(op, InputOp) or op.note else
+        sig = {op.name: None if isinstance(op, InputOp) or op.note or op.neuron.learned() else
                (op.impl, cst.Module([]).code_for_node(ctors[op.name])) for op in ops}
         runs = {run.ops[0]: run for run in runs_in([op.name for op in ops], sig,
                                                     lambda n: {"layer": self.lnames[n]})}
@@ -276,12 +320,31 @@ class _Writer:
             return expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
                         "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
                         rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
+        if op.impl == "nodes.CurrentLIFNodes":
+            return expr("CurrentLIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
+                        "tc_decay={tc}, tc_i_decay={tci}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
+                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay),
+                        tci=literal(n.tc_i_decay))
         if op.impl == "nodes.IFNodes":
             return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
                         s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
         self.helpers.add("canonical")
+        if n.learned() and n.kind == "cuba":  # alpha, beta, threshold: buffers load_weights sets
+            self.helpers.add("learned_synaptic")
+            fn = self.steps.name_for(n, params=True)
+            return expr("LearnedSynapticNodes({s}, {f}, {a}, {b}, {t})", s=literal(op.shape), f=name(fn),
+                        a=literal(float(n.alpha)), b=literal(float(n.beta)), t=literal(n.threshold))
+        if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
+            self.helpers.add("learned")
+            fn = self.steps.name_for(n, params=True)
+            return expr("LearnedNodes({s}, {f}, {i}, {b}, {t})", s=literal(op.shape), f=name(fn),
+                        i=literal(initial_state(n)), b=literal(float(n.decay)), t=literal(n.threshold))
         fn = self.steps.name_for(n)
-        return expr("CanonicalNodes({s}, {f}, {i})", s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+        cls = "CanonicalNodes"
+        if not n.spiking:
+            self.helpers.add("nonspiking")
+            cls = "NonSpikingNodes"
+        return expr("{c}({s}, {f}, {i})", c=name(cls), s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
 
     def loop_var(self) -> str:
         return self.ns.name("k", key=("loop",))
@@ -534,7 +597,8 @@ def build_model(device=None):
     imports = ["import math", "import torch", "from bindsnet.network import Network",
                "from bindsnet.network.monitors import Monitor"]
     impls = {op.impl for op in pops}
-    nodes = {"IFNodes": "nodes.IFNodes" in impls, "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
+    nodes = {"CurrentLIFNodes": "nodes.CurrentLIFNodes" in impls, "IFNodes": "nodes.IFNodes" in impls,
+             "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
              "Nodes": "canonical" in w.helpers}
     imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
     topology = sorted({link.cls for link in graph.links if link.cls != "generated"}
@@ -550,11 +614,20 @@ def build_model(device=None):
     body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
     if "canonical" in w.helpers:
         body += fixed(_CANONICAL_NODES)
+    if "nonspiking" in w.helpers:
+        body += fixed(_NONSPIKING_NODES)
+    if "learned" in w.helpers:
+        body += fixed(_LEARNED_NODES)
+    if "learned_synaptic" in w.helpers:
+        body += fixed(_LEARNED_SYNAPTIC_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)
     body += w.compute_functions()
     body.append(fn)
+    learned = learned_slots(graph, lambda pop: expr("model.layers[{k}]", k=literal(w.lnames[pop.name])))
+    if learned:  # the learned neuron parameters, after the connections' weights (as WEIGHTS lists them)
+        w.slots.append(learned)
     body += slots_def(w.slots, "Each weight key's tensor in the network, and whether it is stored "
                                "transposed ([in, out]).")
     body += fixed(_SIMULATE)

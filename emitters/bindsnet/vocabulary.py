@@ -59,3 +59,17 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> BindsnetNeuro
     leak = dict(rest=p.f32("rest"), tc_decay=p.f32("tc_decay")) if kind == "lif" else {}
     return BindsnetNeuron(kind=kind, thresh=p.f32("thresh"), reset=p.f32("reset"), **leak,
                           refrac=p.f32("refrac"), dt=p.f32_dt(dt), surrogate=surrogate)
+
+
+# CUBALIFNode in BindsNET's words: nodes.CurrentLIFNodes' arguments and defaults.
+CUBA_CLASS = "BindsNET's CurrentLIFNodes"
+CUBA_KEYS = ("thresh", "rest", "reset", "refrac", "tc_decay", "tc_i_decay")
+CUBA_DEFAULTS = {"thresh": -52.0, "rest": -65.0, "reset": -65.0, "refrac": 5, "tc_decay": 100.0, "tc_i_decay": 2.0}
+CUBA_REQUIRED = ()
+
+
+def build_cuba(p, dt: float, surrogate: Surrogate | None) -> BindsnetNeuron:
+    """nodes.CurrentLIFNodes(thresh, rest, reset, refrac, tc_decay, tc_i_decay) at `dt`."""
+    return BindsnetNeuron(kind="cuba", thresh=p.f32("thresh"), reset=p.f32("reset"), rest=p.f32("rest"),
+                          tc_decay=p.f32("tc_decay"), tc_i_decay=p.f32("tc_i_decay"), refrac=p.f32("refrac"),
+                          dt=p.f32_dt(dt), surrogate=surrogate)

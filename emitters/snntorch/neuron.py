@@ -15,6 +15,11 @@ same spikes, membranes and gradients:
         u = u - (s - r) * threshold       # subtract, reset_delay=False
         u = u - (s - r) * u               # zero, reset_delay=False
         return s, (u,)
+
+A non-spiking neuron (li, i) is the charge alone, its output the membrane:
+
+        u = beta * m + x  (+ late...)     # li; u = m + x for i
+        return u, (u,)
 """
 
 from __future__ import annotations
@@ -23,19 +28,33 @@ import libcst as cst
 
 from ir.neuron import SnnTorchNeuron
 
-from ..toolkit import literal, name, stmts
+from ..toolkit import expr, literal, name, stmts
 
 STRICT = True  # fires on mem - threshold > 0
+# The arguments of a step with `params` (after x and state), by kind: tensors of the layer.
+PARAMS = {"cuba": ("alpha", "beta", "threshold")}
 
 
 def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
-    return (0.0,)
+    return (0.0, 0.0) if neuron.kind == "cuba" else (0.0,)
 
 
 def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     """snn.Leaky's (or RLeaky's) constructor; `params`: beta and threshold are the step's arguments."""
+    if neuron.kind == "cuba":
+        learn = "".join(f", learn_{key}=True" for key in neuron.learn)
+        if params:
+            return (f"snn.Synaptic(alpha, beta, threshold, reset_mechanism={neuron.reset!r}, "
+                    f"reset_delay={neuron.reset_delay!r}{learn})")
+        return (f"snn.Synaptic(alpha={neuron.alpha!r}, beta={neuron.beta!r}, threshold={neuron.threshold!r}, "
+                f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}{learn})")
+    if neuron.kind == "li":
+        return f"non-spiking snn.Leaky(beta={neuron.decay!r}, reset_mechanism='none')"
+    if neuron.kind == "i":
+        return "non-spiking snn.Leaky(beta=1.0, reset_mechanism='none') as m + x"
     cls = "snn.RLeaky" if neuron.late_terms else "snn.Leaky"
     rest = f"reset_mechanism={neuron.reset!r}, reset_delay={neuron.reset_delay!r}"
+    rest += "".join(f", learn_{key}=True" for key in neuron.learn)
     if params:
         return f"{cls}(beta, threshold, {rest})"
     return f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, {rest})"
@@ -44,6 +63,10 @@ def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
 def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
     """The step's statements; `params`: beta and threshold are the step's arguments `beta`, `threshold`
     (tensors of a native layer, the same float32 operations), else the neuron's values as literals."""
+    if not neuron.spiking:
+        return nonspiking_body(neuron)
+    if neuron.kind == "cuba":
+        return synaptic_body(neuron, spike, params)
     th = name("threshold") if params else literal(neuron.threshold)
     beta = name("beta") if params else literal(float(neuron.decay))
     body = stmts("(m,) = state")
@@ -65,4 +88,46 @@ def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[
     elif not neuron.reset_delay and neuron.reset == "zero":
         body += stmts("u = u - (s - r) * u")
     body += stmts("return s, (u,)")
+    return body
+
+
+def nonspiking_body(neuron: SnnTorchNeuron) -> list[cst.BaseStatement]:
+    """A non-spiking neuron: snn.Leaky's charge without threshold or reset; the output is the membrane."""
+    body = stmts("(m,) = state")
+    if neuron.kind == "li":
+        body += stmts("u = {beta} * m + x", beta=literal(float(neuron.beta)))
+    else:
+        body += stmts("u = m + x")
+    for k in range(neuron.late_terms):
+        body += stmts("u = u + late[{k}]", k=literal(k))
+    body += stmts("return u, (u,)")
+    return body
+
+
+def synaptic_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
+    """snn.Synaptic.forward's operations in its order (state: membrane, synaptic current). Its zero
+    reset computes the charge twice and subtracts `0 * reset` from the current (_base_zero): the
+    same autograd graph, so the same gradients. `params`: alpha, beta, threshold are the step's
+    tensor arguments, clamped where Synaptic clamps them (at every use)."""
+    if params:
+        th, alpha, beta = name("threshold"), expr("alpha.clamp(0, 1)"), expr("beta.clamp(0, 1)")
+    else:
+        th, alpha, beta = literal(neuron.threshold), literal(float(neuron.alpha)), literal(float(neuron.beta))
+    body = stmts("m, c = state")
+    if neuron.reset != "none":
+        body += stmts("r = (m - {th} > 0).float()", th=th)
+    lates = "".join(f" + late[{k}]" for k in range(neuron.late_terms))  # snn.RSynaptic's recurrent term
+    body += stmts(f"i = {{alpha}} * c + x{lates}\nu = {{beta}} * m + i", alpha=alpha, beta=beta)
+    if neuron.reset == "subtract":
+        body += stmts("u = u - r * {th}", th=th)
+    elif neuron.reset == "zero":
+        body += stmts(f"i_again = {{alpha}} * c + x{lates}\nu_again = {{beta}} * m + i_again\ni = i - 0 * r\n"
+                      "u = u - u_again * r", alpha=alpha, beta=beta)
+    s_alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
+    body += stmts("s = {spike}.apply(u - {th}, {a})", spike=name(spike), th=th, a=s_alpha)
+    if not neuron.reset_delay and neuron.reset == "subtract":
+        body += stmts("u = u - (s - r) * {th}", th=th)
+    elif not neuron.reset_delay and neuron.reset == "zero":
+        body += stmts("u = u - (s - r) * u")
+    body += stmts("return s, (u, i)")
     return body

@@ -6,6 +6,8 @@
   linear layer with bias reading the population's own previous spikes (the feedback
   edge enters the layer: at t=0 it reads zeros and adds its bias, as RLeaky does) and
   feeding nothing else: that layer becomes RLeaky's `recurrent`;
+- `snn.Synaptic` for a CUBA neuron of the snntorch family without late terms and with a
+  surrogate snntorch.surrogate has;
 - `nn.Linear` for a linear layer in torch's layout, `nn.Conv2d`, `nn.MaxPool2d`,
   `nn.AvgPool2d`, `nn.Flatten`, applied one time step at a time.
 Everything else is the generated canonical code (`emitters.neurons`), which a
@@ -17,16 +19,22 @@ from __future__ import annotations
 from ir.graph import Graph
 from ir.ops import LinearOp, PopulationOp
 
-from ..patterns import Pattern, always, recheck, select
+from ..patterns import Pattern, always, kind_only, recheck, select
 
 NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"), "fast_sigmoid": ("fast_sigmoid", "slope")}
 RECURRENT = "snn.RLeaky.recurrent"
+NONSPIKING = "it outputs spikes, this population outputs its membrane (non-spiking)"
+SYNAPTIC = "it has no synaptic current, this is snn.Synaptic's arithmetic"
 
 
 def _leaky(graph: Graph, op: PopulationOp) -> str | None:
     n = op.neuron
     if n.family != "snntorch":
         return f"it computes snn.Leaky's arithmetic, this is a {n.family} neuron"
+    if not n.spiking:
+        return NONSPIKING
+    if n.kind == "cuba":
+        return SYNAPTIC
     if n.late_terms:
         return "its input has terms added after the charge"
     return _surrogate(n)
@@ -60,10 +68,25 @@ def recurrent_of(graph: Graph, op: PopulationOp) -> LinearOp | None:
 def _rleaky(graph: Graph, op: PopulationOp) -> str | None:
     if op.neuron.family != "snntorch":
         return f"it computes snn.RLeaky's arithmetic, this is a {op.neuron.family} neuron"
+    if not op.neuron.spiking:
+        return NONSPIKING
+    if op.neuron.kind == "cuba":
+        return SYNAPTIC
+    if op.neuron.learn:
+        return "its beta or threshold is learned (RLeaky's learned parameters are not checked to be exact here)"
     if recurrent_of(graph, op) is None:
         return ("its only late term must be an n -> n linear layer with bias that reads the population's own "
                 "previous spikes (the feedback edge entering the layer) and feeds nothing else")
     return _surrogate(op.neuron)
+
+
+def _synaptic(graph: Graph, op: PopulationOp) -> str | None:
+    n = op.neuron
+    if n.family != "snntorch":
+        return f"it computes snn.Synaptic's arithmetic, this is a {n.family} neuron"
+    if n.late_terms:
+        return "its input has terms added after the current's decay (snn.RSynaptic's recurrent layer)"
+    return _surrogate(n)
 
 
 def _torch_layout(graph: Graph, op: LinearOp) -> str | None:
@@ -76,6 +99,8 @@ PATTERNS = [
     Pattern("snn.Leaky", ("population",), _leaky, "snn.Leaky computes exactly this (snntorch family)"),
     Pattern("snn.RLeaky", ("population",), _rleaky,
             "snn.RLeaky computes exactly this: beta*mem + input, then its recurrent nn.Linear"),
+    Pattern("snn.Synaptic", ("population",), kind_only("cuba", _synaptic),
+            "snn.Synaptic computes exactly this (snntorch family)"),
     Pattern("nn.Linear", ("linear",), _torch_layout, "nn.Linear, one time step at a time"),
     Pattern("nn.Conv2d", ("conv2d",), always, "nn.Conv2d, one time step at a time"),
     Pattern("nn.MaxPool2d", ("maxpool2d",), always, "nn.MaxPool2d, one time step at a time"),

@@ -25,7 +25,8 @@ from ir.graph import Graph
 from ir.ops import Op, PopulationOp, Slot
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
+from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
+                       model_module, module_names, stage_ops)
 from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state, kind_hint
 from ..repeats import find_runs, slots_function
@@ -34,7 +35,8 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 # Module-level names the emitted code uses itself.
-OWN_NAMES = ("snn", "surrogate", "Neuron", *GENERATED, "run_leaky", "leaky_step", "rleaky_step",
+OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED, "run_leaky", "leaky_step",
+             "rleaky_step", "run_synaptic", "synaptic_step",
              *runtime.HELPERS)
 
 _LEAKY = fixed_text('''
@@ -70,6 +72,25 @@ def rleaky_step(rleaky, step, x, state, spk):
 ''')
 
 
+_SYNAPTIC = fixed_text('''
+def synaptic_step(synaptic, x, state):
+    """One step of snn.Synaptic from state (membrane, synaptic current)."""
+    spk, syn, mem = synaptic(x, state[1], state[0])
+    return spk, (mem, syn)
+
+
+def run_synaptic(synaptic, cur):
+    """snn.Synaptic over currents [T, B, ...]: spikes and membranes [T, B, ...]."""
+    state = (torch.zeros_like(cur[0]), torch.zeros_like(cur[0]))
+    spikes, membranes = [], []
+    for x in cur.unbind(0):  # unbind, not cur[t]: one gradient node, not one per step
+        s, state = synaptic_step(synaptic, x, state)
+        spikes.append(s)
+        membranes.append(state[0])
+    return torch.stack(spikes), torch.stack(membranes)
+''')
+
+
 MODEL_DOC = """
 
     A layer with weights is the submodule named after its weight key (model.<key>.weight
@@ -94,15 +115,25 @@ class _Populations:
         if op.impl == "snn.Leaky":
             self.helpers.add("leaky")
             return stmts("{s}, {v} = run_leaky({m}, {f}, {c})", f=name(self.steps[op.name]), **subs)
+        if op.impl == "snn.Synaptic":
+            self.helpers.add("synaptic")
+            return stmts("{s}, {v} = run_synaptic({m}, {c})", **subs)
         call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
         return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
 
     def step_init(self, op, state, zeros):
         if op.impl in ("snn.Leaky", "snn.RLeaky"):
             return stmts("{s} = ({z},)", s=name(state), z=zeros)
+        if op.impl == "snn.Synaptic":
+            return stmts("{s} = ({z}, {z})", s=name(state), z=zeros)
         return stmts("{s} = {m}.initial_state({z})", s=name(state), m=self._m(op), z=zeros)
 
     def step(self, op, cur, late, spikes, state, prev):
+        if op.impl == "snn.Synaptic":
+            self.helpers.add("synaptic")
+            code = stmts("{s}, {st} = synaptic_step({m}, {c}, {st})", s=name(spikes), st=name(state),
+                         m=self._m(op), c=cur)
+            return code, expr("{st}[0]", st=name(state))
         f = name(self.steps[op.name])
         subs = dict(s=name(spikes), st=name(state), m=self._m(op), c=cur, f=f)
         if op.impl == "snn.Leaky":
@@ -141,7 +172,18 @@ def _leaky_ctor(graph: Graph, op: PopulationOp) -> cst.BaseExpression:
     args += [cst.Arg(literal(n.threshold), keyword=name("threshold")),
              cst.Arg(literal(n.reset), keyword=name("reset_mechanism")),
              cst.Arg(literal(n.reset_delay), keyword=name("reset_delay")), _surrogate_arg(op)]
+    args += [cst.Arg(literal(True), keyword=name(f"learn_{key}")) for key in n.learn]
     return cst.Call(expr(f"snn.{cls}"), args)
+
+
+def _synaptic_ctor(op: PopulationOp) -> cst.BaseExpression:
+    n = op.neuron
+    args = [cst.Arg(literal(float(n.alpha)), keyword=name("alpha")), cst.Arg(literal(float(n.beta)), keyword=name("beta")),
+            cst.Arg(literal(n.threshold), keyword=name("threshold")),
+            cst.Arg(literal(n.reset), keyword=name("reset_mechanism")),
+            cst.Arg(literal(n.reset_delay), keyword=name("reset_delay")), _surrogate_arg(op)]
+    args += [cst.Arg(literal(True), keyword=name(f"learn_{key}")) for key in n.learn]
+    return cst.Call(expr("snn.Synaptic"), args)
 
 
 def _slot(op, slot: Slot, module: cst.BaseExpression) -> cst.Tuple:
@@ -158,7 +200,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     steps = StepFunctions(ns, home="snntorch")
     step_of = {}
     for pop in graph.populations():
-        step_of[pop.name] = steps.name_for(pop.neuron, params=pop.impl in ("snn.Leaky", "snn.RLeaky"))
+        if pop.impl != "snn.Synaptic":  # snn.Synaptic runs itself, in training and inference alike
+            step_of[pop.name] = steps.name_for(pop.neuron, params=pop.impl in ("snn.Leaky", "snn.RLeaky")
+                                               or bool(pop.neuron.learned()))
 
     ctors, neuron_ctors, hints = {}, {}, {}
     for op in stage_ops(graph):
@@ -168,6 +212,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             hints[op.name] = f"new_{kind_hint(op.neuron, 'snntorch')}_layer"
             if op.impl in ("snn.Leaky", "snn.RLeaky"):
                 neuron_ctors[op.name] = _leaky_ctor(graph, op)
+            elif op.impl == "snn.Synaptic":
+                neuron_ctors[op.name] = _synaptic_ctor(op)
+            elif op.neuron.learned():
+                neuron_ctors[op.name] = learned_ctor(op.neuron, step_of[op.name], helpers)
             else:
                 helpers.add("neuron")
                 neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
@@ -181,7 +229,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     def same(op_name: str):
         op = graph.op(op_name)
-        if op.note or op_name not in ctors:
+        if op.note or op_name not in ctors or (isinstance(op, PopulationOp) and op.neuron.learned()):
             return None
         return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]), step_of.get(op_name)
 
@@ -207,7 +255,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     imports = ["import math"] if needs_math(steps.spikes) else []
     imports += ["import torch", "import torch.nn as nn"]
-    if any(p.impl in ("snn.Leaky", "snn.RLeaky") for p in graph.populations()):
+    if any(p.impl in ("snn.Leaky", "snn.RLeaky", "snn.Synaptic") for p in graph.populations()):
         imports += ["import snntorch as snn", "from snntorch import surrogate"]
     body: list[cst.BaseStatement] = stmts("\n".join(imports))
     body += module.constant_stmts(graph)
@@ -218,8 +266,11 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         body += fixed(_LEAKY)
     if "rleaky" in helpers:
         body += fixed(_RLEAKY)
+    if "synaptic" in helpers:
+        body += fixed(_SYNAPTIC)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
+    body += learned_classes(helpers)
     body += generated_classes(helpers)
     body += factories
     body += model_defs
@@ -229,7 +280,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             return expr("model.{p}.recurrent", p=name(attrs[owner[op.name]]))
         return expr("model.{a}", a=name(attrs[op.name]))
 
-    body += slots_function(graph, runs, static, _slot, loop_var)
+    body += slots_function(graph, runs, static, _slot, loop_var, learned_slots(graph, static))
     body += stmts('''
 def simulate(model, x):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""

@@ -61,3 +61,23 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuro
     """`p` reads float32 parameters by key (see compiler.vocabulary.Reader)."""
     return SnnTorchNeuron(kind=kind, beta=p.f32("beta") if kind == "lif" else None, threshold=p.f32("threshold"),
                           reset=p["reset_mechanism"], reset_delay=p["reset_delay"], surrogate=surrogate)
+
+
+def build_nonspiking(kind: str, beta: float | None) -> SnnTorchNeuron:
+    """A non-spiking leaky integrator (li: snn.Leaky's charge with `beta`) or integrator (i)."""
+    return SnnTorchNeuron(kind=kind, beta=beta if kind == "li" else None)
+
+
+# CUBALIFNode in snnTorch's words: snn.Synaptic's arguments (alpha and beta required, as Synaptic has no defaults).
+CUBA_CLASS = "snnTorch's Synaptic"
+CUBA_KEYS = ("alpha", "beta", "threshold", "reset_mechanism", "reset_delay", "learn_alpha", "learn_beta",
+             "learn_threshold")
+CUBA_DEFAULTS = {"threshold": 1.0, "reset_mechanism": "subtract", "reset_delay": True}
+CUBA_REQUIRED = ("alpha", "beta")
+
+
+def build_cuba(p, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuron:
+    """snn.Synaptic(alpha, beta, threshold, reset_mechanism, reset_delay)."""
+    learn = tuple(key for key in ("alpha", "beta", "threshold") if p.params.get(f"learn_{key}"))
+    return SnnTorchNeuron(kind="cuba", alpha=p.f32("alpha"), beta=p.f32("beta"), threshold=p.f32("threshold"),
+                          reset=p["reset_mechanism"], reset_delay=p["reset_delay"], learn=learn, surrogate=surrogate)

@@ -12,6 +12,12 @@ The operations and their order are SpikingJelly's single step (_ops/lif/referenc
         v = s * v_reset + (1.0 - s) * h       # hard reset (s.detach() with detach_reset)
         v = h - s * v_threshold               # soft reset (v_reset None)
         return s, (v,)
+
+Non-spiking (NonSpikingLIFNode / NonSpikingIFNode, v from 0), the output is the membrane:
+
+        v = v + (x - v) / tau                 # li
+        v = v + x                             # i
+        return v, (v,)
 """
 
 from __future__ import annotations
@@ -26,10 +32,17 @@ STRICT = False
 
 
 def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
-    return (neuron.v_init,)
+    return (neuron.v_init, 0.0) if neuron.kind == "cuba" else (neuron.v_init,)
 
 
 def describe(neuron: SpikingJellyNeuron) -> str:
+    if neuron.kind == "cuba":
+        return (f"neuron.CUBALIFNode(c_decay={neuron.c_decay!r}, v_decay={neuron.v_decay!r}, "
+                f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r})")
+    if neuron.kind == "li":
+        return f"neuron.NonSpikingLIFNode(tau={neuron.tau!r})"
+    if neuron.kind == "i":
+        return "neuron.NonSpikingIFNode()"
     if neuron.kind == "lif":
         return (f"neuron.LIFNode(tau={neuron.tau!r}, decay_input={neuron.decay_input!r}, "
                 f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, detach_reset={neuron.detach_reset!r})")
@@ -38,9 +51,13 @@ def describe(neuron: SpikingJellyNeuron) -> str:
 
 
 def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]:
+    if not neuron.spiking:
+        return nonspiking_body(neuron)
     rest = literal(neuron.v_init)
-    body = stmts("(v,) = state")
-    if neuron.kind == "if":
+    body = stmts("(v,) = state") if neuron.kind != "cuba" else stmts("v, c = state")
+    if neuron.kind == "cuba":  # functional.cuba_lif_step
+        body += stmts("c = c * {cd} + x\nh = v * {vd} + c", cd=literal(neuron.c_decay), vd=literal(neuron.v_decay))
+    elif neuron.kind == "if":
         body += stmts("h = v + x")
     elif neuron.decay_input:
         body += stmts("h = v + (x - (v - {rest})) / {tau}", rest=rest, tau=literal(neuron.tau))
@@ -54,5 +71,16 @@ def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]
         body += stmts(f"v = h - {reset_spike} * {{th}}", th=literal(neuron.v_threshold))
     else:
         body += stmts(f"v = {reset_spike} * {{vr}} + (1.0 - {reset_spike}) * h", vr=literal(neuron.v_reset))
-    body += stmts("return s, (v,)")
+    body += stmts("return s, (v, c)" if neuron.kind == "cuba" else "return s, (v,)")
+    return body
+
+
+def nonspiking_body(neuron: SpikingJellyNeuron) -> list[cst.BaseStatement]:
+    """NonSpikingLIFNode's / NonSpikingIFNode's neuronal_charge; the output is the membrane."""
+    body = stmts("(v,) = state")
+    if neuron.kind == "li":
+        body += stmts("v = v + (x - v) / {tau}", tau=literal(neuron.tau))
+    else:
+        body += stmts("v = v + x")
+    body += stmts("return v, (v,)")
     return body

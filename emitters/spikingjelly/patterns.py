@@ -1,7 +1,7 @@
 """SpikingJelly's native classes and when each is exact, plus the target lowering for SpikingJelly.
 
-- `neuron.LIFNode` / `neuron.IFNode` are exact for a neuron of the spikingjelly family
-  (its arithmetic is theirs); a surrogate SpikingJelly lacks (fast_sigmoid) is passed
+- `neuron.LIFNode` / `neuron.IFNode` / `neuron.CUBALIFNode` are exact for a neuron of the
+  spikingjelly family and their kind (its arithmetic is theirs); a surrogate SpikingJelly lacks (fast_sigmoid) is passed
   to them as a generated callable with the exact formula, never as the closest native;
 - `layer.Linear` (torch's layout), `layer.Conv1d/2d`, `layer.MaxPool1d/2d`, `layer.AvgPool1d/2d`,
   `layer.Flatten`, applied one time step at a time (single-step mode);
@@ -16,7 +16,7 @@ from __future__ import annotations
 from ir.graph import Graph
 from ir.ops import ModuleCall, Op
 
-from ..patterns import Pattern, always, own_neuron, recheck, select
+from ..patterns import Pattern, always, kind_only, own_neuron, recheck, select
 
 NATIVE_SURROGATES = {"atan": "ATan", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
 
@@ -32,6 +32,9 @@ PATTERNS = [
             "neuron.LIFNode computes exactly this"),
     Pattern("neuron.IFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "if"),
             "neuron.IFNode computes exactly this"),
+    Pattern("neuron.CUBALIFNode", ("population",),
+            kind_only("cuba", own_neuron("spikingjelly", "SpikingJelly", "neurons", "cuba")),
+            "neuron.CUBALIFNode computes exactly this (functional.cuba_lif_step)"),
     Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time"),
     Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time"),
     Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time"),

@@ -10,7 +10,8 @@ Rendering follows target lowering (`emitters.spikingjelly.patterns`):
   (`emitters.forward`), neurons in multi-step mode in layer stages and in
   single-step mode inside feedback cycles;
 - `neuron.LIFNode` / `neuron.IFNode` are SpikingJelly's own, with float arguments
-  (ints raise in SpikingJelly); a surrogate it has (ATan, Sigmoid, SoftSign) is its
+  (ints raise in SpikingJelly); `neuron.CUBALIFNode` too, built by `cuba_lif_node`, which sets
+  the step mode and v_seq its constructor does not take; a surrogate it has (ATan, Sigmoid, SoftSign) is its
   own, any other is passed as a generated callable computing the exact formula;
 - `canonical` neurons are a generated `Neuron` module performing their family's step.
 
@@ -29,7 +30,8 @@ from ir.neuron import Surrogate
 from ir.ops import Op, PopulationOp
 
 from .. import module, runtime
-from ..forward import NEURON_CLASS, ForwardWriter, labels, model_module, module_names, stage_ops
+from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
+                       model_module, module_names, stage_ops)
 from ..neurons import StepFunctions, initial_state
 from ..layers import GENERATED, generated_classes, module_ctor
 from ..repeats import find_runs, slots_function
@@ -37,8 +39,8 @@ from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
-OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", *GENERATED, "PerStep", "NODES",
-             "OrderedDict", "functools", "record", *runtime.HELPERS)
+OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED,
+             "PerStep", "NODES", "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
 class PerStep(nn.Module):
@@ -88,23 +90,44 @@ def simulate(model, x):
 ''')
 
 
-def _native_surrogate(s: Surrogate) -> bool:
-    return s.flavor == "spikingjelly" and s.name in patterns.NATIVE_SURROGATES
+def _native_surrogate(s: Surrogate, kind: str = "lif") -> bool:
+    """Whether SpikingJelly's own surrogate module computes `s` in a neuron of `kind`: its LIFNode and
+    IFNode compute the gradient in _ops/surrogate.py's order, its CUBALIFNode calls the module's own."""
+    flavor = "spikingjelly_module" if kind == "cuba" else "spikingjelly"
+    return s.flavor == flavor and s.name in patterns.NATIVE_SURROGATES
 
 
 def _surrogate(op: PopulationOp, ns: Namespace, callables: dict[Surrogate, str]) -> cst.BaseExpression:
     """SpikingJelly's own surrogate, or the generated callable of the exact formula (one per surrogate)."""
     s = op.neuron.surrogate
-    if _native_surrogate(s):
+    if _native_surrogate(s, op.neuron.kind):
         return expr("surrogate.{c}(alpha={a})", c=name(patterns.NATIVE_SURROGATES[s.name]), a=literal(float(s.alpha)))
     if s not in callables:
         callables[s] = ns.name(f"{s.name}_surrogate", key=("callable", s))
     return expr("{f}", f=name(callables[s]))
 
 
+_CUBA_NODE = fixed_text('''
+def cuba_lif_node(step_mode, **kwargs):
+    """neuron.CUBALIFNode(**kwargs) in `step_mode`, keeping v_seq in multi-step mode (its
+    constructor takes neither)."""
+    node = neuron.CUBALIFNode(**kwargs)
+    node.step_mode = step_mode
+    node.store_v_seq = step_mode == "m"
+    return node
+''')
+
+
 def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
                callables: dict[Surrogate, str]) -> cst.BaseExpression:
     n = op.neuron
+    if n.kind == "cuba":
+        args = [cst.Arg(literal(mode)), cst.Arg(literal(n.c_decay), keyword=name("c_decay")),
+                cst.Arg(literal(n.v_decay), keyword=name("v_decay")),
+                cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
+                cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
+                cst.Arg(_surrogate(op, ns, callables), keyword=name("surrogate_function"))]
+        return cst.Call(name("cuba_lif_node"), args)
     args = []
     if n.kind == "lif":
         args += [cst.Arg(literal(n.tau), keyword=name("tau")), cst.Arg(literal(n.decay_input), keyword=name("decay_input"))]
@@ -232,7 +255,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ctors: dict[str, cst.BaseExpression] = {}
     for op in stage_ops(graph):
         if isinstance(op, PopulationOp):
-            if op.impl == "canonical":
+            if op.impl == "canonical" and op.neuron.learned():
+                ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True), helpers)
+            elif op.impl == "canonical":
                 helpers.add("neuron")
                 fn = steps.name_for(op.neuron)
                 ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
@@ -250,7 +275,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     def same(op_name: str):
         op = graph.op(op_name)
-        return None if op.note else (op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]))
+        if op.note or (isinstance(op, PopulationOp) and op.neuron.learned()):
+            return None
+        return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name])
 
     runs = find_runs(graph, same, labels(graph, attrs))
     k = Namespace(ns.taken()).name("k")
@@ -260,7 +287,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
     native = [op for op in graph.populations() if op.impl != "canonical"]
     submodules = {"functional": True, "layer": any(patterns.prefix_for(op) == "layer." for op in stateless),
-                  "neuron": bool(native), "surrogate": any(_native_surrogate(op.neuron.surrogate) for op in native)}
+                  "neuron": bool(native),
+                  "surrogate": any(_native_surrogate(op.neuron.surrogate, op.neuron.kind) for op in native)}
     imports = ["import functools"] if sequential else []
     imports += ["import math"] if needs_math(used_spikes) else []
     imports += ["from collections import OrderedDict"] if sequential and stage_ops(graph)[0].name not in looped else []
@@ -302,6 +330,9 @@ def {{fn}}(z):
         body += fixed(_PER_STEP)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
+    body += learned_classes(helpers)
+    if any(op.impl == "neuron.CUBALIFNode" for op in native):
+        body += fixed(_CUBA_NODE)
     body += generated_classes(helpers)
     body += build
     def static(op):
@@ -311,7 +342,7 @@ def {{fn}}(z):
         held = expr("{m}.layer", m=module) if sequential and op.per_step else module  # PerStep holds the layer
         return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(s.held_by))), cst.Element(literal(s.transposed))])
 
-    body += slots_function(graph, runs, static, slot, k)
+    body += slots_function(graph, runs, static, slot, k, learned_slots(graph, static))
     body += simulate
     body += module.contract_functions(trains=True, folds="Folded" in helpers)
     body += module.main_block()

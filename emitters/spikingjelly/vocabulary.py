@@ -65,3 +65,23 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SpikingJellyN
     leak = dict(tau=p.f32("tau"), decay_input=p["decay_input"]) if kind == "lif" else {}
     return SpikingJellyNeuron(kind=kind, **leak, v_threshold=p.f32("v_threshold"), v_reset=v_reset,
                               detach_reset=p["detach_reset"], surrogate=surrogate)
+
+
+def build_nonspiking(kind: str, tau: float | None) -> SpikingJellyNeuron:
+    """NonSpikingLIFNode(tau) (li) or NonSpikingIFNode (i)."""
+    return SpikingJellyNeuron(kind=kind, tau=tau if kind == "li" else None)
+
+
+# CUBALIFNode in SpikingJelly's words: neuron.CUBALIFNode's arguments and defaults (its surrogate
+# default, surrogate.Rect, is not one snnc has: the vocabulary's Sigmoid(4.0) is used instead).
+CUBA_CLASS = "SpikingJelly's CUBALIFNode"
+CUBA_KEYS = ("c_decay", "v_decay", "v_threshold", "v_reset")
+CUBA_DEFAULTS = {"c_decay": 0.5, "v_decay": 0.75, "v_threshold": 0.5, "v_reset": 0.0}
+CUBA_REQUIRED = ()
+
+
+def build_cuba(p, dt: float, surrogate: Surrogate | None) -> SpikingJellyNeuron:
+    """neuron.CUBALIFNode(c_decay, v_decay, v_threshold, v_reset)."""
+    v_reset = None if p["v_reset"] is None else p.f32("v_reset")
+    return SpikingJellyNeuron(kind="cuba", c_decay=p.f32("c_decay"), v_decay=p.f32("v_decay"),
+                              v_threshold=p.f32("v_threshold"), v_reset=v_reset, surrogate=surrogate)

@@ -23,6 +23,11 @@ def _aligned(x: torch.Tensor) -> torch.Tensor:
 
 
 def _init(n, like: torch.Tensor) -> tuple:
+    if n.kind == "cuba":  # (membrane, synaptic current[, refractory count])
+        if n.family == "bindsnet":
+            return torch.full_like(like, n.rest), torch.zeros_like(like), torch.zeros_like(like)
+        v = 0.0 if n.family == "snntorch" or n.v_reset is None else n.v_reset
+        return torch.full_like(like, v), torch.zeros_like(like)
     if n.family == "snntorch":
         return (torch.zeros_like(like),)
     if n.family == "spikingjelly":
@@ -31,7 +36,20 @@ def _init(n, like: torch.Tensor) -> tuple:
 
 
 def neuron_step(n, x, state, late=()):
-    """One step of canonical neuron `n`: (spikes, new state); membrane is state[0]."""
+    """One step of canonical neuron `n`: (spikes, new state); membrane is state[0]. A
+    non-spiking neuron (kind li or i) outputs its membrane in place of spikes."""
+    if n.kind in ("li", "i"):
+        (v,) = state
+        if n.family == "snntorch":  # snn.Leaky's charge: beta * mem + input, then the late terms
+            u = (n.beta * v if n.kind == "li" else v) + x
+            for term in late:
+                u = u + term
+            return u, (u,)
+        assert n.family == "spikingjelly" and not late
+        v = v + (x - v) / n.tau if n.kind == "li" else v + x  # NonSpikingLIFNode / NonSpikingIFNode
+        return v, (v,)
+    if n.kind == "cuba":
+        return _cuba_step(n, x, state, late)
     if n.family == "snntorch":
         (m,) = state
         beta = 1.0 if n.beta is None else n.beta
@@ -93,6 +111,53 @@ def _folded(op, weights: dict) -> dict:
             f"{op.key}.bias": (b - weights[f"{norm}.running_mean"]) * scale + beta}
 
 
+def _cuba_step(n, x, state, late):
+    """Current-based LIF: snn.Synaptic, SpikingJelly's CUBALIFNode (functional.cuba_lif_step),
+    BindsNET's CurrentLIFNodes, each in its own order."""
+    if n.family == "snntorch":
+        m, c = state
+        r = ((m - n.threshold) > 0).float()
+
+        def charge():
+            i = n.alpha * c + x
+            for term in late:
+                i = i + term
+            return i, n.beta * m + i
+        i, u = charge()
+        if n.reset == "subtract":
+            u = u - r * n.threshold
+        elif n.reset == "zero":  # Synaptic computes the charge again for its zero reset
+            _, u_again = charge()
+            i = i - 0 * r
+            u = u - u_again * r
+        s = ((u - n.threshold) > 0).float()
+        if not n.reset_delay:
+            if n.reset == "subtract":
+                u = u - (s - r) * n.threshold
+            elif n.reset == "zero":
+                u = u - (s - r) * u
+        return s, (u, i)
+    if n.family == "spikingjelly":
+        v, c = state
+        c = c * n.c_decay + x
+        h = v * n.v_decay + c
+        s = ((h - n.v_threshold) >= 0).float()
+        v = h - s * n.v_threshold if n.v_reset is None else s * n.v_reset + (1.0 - s) * h
+        return s, (v, c)
+    v, i, c = state
+    decay = torch.exp(-torch.tensor(n.dt) / torch.tensor(n.tc_decay))
+    i_decay = torch.exp(-torch.tensor(n.dt) / torch.tensor(n.tc_i_decay))
+    v = (v - n.rest) * decay + n.rest
+    i = i * i_decay
+    c = c - n.dt
+    i = i + x
+    v = v + (c <= 0).float() * i
+    s = ((v - n.thresh) >= 0).float()
+    c = c.masked_fill(s > 0, n.refrac)
+    v = v.masked_fill(s > 0, n.reset)
+    return s, (v, i, c)
+
+
 def _stateless(op, x: torch.Tensor, weights: dict) -> torch.Tensor:
     x = _aligned(x)
     if getattr(op, "fold_key", ""):
@@ -150,6 +215,10 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
                 continue
             terms = [prev[o.src] if o.delay else now[o.src] for o in op.operands]
             if isinstance(op, PopulationOp):
+                learned = {key: float(weights[f"{op.name}.{key}"]) for key in op.neuron.learned()}
+                if learned:  # the weights' values (beta and alpha clamped to [0, 1], as snn.Leaky/Synaptic do)
+                    learned.update({k: min(max(v, 0.0), 1.0) for k, v in learned.items() if k in ("alpha", "beta")})
+                    op = op.replace(neuron=op.neuron.replace(**learned))
                 late = op.neuron.late() if op.neuron.family == "snntorch" else 0
                 charge, tail = terms[: len(terms) - late], terms[len(terms) - late:]
                 x = charge[0]
@@ -180,10 +249,12 @@ def run(graph: Graph, weights: dict, inputs: torch.Tensor) -> dict[str, torch.Te
 
 def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: float = 1.0) -> dict[str, torch.Tensor]:
     """The `check` command's seeded weights (continuous, or tie-prone dyadic when `quantized`),
-    times `scale` (a small integer keeps quantized weights dyadic)."""
+    times `scale` (a small integer keeps quantized weights dyadic); learned neuron parameters keep
+    the spec's values."""
     from compiler.check import random_weights as weights
 
-    return {k: v * scale for k, v in weights(graph, seed, quantized).items()}
+    learned = {f"{pop.name}.{key}" for pop in graph.populations() for key in pop.neuron.learned()}
+    return {k: v if k in learned else v * scale for k, v in weights(graph, seed, quantized).items()}
 
 
 def decimal_weights(graph: Graph, seed: int = 0, step: float = 0.01, span: int = 10) -> dict[str, torch.Tensor]:
