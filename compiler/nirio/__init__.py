@@ -15,6 +15,11 @@ canonical neuron (the snnTorch family), so every target runs the same arithmetic
                                     (unscaled when r*dt/tau is 1 to 1e-5),
                                     reset_mechanism zero, reset_delay false
     IF(r, v_threshold, v_reset=0)   IFNode threshold = v_threshold / (r*dt)     v = v + x; s = v > threshold; ...
+    CubaLIF(tau_syn, tau_mem, r,    CUBALIFNode alpha = 1 - dt/tau_syn,         i = alpha*i + x; v = beta*v + i;
+        w_in, v_leak=0, v_reset=0)  beta = 1 - dt/tau_mem, threshold scaled by  spike and zero reset as LIF
+                                    w_in*dt/tau_syn * r*dt/tau_mem (snn.Synaptic)
+    LI(tau, r = tau/dt, v_leak=0)   NonSpikingLIFNode beta = 1 - dt/tau         v = beta*v + x (no spikes)
+    I(r = 1/dt)                     NonSpikingIFNode                            v = v + x
     Affine / Linear                 linear (bias true / false)                  W x (+ b)
     Conv2d (groups 1, dilation 1)   conv2d (bias true)
     Conv1d (groups 1, dilation 1)   conv1d (bias true)
@@ -30,7 +35,8 @@ must be equal across a layer (snnc's layers take one value). A cycle is cut on t
 edges out of its neurons: they carry the previous step (zeros first), and inputs
 that arrive through the cut are added after the charge, as snnTorch's `RLeaky`
 adds its recurrent term. Not representable, hence refused with the node named:
-CubaLIF and the other neuron models, v_leak or v_reset other than 0, tau <= dt,
+CubaLI and Threshold, v_leak or v_reset other than 0, tau <= dt, an LI or I input
+weight other than 1,
 grouped or dilated convolution, partial flattening, per-neuron parameters.
 
 Export writes each neuron family in its own simulator's convention (snnTorch:

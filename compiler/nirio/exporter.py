@@ -201,16 +201,30 @@ def _neuron(op: PopulationOp, dt: float, warnings: list):
 
     n = op.neuron
     full = lambda value, dtype=np.float32: np.full(op.shape, value, dtype=dtype)  # noqa: E731
-    if not n.spiking:
-        raise Refusal(op.name, f"NIR export of a non-spiking neuron ({n.family} {n.kind.upper()}, NIR's "
-                               f"{'LI' if n.kind == 'li' else 'I'}) is not implemented: the snnTorch and "
-                               "SpikingJelly NIR readers' LI/I conventions are not yet checked to give these floats")
     if n.learned():
         raise Refusal(op.name, f"NIR export of learned neuron parameters ({', '.join(n.learned())}) is not "
                                "implemented: their trained values are weights, not the spec's")
+    if isinstance(n, SnnTorchNeuron) and n.kind in ("li", "i"):  # as the CubaLIF/LIF readings, tau = dt/(1-beta)
+        if n.kind == "i" or n.decay == 1.0:
+            return nir.I(r=full(1.0 / dt))
+        tau = snntorch_tau(n.decay, dt)
+        return nir.LI(tau=full(tau), r=full(np.float32(tau) / np.float32(dt)), v_leak=full(0.0))
+    if not n.spiking or (n.kind == "cuba" and not isinstance(n, SnnTorchNeuron)):
+        raise Refusal(op.name, f"NIR export of a {n.family} {n.kind.upper()} neuron is not implemented (only the "
+                               "snnTorch family's CubaLIF, LI and I, in snnTorch's exporter convention); write the "
+                               "layer in snnTorch's words to export it")
     if n.kind == "cuba":
-        raise Refusal(op.name, f"NIR export of a current-based LIF ({n.family} CUBA, NIR's CubaLIF) is not "
-                               "implemented: the readers' CubaLIF conventions are not yet checked to give these floats")
+        if n.reset != "zero":
+            raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "
+                                   "value, v_reset); only reset_mechanism 'zero' can be exported")
+        if n.alpha >= 1.0 or n.decay >= 1.0:
+            raise Refusal(op.name, f"alpha={n.alpha!r}, beta={n.decay!r}: a decay of 1 (no leak) has no finite NIR "
+                                   "tau_syn or tau_mem")
+        tau_syn, tau_mem = snntorch_tau(n.alpha, dt), snntorch_tau(n.decay, dt)
+        return nir.CubaLIF(tau_syn=full(tau_syn), tau_mem=full(tau_mem),
+                           r=full(np.float32(tau_mem) / np.float32(dt)), v_leak=full(0.0),
+                           v_threshold=full(n.threshold), v_reset=full(0.0),
+                           w_in=full(np.float32(tau_syn) / np.float32(dt)))
     if isinstance(n, SnnTorchNeuron):
         if n.reset != "zero":
             raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "

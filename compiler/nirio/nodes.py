@@ -26,12 +26,9 @@ class Layer:
     warnings: list[str] = field(default_factory=list)
 
 
-NEURONS = ("LIF", "IF")
+NEURONS = ("LIF", "IF", "CubaLIF", "LI", "I")
 _NO_LAYER = {
-    "CubaLIF": "a current-based LIF (a synaptic current state besides the membrane) has no snnc neuron",
-    "CubaLI": "a leaky integrator without spikes has no snnc layer",
-    "LI": "a leaky integrator without spikes has no snnc layer",
-    "I": "an integrator without spikes has no snnc layer",
+    "CubaLI": "a current-based leaky integrator without spikes has no snnc layer",
     "Threshold": "a threshold without a membrane has no snnc layer",
     "SumPool1d": "1-d pooling has no snnc layer",
     "AvgPool1d": "1-d pooling has no snnc layer",
@@ -356,8 +353,75 @@ def _if(name: str, node, shape: Shape, dt: float) -> Layer:
     return Layer(layer, shape, neuron=True)
 
 
+def _cuba_lif(name: str, node, shape: Shape, dt: float) -> Layer:
+    """As snnTorch's importer reads it (snn.Synaptic): alpha = 1 - dt/tau_syn, beta = 1 - dt/tau_mem, the input
+    weight w_in*dt/tau_syn (times r*dt/tau_mem) read into the threshold, a zero reset."""
+    np = _np()
+    tau_syn, tau_mem, r, vthr = (_array(name, node, a) for a in ("tau_syn", "tau_mem", "r", "v_threshold"))
+    w_in = np.asarray(getattr(node, "w_in", 1.0), dtype=np.float64)
+    for attr, arr in (("tau_syn", tau_syn), ("tau_mem", tau_mem), ("r", r), ("v_threshold", vthr)):
+        _uniform(name, node, attr, arr, shape)
+    _zero(name, node, "v_leak", shape, "snnc's LIF neurons leak towards 0 (snnTorch's importer refuses it too)")
+    _zero(name, node, "v_reset", shape, "snnc reads NIR resets as snnTorch's zero reset, to 0")
+    if min(float(np.unique(tau_syn)[0]), float(np.unique(tau_mem)[0])) <= 0.0:
+        raise NirError(f"{describe(name, node)}: tau_syn and tau_mem must be positive")
+    with np.errstate(all="ignore"):
+        alpha = 1 - (dt / tau_syn)  # snnTorch's import_nir, operation for operation
+        beta = 1 - (dt / tau_mem)
+        w_scale = w_in * (dt / tau_syn) * (r * dt / tau_mem)
+        if not np.allclose(w_scale, 1.0):
+            vthr = vthr / np.unique(w_scale)[0]
+    if not float(np.unique(w_scale)[0]) > 0.0:
+        raise NirError(f"{describe(name, node)}: w_in and r make the input weight non-positive; snnc reads the input "
+                       "scale into the threshold, which needs it positive")
+    alpha_v = _f32(_uniform(name, node, "1 - dt/tau_syn", alpha, shape), name, node, "the current decay")
+    beta_v = _f32(_uniform(name, node, "1 - dt/tau_mem", beta, shape), name, node, "the membrane decay")
+    thr = _f32(_uniform(name, node, "threshold", vthr, shape), name, node, "the threshold")
+    if not (0.0 <= alpha_v <= 1.0 and 0.0 <= beta_v <= 1.0):
+        raise NirError(f"{describe(name, node)}: tau_syn or tau_mem is shorter than dt={dt!r}, so a decay is negative; "
+                       "give the exporter's time step with --dt")
+    if not np.isfinite(thr):
+        raise NirError(f"{describe(name, node)}: the threshold is not finite")
+    layer = {"type": "CUBALIFNode", "alpha": alpha_v, "beta": beta_v, "threshold": thr, "reset_mechanism": "zero",
+             "reset_delay": False}
+    return Layer(layer, shape, neuron=True)
+
+
+def _li(name: str, node, shape: Shape, dt: float) -> Layer:
+    """A leaky integrator (a readout): beta = 1 - dt/tau, as the LIF reading; its input weight r*dt/tau must be 1
+    (a readout has no threshold to read a scale into)."""
+    np = _np()
+    tau, r = _array(name, node, "tau"), _array(name, node, "r")
+    for attr, arr in (("tau", tau), ("r", r)):
+        _uniform(name, node, attr, arr, shape)
+    _zero(name, node, "v_leak", shape, "snnc's leaky integrators leak towards 0")
+    if float(np.unique(tau)[0]) <= 0.0:
+        raise NirError(f"{describe(name, node)}: tau={float(np.unique(tau)[0])!r} must be positive")
+    with np.errstate(all="ignore"):
+        beta = 1 - (dt / tau)
+        w_scale = r * dt / tau
+    if not np.allclose(w_scale, 1.0):
+        raise NirError(f"{describe(name, node)}: its input weight r*dt/tau is {float(np.unique(w_scale)[0])!r}, not 1 "
+                       "(r = tau/dt, as snnTorch's exporter writes); a readout has no threshold to absorb it")
+    beta_v = _f32(_uniform(name, node, "1 - dt/tau", beta, shape), name, node, "the decay")
+    if not 0.0 <= beta_v <= 1.0:
+        raise NirError(f"{describe(name, node)}: tau is shorter than dt={dt!r}; give the exporter's time step with --dt")
+    return Layer({"type": "NonSpikingLIFNode", "beta": beta_v}, shape, neuron=True)
+
+
+def _i(name: str, node, shape: Shape, dt: float) -> Layer:
+    """An integrator (a readout): v = v + r*dt*x, with r*dt = 1."""
+    np = _np()
+    r = _array(name, node, "r")
+    _uniform(name, node, "r", r, shape)
+    if not np.allclose(r * dt, 1.0):
+        raise NirError(f"{describe(name, node)}: its input weight r*dt is {float(np.unique(r * dt)[0])!r}, not 1 "
+                       "(r = 1/dt); a readout has no threshold to absorb it")
+    return Layer({"type": "NonSpikingIFNode"}, shape, neuron=True)
+
+
 _READERS = {
     "Affine": _affine, "Linear": _affine, "Conv2d": _conv2d, "SumPool2d": _pool("sumpool2d"),
     "AvgPool2d": _pool("avgpool2d"), "Scale": _scale, "Flatten": _flatten, "LIF": _lif, "IF": _if,
-    "Conv1d": _conv1d, "Delay": _delay,
+    "Conv1d": _conv1d, "Delay": _delay, "CubaLIF": _cuba_lif, "LI": _li, "I": _i,
 }
