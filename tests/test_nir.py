@@ -614,7 +614,7 @@ def _broken(tmp: Path) -> dict[str, tuple[Path, str]]:
     truncated = tmp / "truncated.nir"
     truncated.write_bytes(good.read_bytes()[:700])
     cuba = nir.CubaLIF(tau_syn=np.full(3, 1e-3), tau_mem=np.full(3, 1e-3), r=np.full(3, 10.0),
-                       v_leak=np.zeros(3), v_threshold=np.ones(3), v_reset=np.zeros(3))
+                       v_leak=np.full(3, 0.5), v_threshold=np.ones(3), v_reset=np.zeros(3))
     mixed = _lif(3)
     mixed.v_threshold = np.array([1.0, 2.0, 1.0], np.float32)
     return {
@@ -628,7 +628,7 @@ def _broken(tmp: Path) -> dict[str, tuple[Path, str]]:
                                   [("input", "a"), ("a", "b"), ("b", "l"), ("l", "output")]),
                            "node 'b' (Linear): its weight takes [5] but it receives [3]"),
         "cuba-lif": (_write(tmp / "cuba.nir", {**io_nodes, "a": affine, "c": cuba},
-                            [("input", "a"), ("a", "c"), ("c", "output")]), "node 'c' (CubaLIF): a current-based"),
+                            [("input", "a"), ("a", "c"), ("c", "output")]), "node 'c' (CubaLIF): v_leak"),
         "per-neuron": (_write(tmp / "mixed.nir", {**io_nodes, "a": affine, "l": mixed},
                               [("input", "a"), ("a", "l"), ("l", "output")]), "v_threshold differs across neurons"),
         "no-input": (_write(tmp / "noinput.nir", {"output": io_nodes["output"], "a": affine, "l": _lif(3)},

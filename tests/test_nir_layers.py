@@ -9,7 +9,6 @@ the folded module's spikes and membranes bit for bit.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,34 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from compiler.cli import main as snnc
-from ir.targets import names as target_names
 from support import reference, specs
+from support.nirfiles import import_file, run_everywhere
 from support.generated import compile_and_import
 
 nir = pytest.importorskip("nir", reason="the NIR tests need the 'nir' extra (installed by the test set-up)")
 
-TARGETS = target_names()
 DT = 1e-4
-
-
-def _import(path: Path, tmp: Path) -> tuple[Path, dict]:
-    spec = tmp / f"{path.stem}.json"
-    assert snnc(["import-nir", str(path), "-o", str(spec), "-q"]) == 0
-    weights = {k: torch.from_numpy(v) for k, v in np.load(spec.with_name(spec.stem + ".weights.npz")).items()}
-    return spec, weights
-
-
-def _run_all(spec: Path, weights: dict, x: torch.Tensor, tmp: Path) -> dict:
-    results = {}
-    for target in TARGETS:
-        module = compile_and_import(spec, target, tmp)
-        model = module.load_weights(module.build_model(), weights)
-        model.eval()
-        results[target] = module.run(model, x, membrane=True)
-    for target, got in results.items():
-        for key in results["snntorch"]:
-            assert torch.equal(got[key], results["snntorch"][key]), (target, key)
-    return results["snntorch"]
 
 
 def test_a_nir_file_with_conv1d_and_delay_runs_identically_everywhere(tmp_path, bindsnet):
@@ -70,9 +48,9 @@ def test_a_nir_file_with_conv1d_and_delay_runs_identically_everywhere(tmp_path, 
     names = list(nodes)
     path = tmp_path / "conv1d_delay.nir"
     nir.write(path, nir.NIRGraph(nodes=nodes, edges=list(zip(names, names[1:]))))
-    spec, weights = _import(path, tmp_path)
+    spec, weights = import_file(path, tmp_path)
     x = reference.random_spikes(10, 3, (2, 12), seed=4, p=0.5)
-    got = _run_all(spec, weights, x, tmp_path)
+    got = run_everywhere(spec, weights, x, tmp_path)
 
     v1, v2, s1_seq, s2_seq = torch.zeros(3, 3, 12), torch.zeros(3, 4), [], []
     for t in range(10):
@@ -128,9 +106,9 @@ def test_export_folds_batch_norm_and_drops_dropout_and_reimport_equals_the_folde
     kinds = {name: type(node).__name__ for name, node in nir.read(out).nodes.items()}
     assert "Conv1d" in kinds.values() and "Delay" in kinds.values()
     assert not any("norm" in k.lower() or "dropout" in k.lower() for k in kinds)
-    spec, weights = _import(out, tmp_path)
+    spec, weights = import_file(out, tmp_path)
     x = reference.random_spikes(8, 3, (2, 16), seed=1, p=0.5)
-    imported = _run_all(spec, weights, x, tmp_path)
+    imported = run_everywhere(spec, weights, x, tmp_path)
 
     folded = compile_and_import(path, "snntorch", tmp_path, passes="fold-batchnorm,schedule,lower-to-target")
     model = folded.load_weights(folded.build_model(), w)

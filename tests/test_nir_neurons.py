@@ -9,39 +9,18 @@ equals the original; snnc's own export of those neurons reads back exactly.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from compiler.cli import main as snnc
-from ir.targets import names as target_names
 from support import reference, specs
-from support.generated import compile_and_import
+from support.nirfiles import import_file, run_everywhere
 
 nir = pytest.importorskip("nir", reason="the NIR tests need the 'nir' extra (installed by the test set-up)")
 
-TARGETS = target_names()
 DT = 1e-4
-
-
-def _import(path: Path, tmp: Path) -> tuple[Path, dict]:
-    spec = tmp / f"{path.stem}.json"
-    assert snnc(["import-nir", str(path), "-o", str(spec), "-q"]) == 0
-    weights = {k: torch.from_numpy(v) for k, v in np.load(spec.with_name(spec.stem + ".weights.npz")).items()}
-    return spec, weights
-
-
-def _run_all(spec: Path, weights: dict, x: torch.Tensor, tmp: Path) -> dict:
-    results = {}
-    for target in TARGETS:
-        module = compile_and_import(spec, target, tmp)
-        results[target] = module.run(module.load_weights(module.build_model(), weights), x, membrane=True)
-    for target, got in results.items():
-        for key in results["snntorch"]:
-            assert torch.equal(got[key], results["snntorch"][key]), (target, key)
-    return results["snntorch"]
 
 
 def _graph(readout: str, w1, w2, alpha=0.5, beta=0.75):
@@ -72,9 +51,9 @@ def test_cubalif_and_readout_files_import_and_equal_snntorchs_reading(readout, t
     w2 = (torch.randn(3, 6, generator=g) * 0.5).numpy()
     path = tmp_path / f"cuba_{readout}.nir"
     nir.write(path, _graph(readout, w1, w2))
-    spec, weights = _import(path, tmp_path)
+    spec, weights = import_file(path, tmp_path)
     x = reference.random_spikes(12, 4, (5,), seed=1, p=0.5)
-    got = _run_all(spec, weights, x, tmp_path)
+    got = run_everywhere(spec, weights, x, tmp_path)
 
     alpha = float(np.float32(1 - DT / np.float32(DT / (1 - 0.5))))
     beta = float(np.float32(1 - DT / np.float32(DT / (1 - 0.75))))
@@ -108,9 +87,9 @@ def test_snntorchs_exported_synaptic_net_imports_and_equals_the_original(tmp_pat
     graph = export_to_nir(net, torch.zeros(5))
     path = tmp_path / "synaptic.nir"
     nir.write(path, graph)
-    spec, weights = _import(path, tmp_path)
+    spec, weights = import_file(path, tmp_path)
     x = reference.random_spikes(10, 1, (5,), seed=2, p=0.5)
-    got = _run_all(spec, weights, x, tmp_path)
+    got = run_everywhere(spec, weights, x, tmp_path)
     net[1].reset_hidden()
     expected = torch.stack([net(x[t]) for t in range(10)]).detach()
     assert torch.equal(list(got.values())[0], expected)
@@ -138,7 +117,7 @@ def test_snnc_exports_cuba_and_readouts_and_reads_them_back(tmp_path):
     graph_nir.metadata = {}
     plain = tmp_path / "plain.nir"
     nir.write(plain, graph_nir)
-    back, _ = _import(plain, tmp_path)
+    back, _ = import_file(plain, tmp_path)
     import json
 
     layers = json.loads(back.read_text())["layers"]

@@ -125,18 +125,25 @@ def _affine(name: str, node, shape: Shape, dt: float) -> Layer:
                  weights, warnings=warn)
 
 
-def _pair(name: str, node, attr: str, default=None) -> tuple[int, int]:
+def _ints(name: str, node, attr: str, sizes: tuple[int, ...], what: str) -> list[int] | None:
+    """The integers of an attribute (None where the node has none), `sizes` of them."""
     np = _np()
     value = getattr(node, attr, None)
     if value is None:
+        return None
+    arr = np.asarray(value).ravel()
+    if arr.dtype.kind not in "iuf" or arr.size not in sizes or not np.all(arr == np.round(arr)):
+        raise NirError(f"{describe(name, node)}: {attr} must be {what}, not {value!r}")
+    return [int(v) for v in arr]
+
+
+def _pair(name: str, node, attr: str, default=None) -> tuple[int, int]:
+    values = _ints(name, node, attr, (1, 2), "one or two integers")
+    if values is None:
         if default is None:
             raise NirError(f"{describe(name, node)} has no {attr}")
         return default
-    arr = np.asarray(value).ravel()
-    if arr.dtype.kind not in "iuf" or arr.size not in (1, 2) or not np.all(arr == np.round(arr)):
-        raise NirError(f"{describe(name, node)}: {attr} must be one or two integers, not {value!r}")
-    pair = tuple(int(v) for v in (arr if arr.size == 2 else (arr[0], arr[0])))
-    return pair  # type: ignore[return-value]
+    return (values[0], values[-1])
 
 
 def _spec_size(pair: tuple[int, int]) -> int | list[int]:
@@ -182,16 +189,12 @@ def _conv2d(name: str, node, shape: Shape, dt: float) -> Layer:
 
 def _int(name: str, node, attr: str, default: int | None = None) -> int:
     """One integer attribute (a 1-d window's kernel, stride, padding or dilation)."""
-    np = _np()
-    value = getattr(node, attr, None)
-    if value is None:
+    values = _ints(name, node, attr, (1,), "one integer")
+    if values is None:
         if default is None:
             raise NirError(f"{describe(name, node)} has no {attr}")
         return default
-    arr = np.asarray(value).ravel()
-    if arr.dtype.kind not in "iuf" or arr.size != 1 or not np.all(arr == np.round(arr)):
-        raise NirError(f"{describe(name, node)}: {attr} must be one integer, not {value!r}")
-    return int(arr[0])
+    return values[0]
 
 
 def _conv1d(name: str, node, shape: Shape, dt: float) -> Layer:
