@@ -66,8 +66,10 @@ def _validator_for(_schema_id: int) -> jsonschema.protocols.Validator:
 
 
 def validate(spec: object, source: SourceText) -> list[Diagnostic]:
-    """Every schema error of `spec`, plus an unknown target_simulator, sorted by position."""
-    found = list(dict.fromkeys(d for error in _validator().iter_errors(spec) for d in _translate(error, source)))
+    """Every schema error of `spec`, plus an unknown target_simulator, sorted by position. A layer list
+    longer than the schema allows is reported without checking each of its layers (that would take
+    seconds only to say the list is too long), with every error outside it."""
+    found = list(dict.fromkeys(d for error in _errors(spec) for d in _translate(error, source)))
     simulator = spec.get("target_simulator") if isinstance(spec, dict) else None
     if isinstance(simulator, str) and normalize_simulator(simulator) is None:
         found.append(source.diagnostic(
@@ -75,6 +77,20 @@ def validate(spec: object, source: SourceText) -> list[Diagnostic]:
             f"unknown simulator {show(simulator)}; expected snnTorch, SpikingJelly or BindsNET"
             f"{did_you_mean(simulator, SIMULATORS.values())}"))
     return sorted(found, key=lambda d: (d.line, d.col))
+
+
+def _errors(spec: object):
+    limit = schema()["$defs"]["layers"]["maxItems"]
+    long = [key for key in ("layers", "layer") if isinstance(spec, dict) and isinstance(spec.get(key), list)
+            and len(spec[key]) > limit]
+    if not long:
+        yield from _validator().iter_errors(spec)
+        return
+    too_long = jsonschema.ValidationError("too long", validator="maxItems", validator_value=limit,
+                                          instance=spec[long[0]], path=[long[0]], schema_path=[])
+    yield too_long
+    short = {**spec, **{key: spec[key][:1] for key in long}}  # one layer stands for the list
+    yield from (e for e in _validator().iter_errors(short) if list(e.absolute_path)[:1] not in [[k] for k in long])
 
 
 def _translate(error: jsonschema.ValidationError, source: SourceText) -> list[Diagnostic]:
