@@ -267,3 +267,17 @@ def test_a_feedback_loop_equals_the_reference_in_every_target_and_trains_alike(t
     assert set(grads[0]) == set(weights) and grads[0]["h.w"].abs() > 0
     for key in grads[0]:
         assert torch.equal(grads[0][key], grads[1][key]), key
+
+
+def test_low_energy_makes_it_an_if_node_without_w_and_says_so(tmp_path):
+    from compiler.frontend import load_spec
+    from passes.manager import parse_pipeline, run_pipeline
+
+    s = {**_spec({"init_tau": 3.0}, {}), "power_mode": "low_energy"}
+    front = load_spec(str(specs.save(s, tmp_path)))
+    result = run_pipeline(front.graph, parse_pipeline(None), out=lambda _text: None)
+    pops = result.graph.populations()
+    assert [p.neuron.kind for p in pops] == ["if", "if"] and all(not p.neuron.learned() for p in pops)
+    assert "layer_1.w" not in result.graph.weight_shapes()
+    mod = specs.module(s, "spikingjelly", tmp_path)
+    assert set(mod.WEIGHTS) == {"layer_1.weight", "layer_1.bias", "layer_2.weight", "layer_2.bias"}
