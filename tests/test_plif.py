@@ -281,3 +281,18 @@ def test_low_energy_makes_it_an_if_node_without_w_and_says_so(tmp_path):
     assert "layer_1.w" not in result.graph.weight_shapes()
     mod = specs.module(s, "spikingjelly", tmp_path)
     assert set(mod.WEIGHTS) == {"layer_1.weight", "layer_1.bias", "layer_2.weight", "layer_2.bias"}
+
+
+@pytest.mark.parametrize("simulator", ["snnTorch", "BindsNET"])
+def test_it_is_spikingjelly_s_class_whatever_the_target_simulator(simulator, tmp_path):
+    """ParametricLIFNode has one vocabulary: a spec for another simulator means the same neuron,
+    and the frontend says whose arithmetic the layer computes where it writes that class's keys."""
+    from compiler.frontend import load_spec
+
+    first, second = CASES["detach-atan"]
+    want = specs.graph(_spec(first, second), tmp_path).populations()
+    s = {**_spec(first, second), "target_simulator": simulator}
+    front = load_spec(str(specs.save(s, tmp_path)))
+    got = front.graph.populations()
+    assert [p.neuron for p in got] == [p.neuron for p in want]
+    assert any("SpikingJelly's ParametricLIFNode arithmetic" in d.message for d in front.warnings)
