@@ -14,10 +14,10 @@ import math
 
 import pytest
 import torch
+from support import reference, specs
 
 from compiler import CompileError, compile_spec
 from ir.targets import names as target_names
-from support import reference, specs
 
 TARGETS = target_names()
 T = 12
