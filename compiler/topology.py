@@ -39,7 +39,8 @@ from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 
 _RESERVED = frozenset(dir(builtins))
-NEURON_TYPES = ("LIFNode", "IFNode", "NonSpikingLIFNode", "NonSpikingIFNode", "CUBALIFNode")
+NEURON_TYPES = ("LIFNode", "IFNode", "NonSpikingLIFNode", "NonSpikingIFNode", "CUBALIFNode",
+                "ParametricLIFNode")
 MAX_SUGGESTIONS = 20  # did-you-mean hints for unknown names, per spec
 
 

@@ -39,7 +39,7 @@ SIMULATORS = {"snntorch": "snnTorch", "spikingjelly": "SpikingJelly", "bindsnet"
 HOMES = {"snntorch": snntorch, "spikingjelly": spikingjelly, "bindsnet": bindsnet}
 VOCABULARY_KEYS = {name: home.KEYS for name, home in HOMES.items()}
 SHARED_KEYS = ("surrogate_function",)
-NEURON_KEYS = tuple(k for keys in VOCABULARY_KEYS.values() for k in keys) + SHARED_KEYS
+NEURON_KEYS = tuple(k for keys in VOCABULARY_KEYS.values() for k in keys) + SHARED_KEYS + ("init_tau",)  # PLIF's
 _PROPERTY = {key: prop for home in HOMES.values() for key, prop in home.PROPERTY.items()}
 _HOME_OF_KEY = {key: name for name, home in HOMES.items() for key in home.KEYS}
 _LIF_ONLY = ("decay", "rest", "input_scaling")
@@ -89,6 +89,8 @@ def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
         return _nonspiking(layer, source)
     if layer["type"] == "CUBALIFNode":
         return _cuba(layer, source, dt)
+    if layer["type"] == "ParametricLIFNode":
+        return _parametric(layer)
     learn = [key for key in LEARN_KEYS if key in layer]
     if learn:
         neuron = neuron_from_layer({k: v for k, v in layer.items() if k not in LEARN_KEYS}, source, dt)
@@ -175,6 +177,19 @@ def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
     return neuron.replace(learn=learn)
 
 
+def _parametric(layer: dict) -> Neuron:
+    """SpikingJelly's ParametricLIFNode (its words, whatever the target_simulator): a LIF neuron of
+    the spikingjelly family whose 1/tau is sigmoid(w), w learned from -log(init_tau - 1)."""
+    params = {**spikingjelly.PLIF_DEFAULTS, **{k: layer[k] for k in spikingjelly.PLIF_KEYS if k in layer}}
+    reader = Reader(params, {k: k for k in params})
+    surrogate = reader.surrogate(layer.get("surrogate_function"), "spikingjelly")
+    neuron = spikingjelly.build_parametric(reader, surrogate)
+    problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
+    if problems:
+        raise NeuronSpecError(problems)
+    return neuron
+
+
 def written_words(layer: dict, source: str) -> tuple[str | None, list[str]]:
     """The vocabulary a neuron layer is read in, and the keys of that vocabulary it writes
     ((None, []) for a layer that is not a neuron layer)."""
@@ -185,6 +200,8 @@ def written_words(layer: dict, source: str) -> tuple[str | None, list[str]]:
     if kind == "CUBALIFNode":
         words = cuba_vocabulary(layer, source)
         return words, [k for k in layer if k in HOMES[words].CUBA_KEYS]
+    if kind == "ParametricLIFNode":
+        return "spikingjelly", [k for k in layer if k in spikingjelly.PLIF_KEYS]
     if kind in NONSPIKING_TYPES:
         words = nonspiking_vocabulary(layer, source)
         return words, [k for k in layer if k == NONSPIKING_KEYS.get(words)]
@@ -334,8 +351,8 @@ class Reader:
             return self.fail(key, "is outside the float32 range")
         if out == 0.0 and value != 0 and key in ("tau", "tc_decay", "tc_i_decay"):
             return self.fail(key, "rounds to 0.0 in float32")
-        if key == "tau" and not out > 1.0:
-            return self.fail(key, "rounds to 1.0 in float32; SpikingJelly needs tau > 1")
+        if key in ("tau", "init_tau") and not out > 1.0:
+            return self.fail(key, f"rounds to 1.0 in float32; SpikingJelly needs {key} > 1")
         return out
 
     def f32_dt(self, dt: float) -> float:

@@ -181,9 +181,34 @@ class LearnedSynaptic(Neuron):
 ''')
 
 
+# SpikingJelly's ParametricLIFNode: its generated step takes w (1/tau = sigmoid(w)), a parameter.
+LEARNED_PLIF_CLASS = fixed_text('''
+class LearnedPLIF(Neuron):
+    """A Neuron whose generated step takes ParametricLIFNode's w (1/tau = sigmoid(w)), a
+    parameter (WEIGHTS "<population>.w")."""
+
+    def __init__(self, step, init, w):
+        nn.Module.__init__(self)
+        self.fn = step
+        self.init = init
+        self.v_seq = None
+        self.w = nn.Parameter(torch.tensor(w))
+
+    def extra_repr(self):
+        return self.fn.__name__
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.w, late)
+''')
+
+
 def learned_ctor(neuron, step: str, helpers: set[str]) -> cst.BaseExpression:
-    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters, or
-    LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one."""
+    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters,
+    LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one, or LearnedPLIF(step, init, w)
+    for SpikingJelly's ParametricLIFNode."""
+    if neuron.family == "spikingjelly":
+        helpers.update(("neuron", "learned_plif"))
+        return expr("LearnedPLIF({f}, {i}, {w})", f=name(step), i=literal((neuron.v_init,)), w=literal(neuron.w))
     helpers.update(("neuron", "learned_synaptic" if neuron.kind == "cuba" else "learned_neuron"))
     if neuron.kind == "cuba":
         return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
@@ -193,11 +218,12 @@ def learned_ctor(neuron, step: str, helpers: set[str]) -> cst.BaseExpression:
 
 
 def learned_classes(helpers: set[str]) -> list[cst.BaseStatement]:
-    """The LearnedNeuron / LearnedSynaptic classes `helpers` asks for (after Neuron)."""
+    """The LearnedNeuron / LearnedSynaptic / LearnedPLIF classes `helpers` asks for (after Neuron)."""
     from .toolkit import fixed
 
     out = fixed(LEARNED_NEURON_CLASS) if "learned_neuron" in helpers else []
-    return out + (fixed(LEARNED_SYNAPTIC_CLASS) if "learned_synaptic" in helpers else [])
+    out += fixed(LEARNED_SYNAPTIC_CLASS) if "learned_synaptic" in helpers else []
+    return out + (fixed(LEARNED_PLIF_CLASS) if "learned_plif" in helpers else [])
 
 
 def learned_slots(graph: Graph, module_of) -> list[cst.DictElement]:

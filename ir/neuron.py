@@ -73,6 +73,16 @@ snn.Leaky's / snn.Synaptic's learn_* flags) are 0-d weights of the module contra
 "<population>.<name>", starting at the neuron's values; every target computes with the
 weights' values (alpha and beta clamped to [0, 1] at each use, as snnTorch does).
 
+SpikingJelly's ParametricLIFNode (spikingjelly family, kind ``lif``, ``learn`` = ("w",)) learns
+``w``, 1/tau = sigmoid(w), starting at ``w`` = float32(-log(init_tau - 1)) as its __init__ computes
+it (``tau`` keeps init_tau, for the record). Its charge is _ops/plif/reference.py's ``step``::
+
+    q = sigmoid(w)                         # at every step
+    h = v + (x - (v - v_reset)) * q        # decay_input (v_reset 0 when soft)
+    h = v - (v - v_reset) * q + x          # not decay_input
+
+then LIFNode's fire and reset.
+
 Several operands of a population are summed in operand order before the charge
 (``x``); the last ``late_terms`` of them (snntorch only: RLeaky's recurrent term)
 are added after it instead. The surrogate (name, parameter, and whose float32
@@ -141,7 +151,7 @@ class Neuron:
     def params(self) -> dict[str, object]:
         """Every field but kind, in declaration order, the surrogate last (the text form prints them)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("kind", "surrogate")
-               and not (f.name in self.CUBA_ONLY + ("learn",) and getattr(self, f.name) == f.default)}
+               and not (f.name in self.CUBA_ONLY + ("learn", "w") and getattr(self, f.name) == f.default)}
         out["surrogate"] = self.surrogate
         return out
 
@@ -287,10 +297,12 @@ class SpikingJellyNeuron(Neuron):
     detach_reset: bool = False
     c_decay: float | None = None  # CUBA only: CUBALIFNode's current decay
     v_decay: float | None = None  # CUBA only: CUBALIFNode's voltage decay
+    w: float | None = None  # ParametricLIFNode only: the initial value of its learned w (1/tau = sigmoid(w))
+    learn: tuple[str, ...] = ()  # ("w",) for ParametricLIFNode
 
     family: ClassVar[str] = "spikingjelly"
     LEAK_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "decay_input")
-    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset", "c_decay", "v_decay")
+    FLOAT_FIELDS: ClassVar[tuple[str, ...]] = ("tau", "v_threshold", "v_reset", "c_decay", "v_decay", "w")
     CUBA_FIELDS: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
     CUBA_ONLY: ClassVar[tuple[str, ...]] = ("c_decay", "v_decay")
     LI_FIELDS: ClassVar[tuple[str, ...]] = ("tau",)
@@ -299,8 +311,25 @@ class SpikingJellyNeuron(Neuron):
     def v_init(self) -> float:
         return 0.0 if self.v_reset is None else self.v_reset
 
+    @property
+    def parametric(self) -> bool:
+        """Whether this is ParametricLIFNode's neuron (1/tau = sigmoid(w), w learned)."""
+        return "w" in self.learn
+
+    def learned(self) -> dict[str, float]:
+        return {"w": self.w} if self.parametric else {}
+
+    def as_if(self) -> "Neuron":
+        return self.replace(kind="if", tau=None, decay_input=None, w=None, learn=())
+
     def _own_problems(self) -> list[str]:
         errs = []
+        if self.learn not in ((), ("w",)):
+            errs.append(f"learn={self.learn!r}: a SpikingJelly neuron learns only ParametricLIFNode's w")
+        elif (self.w is None) == self.parametric:
+            errs.append("w is ParametricLIFNode's learned parameter: set both w and learn=('w',), or neither")
+        elif self.parametric and self.kind != "lif":
+            errs.append(f"a {self.kind.upper()} neuron has no w to learn (ParametricLIFNode is a LIF neuron)")
         if self.tau is not None and not self.tau > 1.0:
             errs.append(f"tau={self.tau!r} must be greater than 1")
         for key in ("c_decay", "v_decay"):

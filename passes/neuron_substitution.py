@@ -8,7 +8,7 @@ SpikingJelly tau and decay_input -> IFNode, BindsNET rest and tc_decay ->
 IFNodes, which starts at its reset value); threshold, reset, refractory period
 and surrogate are kept. ``PopulationOp.written`` is left as the spec wrote it;
 one decision is recorded per substituted population, and `warnings` turns each
-dropped decay key the spec wrote (beta, tau, decay_input, tc_decay, rest) into a
+dropped decay key the spec wrote (beta, tau, init_tau, decay_input, tc_decay, rest) into a
 warning at that key.
 """
 
@@ -26,6 +26,7 @@ from .base import Pass
 DROPPED_KEYS: dict[str, str] = {
     "beta": "IF neurons have no decay",
     "tau": "IF neurons have no decay",
+    "init_tau": "IF neurons have no decay, so ParametricLIFNode's learned w is gone",
     "decay_input": "IF neurons have no decay, so the input is no longer divided by tau",
     "tc_decay": "IF neurons have no decay",
     "rest": "IF neurons have no resting potential to decay towards",

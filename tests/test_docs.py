@@ -50,6 +50,7 @@ DOCUMENTED = {
     "`NonSpikingLIFNode` and `NonSpikingIFNode` (non-spiking readouts)": _props("NonSpikingLIFNode")
     | _props("NonSpikingIFNode"),
     "`CUBALIFNode` (current-based LIF)": _props("CUBALIFNode"),
+    "`ParametricLIFNode` (SpikingJelly's PLIF, a learned time constant)": _props("ParametricLIFNode"),
     "`surrogate_function` as an object": set(SCHEMA["$defs"]["surrogate"]["then"]["properties"]),
     "`connections`": _props("connection"),
 }

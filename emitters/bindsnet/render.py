@@ -179,6 +179,21 @@ class LearnedSynapticNodes(CanonicalNodes):
         return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
 ''')
 
+_LEARNED_PLIF_NODES = fixed_text('''
+class LearnedPLIFNodes(CanonicalNodes):
+    """CanonicalNodes whose generated step takes ParametricLIFNode's w (1/tau = sigmoid(w)),
+    held as a buffer (WEIGHTS "<population>.w", learned elsewhere)."""
+
+    def __init__(self, shape, step, init, w):
+        super().__init__(shape, None, init)
+        del self.step
+        self.fn = step
+        self.register_buffer("w", torch.tensor(w))
+
+    def step(self, x, state, late=()):
+        return self.fn(x, state, self.w, late)
+''')
+
 _GRAPH_CONNECTION = fixed_text('''
 class GraphConnection(AbstractConnection):
     """A connection computing the spec's stateless layers between populations, exactly.
@@ -334,6 +349,11 @@ class _Writer:
             fn = self.steps.name_for(n, params=True)
             return expr("LearnedSynapticNodes({s}, {f}, {a}, {b}, {t})", s=literal(op.shape), f=name(fn),
                         a=literal(float(n.alpha)), b=literal(float(n.beta)), t=literal(n.threshold))
+        if n.learned() and n.family == "spikingjelly":  # ParametricLIFNode's w: a buffer load_weights sets
+            self.helpers.add("learned_plif")
+            fn = self.steps.name_for(n, params=True)
+            return expr("LearnedPLIFNodes({s}, {f}, {i}, {w})", s=literal(op.shape), f=name(fn),
+                        i=literal(initial_state(n)), w=literal(n.w))
         if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
             self.helpers.add("learned")
             fn = self.steps.name_for(n, params=True)
@@ -620,6 +640,8 @@ def build_model(device=None):
         body += fixed(_LEARNED_NODES)
     if "learned_synaptic" in w.helpers:
         body += fixed(_LEARNED_SYNAPTIC_NODES)
+    if "learned_plif" in w.helpers:
+        body += fixed(_LEARNED_PLIF_NODES)
     body += generated_classes(w.helpers)
     if "graph_connection" in w.helpers:
         body += fixed(_GRAPH_CONNECTION)

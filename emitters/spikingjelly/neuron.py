@@ -13,6 +13,12 @@ The operations and their order are SpikingJelly's single step (_ops/lif/referenc
         v = h - s * v_threshold               # soft reset (v_reset None)
         return s, (v,)
 
+ParametricLIFNode (learned w, the step's argument; _ops/plif/reference.py `step`):
+
+        q = w.sigmoid()
+        h = v + (x - (v - v_reset)) * q       # decay_input
+        h = v - (v - v_reset) * q + x         # not decay_input
+
 Non-spiking (NonSpikingLIFNode / NonSpikingIFNode, v from 0), the output is the membrane:
 
         v = v + (x - v) / tau                 # li
@@ -29,13 +35,19 @@ from ir.neuron import SpikingJellyNeuron
 from ..toolkit import literal, name, stmts
 
 STRICT = False
+# The arguments of a step with `params` (after x and state), by kind: ParametricLIFNode's w.
+PARAMS = {"lif": ("w",)}
 
 
 def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
     return (neuron.v_init, 0.0) if neuron.kind == "cuba" else (neuron.v_init,)
 
 
-def describe(neuron: SpikingJellyNeuron) -> str:
+def describe(neuron: SpikingJellyNeuron, params: bool = False) -> str:
+    if neuron.parametric:
+        return (f"neuron.ParametricLIFNode(init_tau={neuron.tau!r}, decay_input={neuron.decay_input!r}, "
+                f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, "
+                f"detach_reset={neuron.detach_reset!r}) with w an argument")
     if neuron.kind == "cuba":
         return (f"neuron.CUBALIFNode(c_decay={neuron.c_decay!r}, v_decay={neuron.v_decay!r}, "
                 f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r})")
@@ -50,7 +62,10 @@ def describe(neuron: SpikingJellyNeuron) -> str:
             f"detach_reset={neuron.detach_reset!r})")
 
 
-def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]:
+def step_body(neuron: SpikingJellyNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
+    """The step's statements; `params` (ParametricLIFNode only): its w is the step's argument `w`."""
+    if params != neuron.parametric:
+        raise ValueError("a step takes w exactly when its neuron is ParametricLIFNode's")
     if not neuron.spiking:
         return nonspiking_body(neuron)
     rest = literal(neuron.v_init)
@@ -59,6 +74,12 @@ def step_body(neuron: SpikingJellyNeuron, spike: str) -> list[cst.BaseStatement]
         body += stmts("c = c * {cd} + x\nh = v * {vd} + c", cd=literal(neuron.c_decay), vd=literal(neuron.v_decay))
     elif neuron.kind == "if":
         body += stmts("h = v + x")
+    elif neuron.parametric:
+        body += stmts("q = w.sigmoid()")
+        if neuron.decay_input:
+            body += stmts("h = v + (x - (v - {rest})) * q", rest=rest)
+        else:
+            body += stmts("h = v - (v - {rest}) * q + x", rest=rest)
     elif neuron.decay_input:
         body += stmts("h = v + (x - (v - {rest})) / {tau}", rest=rest, tau=literal(neuron.tau))
     else:

@@ -27,8 +27,17 @@ def _torch_layout(graph: Graph, op: Op) -> str | None:
     return None
 
 
+def _lif_node(graph: Graph, op: Op) -> str | None:
+    why = own_neuron("spikingjelly", "SpikingJelly", "neurons", "lif")(graph, op)
+    if why is None and op.neuron.parametric:
+        return ("it is ParametricLIFNode's neuron, whose 1/tau = sigmoid(w) is learned: the generated step computes "
+                "it as _ops/plif/reference.py does (neuron.ParametricLIFNode's fused multi-step backward sums the "
+                "gradient of w in another order)")
+    return why
+
+
 PATTERNS = [
-    Pattern("neuron.LIFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "lif"),
+    Pattern("neuron.LIFNode", ("population",), _lif_node,
             "neuron.LIFNode computes exactly this"),
     Pattern("neuron.IFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "if"),
             "neuron.IFNode computes exactly this"),

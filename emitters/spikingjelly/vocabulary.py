@@ -8,6 +8,9 @@ the default surrogate is Sigmoid(alpha=4.0).
 
 from __future__ import annotations
 
+import math
+
+from ir.floats import f32
 from ir.neuron import SpikingJellyNeuron, Surrogate
 
 NAME = "SpikingJelly"
@@ -70,6 +73,23 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SpikingJellyN
 def build_nonspiking(kind: str, tau: float | None) -> SpikingJellyNeuron:
     """NonSpikingLIFNode(tau) (li) or NonSpikingIFNode (i)."""
     return SpikingJellyNeuron(kind=kind, tau=tau if kind == "li" else None)
+
+
+# ParametricLIFNode in SpikingJelly's words: neuron.ParametricLIFNode's arguments and defaults.
+PLIF_KEYS = ("init_tau", "decay_input", "v_threshold", "v_reset", "detach_reset")
+PLIF_DEFAULTS = {"init_tau": 2.0, "decay_input": True, "v_threshold": 1.0, "v_reset": 0.0, "detach_reset": False}
+
+
+def build_parametric(p, surrogate: Surrogate | None) -> SpikingJellyNeuron:
+    """neuron.ParametricLIFNode(init_tau, decay_input, v_threshold, v_reset, detach_reset): w is
+    float32(-log(init_tau - 1.0)), computed from the written value as its __init__ computes it
+    (`torch.as_tensor` of the Python float); tau keeps init_tau (in float32) for the record."""
+    tau = p.f32("init_tau")
+    w = f32(-math.log(float(p["init_tau"]) - 1.0)) if float(p["init_tau"]) > 1.0 else 0.0
+    v_reset = None if p["v_reset"] is None else p.f32("v_reset")
+    return SpikingJellyNeuron(kind="lif", tau=tau, decay_input=p["decay_input"], v_threshold=p.f32("v_threshold"),
+                              v_reset=v_reset, detach_reset=p["detach_reset"], w=w, learn=("w",),
+                              surrogate=surrogate)
 
 
 # CUBALIFNode in SpikingJelly's words: neuron.CUBALIFNode's arguments and defaults (its surrogate

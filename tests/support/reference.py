@@ -75,6 +75,9 @@ def neuron_step(n, x, state, late=()):
         rest = 0.0 if n.v_reset is None else n.v_reset
         if n.kind == "if":
             h = v + x
+        elif n.learn:  # ParametricLIFNode: 1/tau = sigmoid(w), a float32 tensor, multiplied in
+            q = torch.tensor(n.w, dtype=torch.float32).sigmoid()
+            h = v + (x - (v - rest)) * q if n.decay_input else v - (v - rest) * q + x
         elif n.decay_input:
             h = v + (x - (v - rest)) / n.tau
         else:
