@@ -672,6 +672,10 @@ class BatchNormOp(Op):
             out.append(f"momentum {self.momentum!r} must be in [0, 1]")
         return out
 
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        raise Refusal(self.name, "NIR has no batch norm: export folds each into the linear layer or convolution "
+                                 "before it, and this one is not after one")
+
 
 @dataclass(frozen=True, kw_only=True)
 class DropoutOp(Op):
@@ -705,6 +709,9 @@ class DropoutOp(Op):
     def problems(self) -> list[str]:
         ok = isinstance(self.p, float) and 0.0 <= self.p < 1.0
         return [] if ok else [f"p {self.p!r} must be in [0, 1)"]
+
+    def nir_node(self, weights: dict, in_shape: Shape, dt: float):
+        raise Refusal(self.name, "NIR has no dropout: export writes the eval-mode graph, without it")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -177,3 +177,17 @@ SPEC_PLAIN = specs.spec([
     {"type": "linear", "in_features": 5, "out_features": 3},
     {"type": "LIFNode", "beta": 0.5, "reset_mechanism": "zero"},
 ], time_steps=10)
+
+
+def test_every_op_kind_states_what_it_owns():
+    """Read from the registry: every kind says whether zeros pass (no default to inherit), every spec
+    layer kind has its schema, its construction, its torch module and its NIR node (or refusal)."""
+    from ir.ops import OP_CLASSES, spec_kinds
+
+    for kind, cls in OP_CLASSES.items():
+        assert cls.keeps_zero is not Op.keeps_zero, kind
+    for kind, cls in spec_kinds().items():
+        assert cls.schema is not Op.schema and cls.from_spec is not Op.from_spec, kind
+        assert cls.module is not Op.module and cls.nir_node is not Op.nir_node, kind
+        op = cls.from_spec(kind, {key: 2 for key in cls.schema().get("required", ())}, False)
+        assert op.kind == kind
