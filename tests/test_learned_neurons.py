@@ -189,34 +189,12 @@ def test_every_target_equals_the_reference_and_snntorch_and_spikingjelly_gradien
 
 
 def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
-    import subprocess
-    import sys
+    from support.tooling import check_generated
 
-    from compiler.frontend import load_text
-    from passes.manager import parse_pipeline, run_pipeline
-    from emitters import emit_module
-    from emitters.toolkit import finish, format_source
-    from ir.parser import parse
-    from ir.printer import print_graph
-
-    pipeline = parse_pipeline(None)
     cuba = [specs.spec([{"type": "linear", "in_features": 10, "out_features": 8}, {"type": "CUBALIFNode", **keys}],
                        time_steps=T) for keys in SYNAPTIC.values()]
-    for k, s in enumerate([_spec(keys) for keys, _ in SECOND.values()] + [LOOP, LOW, CUBA_LOOP] + cuba):
-        path = specs.save(s, tmp_path)
-        for target in TARGETS:
-            front = load_text(path.read_text(encoding="utf-8"), path.name, target=target)
-            graph = run_pipeline(front.graph, pipeline, out=lambda _text: None).graph
-            module = emit_module(graph, pipeline=pipeline)
-            source = finish(module)
-            assert source == format_source(module.code), (k, target)
-            (tmp_path / f"learned_{k}_{target}.py").write_text(source, encoding="utf-8")
-            text = print_graph(graph)
-            back = parse(text)
-            assert print_graph(back) == text and back == graph, (k, target)
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F,B,UP", "--no-cache",
-                             "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    cases = [_spec(keys) for keys, _ in SECOND.values()] + [LOOP, LOW, CUBA_LOOP] + cuba
+    check_generated({f"learned_{k}": s for k, s in enumerate(cases)}, tmp_path)
 
 
 class LearnedSynapticNet(torch.nn.Module):

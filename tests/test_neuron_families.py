@@ -221,32 +221,9 @@ def test_impossible_nonspiking_layers_are_located_errors(case, tmp_path):
 
 
 def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
-    import subprocess
-    import sys
+    from support.tooling import check_generated
 
-    from compiler.frontend import load_text
-    from passes.manager import parse_pipeline, run_pipeline
-    from emitters import emit_module
-    from emitters.toolkit import finish, format_source
-    from ir.parser import parse
-    from ir.printer import print_graph
-
-    pipeline = parse_pipeline(None)
-    for case, s in READOUTS.items():
-        path = specs.save(s, tmp_path)
-        for target in TARGETS:
-            front = load_text(path.read_text(encoding="utf-8"), path.name, target=target)
-            graph = run_pipeline(front.graph, pipeline, out=lambda _text: None).graph
-            module = emit_module(graph, pipeline=pipeline)
-            source = finish(module)
-            assert source == format_source(module.code), (case, target)
-            (tmp_path / f"{case.replace('-', '_')}_{target}.py").write_text(source, encoding="utf-8")
-            text = print_graph(graph)
-            back = parse(text)
-            assert print_graph(back) == text and back == graph, (case, target)
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F,B,UP", "--no-cache",
-                             "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    check_generated(READOUTS, tmp_path)
 
 
 # The equivalence matrix for the new families (as tests/test_equivalence.py's): every target equals the

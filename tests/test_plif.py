@@ -205,17 +205,8 @@ def test_impossible_parametric_lif_is_a_located_error(case, tmp_path):
 
 
 def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
-    import subprocess
-    import sys
+    from support.tooling import check_generated
 
-    from compiler.frontend import load_text
-    from emitters import emit_module
-    from emitters.toolkit import finish, format_source
-    from ir.parser import parse
-    from ir.printer import print_graph
-    from passes.manager import parse_pipeline, run_pipeline
-
-    pipeline = parse_pipeline(None)
     loop = {**specs.spec([{"type": "linear", "in_features": 10, "out_features": 6, "name": "fc"},
                           {"type": "linear", "in_features": 6, "out_features": 6, "name": "rec", "bias": False},
                           {"type": "ParametricLIFNode", "init_tau": 3.0, "name": "h"},
@@ -223,21 +214,8 @@ def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tm
                           {"type": "ParametricLIFNode", "v_reset": None, "name": "out"}], "SpikingJelly", time_steps=T),
             "connections": [{"source": "fc", "target": "h"}, {"source": "rec", "target": "h"},
                             {"source": "h", "target": "rec"}, {"source": "h", "target": "fc2"}]}
-    for k, s in enumerate([_spec(*keys) for keys in CASES.values()] + [loop]):
-        path = specs.save(s, tmp_path)
-        for target in TARGETS:
-            front = load_text(path.read_text(encoding="utf-8"), path.name, target=target)
-            graph = run_pipeline(front.graph, pipeline, out=lambda _text: None).graph
-            module = emit_module(graph, pipeline=pipeline)
-            source = finish(module)
-            assert source == format_source(module.code), (k, target)
-            (tmp_path / f"plif_{k}_{target}.py").write_text(source, encoding="utf-8")
-            text = print_graph(graph)
-            back = parse(text)
-            assert print_graph(back) == text and back == graph, (k, target)
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "F,B,UP", "--no-cache",
-                             "--output-format", "concise", str(tmp_path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    cases = [_spec(*keys) for keys in CASES.values()] + [loop]
+    check_generated({f"plif_{k}": s for k, s in enumerate(cases)}, tmp_path)
 
 
 def test_a_feedback_loop_equals_the_reference_in_every_target_and_trains_alike(tmp_path, bindsnet):
