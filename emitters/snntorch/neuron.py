@@ -81,12 +81,7 @@ def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[
         body += stmts("u = u - r * {th}", th=th)
     elif neuron.reset == "zero" and neuron.late_terms:
         body += stmts("u = u - r * u")
-    alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
-    body += stmts("s = {spike}.apply(u - {th}, {alpha})", spike=name(spike), th=th, alpha=alpha)
-    if not neuron.reset_delay and neuron.reset == "subtract":
-        body += stmts("u = u - (s - r) * {th}", th=th)
-    elif not neuron.reset_delay and neuron.reset == "zero":
-        body += stmts("u = u - (s - r) * u")
+    body += _fire(neuron, spike, th)
     body += stmts("return s, (u,)")
     return body
 
@@ -123,11 +118,17 @@ def synaptic_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> l
     elif neuron.reset == "zero":
         body += stmts(f"i_again = {{alpha}} * c + x{lates}\nu_again = {{beta}} * m + i_again\ni = i - 0 * r\n"
                       "u = u - u_again * r", alpha=alpha, beta=beta)
-    s_alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
-    body += stmts("s = {spike}.apply(u - {th}, {a})", spike=name(spike), th=th, a=s_alpha)
+    body += _fire(neuron, spike, th)
+    body += stmts("return s, (u, i)")
+    return body
+
+
+def _fire(neuron: SnnTorchNeuron, spike: str, th: cst.BaseExpression) -> list[cst.BaseStatement]:
+    """The spike through the surrogate, then the reset snnTorch applies without reset_delay."""
+    alpha = literal(float(neuron.surrogate.alpha)) if neuron.surrogate else literal(0.0)
+    body = stmts("s = {spike}.apply(u - {th}, {alpha})", spike=name(spike), th=th, alpha=alpha)
     if not neuron.reset_delay and neuron.reset == "subtract":
         body += stmts("u = u - (s - r) * {th}", th=th)
     elif not neuron.reset_delay and neuron.reset == "zero":
         body += stmts("u = u - (s - r) * u")
-    body += stmts("return s, (u, i)")
     return body
