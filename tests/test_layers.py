@@ -278,3 +278,9 @@ def test_fold_batchnorm_on_request_and_what_it_leaves(tmp_path):
     assert "# Pass pipeline: fold-batchnorm, schedule, lower-to-target." in compiled.source
     plain = compile_spec(specs.save(spec, tmp_path), "snntorch")
     assert "fold-batchnorm" not in plain.source and "batchnorm1d" in [op.kind for op in plain.graph.ops()]
+
+
+def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
+    from support.tooling import check_generated
+
+    check_generated({**CASES, "folded": FOLDABLE}, tmp_path)
