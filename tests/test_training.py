@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,14 @@ def test_data_parallel_training_on_two_processes(target, tmp_path):
                       time_steps=10)
     path = specs.save(spec, tmp_path)
     module = compile_and_import(path, target, tmp_path)
-    mp.spawn(ddp_worker.train, args=(2, module.__file__, str(tmp_path / "init"), str(tmp_path)), nprocs=2)
+    context = mp.spawn(ddp_worker.train, args=(2, module.__file__, str(tmp_path / "init"), str(tmp_path)), nprocs=2,
+                       join=False)
+    deadline = time.monotonic() + 300
+    while not context.join(timeout=5):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            pytest.fail("the two data-parallel processes did not finish in 300 s")
     ranks = [torch.load(tmp_path / f"rank{r}.pt") for r in range(2)]
     for r in ranks:
         losses = r["losses"]

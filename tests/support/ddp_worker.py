@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 def train(rank: int, world: int, module_path: str, init_file: str, results: str) -> None:
@@ -37,4 +38,12 @@ def train(rank: int, world: int, module_path: str, init_file: str, results: str)
         losses.append(loss.item())
     weights = module.export_weights(net)
     torch.save({"losses": losses, "weights": weights}, os.path.join(results, f"rank{rank}.pt"))
+    dist.barrier()
+    del net
     dist.destroy_process_group()
+    # Gloo's worker threads can still hold finished work when the interpreter finalises, and torch then
+    # aborts the process (SIGABRT, "terminate called without an active exception") after the results are
+    # written. Leave without finalising: everything this process had to do is on disk.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
