@@ -9,14 +9,17 @@ where they are used. The Python API is ``compiler.compile_spec`` (see
 
 __version__ = "0.1.0"
 
+# The spec's "numerics" (and --numerics): exact, the default, or batched (docs/spec.md, "Numerics").
+NUMERICS = ("exact", "batched")
+
 __all__ = ["compile_spec", "CompileError", "__version__"]
 
 
-def compile_spec(spec, target=None, passes=None):
+def compile_spec(spec, target=None, passes=None, numerics=None):
     """Compile a spec (path, JSON string or dict) to Python source and IR; see `compiler.api`."""
     from .api import compile_spec as compile_
 
-    return compile_(spec, target=target, passes=passes)
+    return compile_(spec, target=target, passes=passes, numerics=numerics)
 
 
 def __getattr__(name):

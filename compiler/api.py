@@ -45,9 +45,11 @@ class Result:
         return module
 
 
-def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, passes: str | None = None) -> Result:
+def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, passes: str | None = None,
+                 numerics: str | None = None) -> Result:
     """Compile one spec (a path, a JSON string or a dict) for `target` (default: its target_simulator;
-    any case). Raises CompileError for a bad spec, ValueError for a bad `target` or `passes`."""
+    any case), with `numerics` ("exact" or "batched"; default: the spec's). Raises CompileError for a
+    bad spec, ValueError for a bad `target`, `passes` or `numerics`."""
     from emitters import emit_python
     from ir.printer import print_graph
 
@@ -62,7 +64,7 @@ def compile_spec(spec: str | os.PathLike | dict, target: str | None = None, pass
         check_emit(names, "python")
     except PipelineError as exc:
         raise ValueError(str(exc)) from None
-    low = lower(path, None if target is None else target.lower(), names, text=text)
+    low = lower(path, None if target is None else target.lower(), names, text=text, numerics=numerics)
     names = list(low.graph.pipeline)  # the passes that ran (fold-batchnorm may join the default ones)
     return Result(emit_python(low.graph, pipeline=names), print_graph(low.graph), low.graph, low.graph.attrs.target,
                   names, low.warnings)

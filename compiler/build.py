@@ -34,9 +34,10 @@ class Compiled:
 
 
 def lower(path: Path, target: str | None, names: list[str], instr: Instrumentation = Instrumentation(),
-          out: Callable[[str], None] = lambda _text: None, text: str | None = None) -> Lowered:
+          out: Callable[[str], None] = lambda _text: None, text: str | None = None,
+          numerics: str | None = None) -> Lowered:
     """Frontend and the (already checked) passes `names`; raises CompileError for a bad spec.
-    With `text`, the spec is that text and `path` only names it in messages."""
+    With `text`, the spec is that text and `path` only names it in messages; `numerics` overrides the spec's."""
     from .diagnostics import CompileError, layer_pointers, merge_repeats
     from passes.manager import Refused, run_pipeline
 
@@ -44,11 +45,11 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
     if text is None:
         from .frontend import load_spec
 
-        front = load_spec(path, target=target)
+        front = load_spec(path, target=target, numerics=numerics)
     else:
         from .frontend import load_text
 
-        front = load_text(text, str(path), target=target)
+        front = load_text(text, str(path), target=target, numerics=numerics)
     frontend_time = time.perf_counter() - start
     try:
         result = run_pipeline(front.graph, names, instr, out=out)
@@ -60,7 +61,8 @@ def lower(path: Path, target: str | None, names: list[str], instr: Instrumentati
     return Lowered(result.graph, warnings, [("frontend", frontend_time), *result.timings], front, result.dumps)
 
 
-def compile_spec(path: Path, target: str | None = None, passes: str | None = None) -> Compiled:
+def compile_spec(path: Path, target: str | None = None, passes: str | None = None,
+                 numerics: str | None = None) -> Compiled:
     """Compile `path` to Python source; raises CompileError for a bad spec."""
     from emitters import emit_python
 
@@ -68,6 +70,6 @@ def compile_spec(path: Path, target: str | None = None, passes: str | None = Non
 
     names = parse_pipeline(passes)
     check_emit(names, "python")
-    low = lower(path, target, names)
+    low = lower(path, target, names, numerics=numerics)
     names = list(low.graph.pipeline)  # the passes that ran (fold-batchnorm may join the default ones)
     return Compiled(low.graph, emit_python(low.graph, pipeline=names), names, low.warnings)

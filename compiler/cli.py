@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--target", type=target_name, choices=names(),
                    help="simulator to generate code for, any case (default: the spec's target_simulator)")
+    from compiler import NUMERICS
+
+    p.add_argument("--numerics", choices=NUMERICS,
+                   help="exact: every projection one time step at a time, bit-identical in every target; batched: "
+                        "projections outside feedback cycles over all T*B rows at once, faster, snnTorch and "
+                        "SpikingJelly identical to each other (default: the spec's numerics, else exact)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="output file, '-' for stdout (default: build/<model>_<target>.py for python, svg, png; stdout otherwise)")
     p.add_argument("--emit", choices=EMITS, default="python", help="what to write (default: python)")

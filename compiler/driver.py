@@ -102,7 +102,7 @@ def _compile(args: argparse.Namespace) -> int:
 
     from .build import lower
 
-    low = lower(spec, args.target, names, instr, out=sys.stdout.write)
+    low = lower(spec, args.target, names, instr, out=sys.stdout.write, numerics=args.numerics)
     _warn(args, low.warnings)
     timings = low.timings
 

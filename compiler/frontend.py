@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from ir import Graph, Loc, ModelAttrs, verify
 from ir.floats import f32
 
+from . import NUMERICS
 from .diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 from .topology import build_graph
@@ -50,26 +51,29 @@ class FrontendResult:
         return _at(self.source, loc, message, severity)
 
 
-def load_spec(path: str | os.PathLike, *, target: str | None = None) -> FrontendResult:
-    """Compile the spec file at `path`; `target` (a registered target, any case) overrides its target_simulator."""
+def load_spec(path: str | os.PathLike, *, target: str | None = None, numerics: str | None = None) -> FrontendResult:
+    """Compile the spec file at `path`; `target` (a registered target, any case) overrides its target_simulator,
+    `numerics` ("exact" or "batched") its numerics."""
     filename = os.fspath(path)
     raw = _read(filename)
-    return _load(_decode(raw, filename), filename, raw, target)
+    return _load(_decode(raw, filename), filename, raw, target, numerics)
 
 
-def load_text(text: str, filename: str, *, target: str | None = None) -> FrontendResult:
+def load_text(text: str, filename: str, *, target: str | None = None, numerics: str | None = None) -> FrontendResult:
     """Like `load_spec` for a spec already in memory; `filename` names it in messages and spec_file."""
     raw = text.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_SPEC_BYTES:
         raise CompileError([_too_large(filename)])
-    return _load(text.removeprefix("\ufeff"), filename, raw, target)
+    return _load(text.removeprefix("\ufeff"), filename, raw, target, numerics)
 
 
-def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendResult:
+def _load(text: str, filename: str, raw: bytes, target: str | None, numerics: str | None = None) -> FrontendResult:
     from ir import targets
 
     if target is not None and target.lower() not in targets.names():
         raise ValueError(f"unknown target {target!r}; expected one of {', '.join(targets.names())}")
+    if numerics not in (None, *NUMERICS):
+        raise ValueError(f"unknown numerics {numerics!r}; expected one of {', '.join(NUMERICS)}")
     try:
         spec, source_map = parse(text)
     except JsonSyntaxError as err:
@@ -82,6 +86,8 @@ def _load(text: str, filename: str, raw: bytes, target: str | None) -> FrontendR
     if dt_problem:
         raise CompileError([source.diagnostic("/dt", dt_problem)])
     attrs = _attrs(spec, filename, raw, target)
+    if numerics is not None:
+        attrs = attrs.replace(numerics=numerics)
     graph = verify(build_graph(spec, attrs, source), "frontend")
     warnings = merge_repeats(_warnings(spec, source) + _graph_warnings(graph, source) + _late_bias(graph, spec, source),
                              layer_pointers(graph))
@@ -103,6 +109,7 @@ def _attrs(spec: dict, filename: str, raw: bytes, target: str | None) -> ModelAt
         timestep_scale=None if scale is None else float(scale),
         backend=spec.get("backend"),
         step_mode=spec.get("step_mode"),
+        numerics=spec.get("numerics", "exact"),
         spec_hash=hashlib.sha256(raw).hexdigest(),
         spec_file=os.path.basename(filename),
     )

@@ -395,9 +395,13 @@ class ForwardWriter:
 
     def apply(self, op: Op, var: str, m: cst.BaseExpression, value: cst.BaseExpression) -> list[cst.BaseStatement]:
         """`var` = stateless `op`'s module `m` over the sequence `value`: one step at a time, or, for
-        an op over the whole sequence (batch norm, dropout, delay), the module's own sequence call."""
+        an op over the whole sequence (batch norm, dropout, delay), the module's own sequence call; under
+        numerics "batched", over all T*B rows at once."""
         if not op.per_step:
             return stmts("{v} = {m}({x})", v=name(var), m=m, x=value)
+        if self.graph.attrs.batched():
+            self.helpers.add("batched")
+            return stmts("{v} = batched({m}, {x})", v=name(var), m=m, x=value)
         self.helpers.add("per_step")
         return stmts("{v} = per_step({m}, {x})", v=name(var), m=m, x=value)
 

@@ -270,6 +270,18 @@ def _constant(var: str, value) -> list[cst.BaseStatement]:
     return stmts("{n} = {v}", n=name(var), v=literal(value))
 
 
+def _numerics_lines(a) -> list[str]:
+    if a.batched():
+        return ['Numerics "batched" (the spec\'s choice or --numerics): each projection outside feedback cycles runs',
+                "over all T*B rows at once. The snnTorch and SpikingJelly modules of this spec agree bit for bit; a",
+                "BindsNET module steps one at a time, agreeing within float32 rounding (see `check`)."]
+    lines = ["Every projection runs one time step at a time on [B, ...] with 64-byte-aligned operands, in every",
+             "target: BLAS and oneDNN round differently for other row counts or alignments."]
+    if a.numerics == "batched":
+        lines.append(f'Numerics "batched" was asked for: {a.target} steps the whole graph, so it stays exact.')
+    return lines
+
+
 def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
     """The header comment. Its first two lines are fixed text, so that nothing from the
     spec can ever form a PEP 263 coding declaration."""
@@ -285,8 +297,7 @@ def header_lines(graph: Graph, pipeline: list[str]) -> list[cst.EmptyLine]:
         "Pass pipeline: " + (", ".join(pipeline) or "(none)") + ".",
         f"time_steps={a.time_steps}, dt={a.dt!r}, power_mode={a.power_mode}, "
         f"device_type={a.device_type}, precision={a.precision}, input shape {list(graph.input().shape)}.",
-        "Every projection runs one time step at a time on [B, ...] with 64-byte-aligned operands, in every",
-        "target: BLAS and oneDNN round differently for other row counts or alignments.",
+        *_numerics_lines(a),
         "Populations (canonical neuron: the exact float32 arithmetic of its simulator's class):",
     ]
     groups: dict[str, list[str]] = {}  # populations that say the same share a line

@@ -4,7 +4,8 @@ They carry the two facts exactness rests on: a projection is computed one time s
 at a time on [B, ...] (BLAS and oneDNN round a [T*B, ...] product differently), on
 operands whose storage starts on a 64-byte boundary (MKL rounds differently for
 differently aligned operands, measured); and a feedback operand is the previous
-step's value, zeros at the first step.
+step's value, zeros at the first step. Under numerics "batched" (the user's choice, never
+the default) a projection outside feedback cycles runs over all T*B rows at once instead.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ def aligned(x):
 def per_step(layer, x):
     """`layer` applied to each time step of x [T, B, ...] on its own: exact in every target."""
     return torch.stack([layer(aligned(step)) for step in x.unbind(0)])
+'''),
+    "batched": fixed_text('''
+def batched(layer, x):
+    """`layer` applied to all T*B rows of x [T, B, ...] at once (numerics "batched": see the header)."""
+    return layer(x.flatten(0, 1)).unflatten(0, x.shape[:2])
 '''),
     "shifted": fixed_text('''
 def shifted(x):

@@ -42,9 +42,19 @@ class ModelAttrs:
     spec_hash: str = ""
     spec_file: str = ""
     container: str | None = None  # set by target lowering: the generated model's class
+    # exact: every projection one time step at a time (bit-identical in every target); batched: the
+    # projections of layer stages over all T*B rows at once where the target runs layer by layer
+    numerics: str = "exact"
 
     def replace(self, **changes) -> "ModelAttrs":
         return dataclasses.replace(self, **changes)
+
+    def batched(self) -> bool:
+        """Whether this model's target computes the projections of its layer stages over all T*B rows at
+        once (numerics "batched" on a target that runs layer by layer; BindsNET steps the whole graph)."""
+        from .targets import get
+
+        return self.numerics == "batched" and not get(self.target).whole_graph_steps
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, 
 from . import patterns
 
 OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED,
-             "PerStep", "NODES", "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
+             "PerStep", "Batched", "NODES", "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
 _PER_STEP = fixed_text('''
 class PerStep(nn.Module):
@@ -52,6 +52,18 @@ class PerStep(nn.Module):
 
     def forward(self, x_seq):
         return torch.stack([self.layer(aligned(x)) for x in x_seq])
+''')
+
+_BATCHED = fixed_text('''
+class Batched(nn.Module):
+    """A single-step layer applied to all T*B rows of [T, B, ...] at once (numerics "batched": see the header)."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x_seq):
+        return self.layer(x_seq.flatten(0, 1)).unflatten(0, x_seq.shape[:2])
 ''')
 
 _SIMULATE_MODULE = fixed_text('''
@@ -246,7 +258,7 @@ class _Populations:
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
     attrs = module_names(graph)
-    helpers: set[str] = {"aligned"}
+    helpers: set[str] = set() if graph.attrs.batched() else {"aligned"}
     steps = StepFunctions(ns, home="spikingjelly")
     callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
@@ -268,7 +280,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 ctors[op.name] = module_ctor(op, patterns.prefix_for(op), helpers, step_mode="m")
                 continue
             ctor = module_ctor(op, patterns.prefix_for(op), helpers)
-            if sequential:
+            if sequential and graph.attrs.batched():
+                helpers.add("batched_module")
+                ctor = expr("Batched({c})", c=ctor)
+            elif sequential:
                 helpers.add("per_step_module")
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
@@ -328,6 +343,8 @@ def {{fn}}(z):
     body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
     if "per_step_module" in helpers:
         body += fixed(_PER_STEP)
+    if "batched_module" in helpers:
+        body += fixed(_BATCHED)
     if "neuron" in helpers:
         body += fixed(NEURON_CLASS)
     body += learned_classes(helpers)
@@ -339,7 +356,7 @@ def {{fn}}(z):
         return expr("model.{a}", a=name(attrs[op.name]))
 
     def slot(op, s, module):
-        held = expr("{m}.layer", m=module) if sequential and op.per_step else module  # PerStep holds the layer
+        held = expr("{m}.layer", m=module) if sequential and op.per_step else module  # PerStep/Batched hold it
         return cst.Tuple([cst.Element(expr("{b}.{a}", b=held, a=name(s.held_by))), cst.Element(literal(s.transposed))])
 
     body += slots_function(graph, runs, static, slot, k, learned_slots(graph, static))
