@@ -10,7 +10,8 @@
 
 A target supplies three generated pieces: `build_model`, `weight_slots(model)` (each
 weight key's tensor in the model, and whether it is stored transposed) and
-`simulate(model, x)` ({population: spikes [T, B, ...], population + ".v": membranes}).
+`simulate(model, x, membrane=True)` ({population: spikes [T, B, ...], population + ".v":
+membranes}; with membrane=False a target may leave the membranes out and save their cost).
 Everything else here is the same text in every target, so the copies cannot drift.
 """
 
@@ -173,7 +174,7 @@ def run(model, inputs, membrane=False, grad=False):
         torch.set_grad_enabled(grad),
         torch.autocast("cuda", dtype=torch.float16, enabled=fp16),
     ):
-        out = simulate(model, x)
+        out = simulate(model, x, membrane)
     result = {}
     for pop in POPULATIONS:
         result[pop] = out[pop].float()

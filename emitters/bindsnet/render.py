@@ -257,7 +257,7 @@ class GraphConnection(AbstractConnection):
 ''')
 
 _SIMULATE = fixed_text('''
-def simulate(model, x):
+def simulate(model, x, membrane=True):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], via Network.run."""
     steps, batch = x.shape[0], x.shape[1]
     if model.batch_size != batch:

@@ -282,7 +282,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
 
     body += slots_function(graph, runs, static, _slot, loop_var, learned_slots(graph, static))
     body += stmts('''
-def simulate(model, x):
+def simulate(model, x, membrane=True):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
     return model(x)
 ''')

@@ -67,7 +67,7 @@ class Batched(nn.Module):
 ''')
 
 _SIMULATE_MODULE = fixed_text('''
-def simulate(model, x):
+def simulate(model, x, membrane=True):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
     functional.reset_net(unwrapped(model))
     return model(x)
@@ -75,18 +75,22 @@ def simulate(model, x):
 
 _SIMULATE_SEQUENTIAL = fixed_text('''
 def record(out, population, module, args, spikes):
-    """Forward hook: keep a population's spikes and membranes."""
+    """Forward hook: keep a population's spikes, and its membranes where the node stores them."""
     out[population] = spikes
-    out[population + ".v"] = module.v_seq
+    if module.store_v_seq:
+        out[population + ".v"] = module.v_seq
 
 
-def simulate(model, x):
+def simulate(model, x, membrane=True):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE], read by hooks
     while model(x) runs (so a DistributedDataParallel wrapper synchronises the gradients).
+    The nodes store their membranes (v_seq) only when they are wanted: storing costs time.
     """
     net = unwrapped(model)
     functional.reset_net(net)
     out = {}
+    for key in NODES:
+        net.get_submodule(key).store_v_seq = membrane
     hooks = [
         net.get_submodule(key).register_forward_hook(
             functools.partial(record, out, population)
@@ -161,6 +165,18 @@ MODEL_DOC = """
     """
 
 
+_BUILD_SEQUENTIAL = '''
+def build_model(device=None):
+    """The network as an nn.Sequential of named layers in multi-step mode ([T, B, ...] in and out).
+
+    A layer with weights is named after its weight key, in PerStep (model.<key>.layer.weight
+    is WEIGHTS' "<key>.weight"), a population after itself, or <name>_<kind> where a key has
+    that name."""
+    model = {make}
+    return model if device is None else model.to(device)
+'''
+
+
 def _sequential(graph: Graph, attrs: dict[str, str], ctors: dict[str, cst.BaseExpression], runs: list,
                 k: str) -> list[cst.BaseStatement]:
     """build_model of the nn.Sequential: its named layers in graph order, a run's added in a loop."""
@@ -174,16 +190,9 @@ def _sequential(graph: Graph, attrs: dict[str, str], ctors: dict[str, cst.BaseEx
         lead.append(op)
     pairs = cst.List([cst.Element(cst.Tuple([cst.Element(literal(attrs[op.name])), cst.Element(ctors[op.name])]))
                       for op in lead])
-    (fn,) = stmts('''
-def build_model(device=None):
-    """The network as an nn.Sequential of named layers in multi-step mode ([T, B, ...] in and out).
-
-    A layer with weights is named after its weight key, in PerStep (model.<key>.layer.weight
-    is WEIGHTS' "<key>.weight"), a population after itself, or <name>_<kind> where a key has
-    that name."""
-    model = {make}
-    return model if device is None else model.to(device)
-''', make=expr("nn.Sequential(OrderedDict({pairs}))", pairs=pairs) if lead else expr("nn.Sequential()"))
+    template = _BUILD_SEQUENTIAL.replace("in PerStep (", "in Batched (") if graph.attrs.batched() else _BUILD_SEQUENTIAL
+    make = expr("nn.Sequential(OrderedDict({pairs}))", pairs=pairs) if lead else expr("nn.Sequential()")
+    (fn,) = stmts(template, make=make)
     doc, make, ret = fn.body.body
     make = with_comments(make, [line for op in lead for line in module.note_comments(op)])
     more: list[cst.BaseStatement] = []

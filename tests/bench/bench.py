@@ -89,6 +89,9 @@ def bench_compile(tmp: Path, repeats: int) -> None:
                 ratios["C1-C8 lines"].append(l_ratio)
             print(f"{spec.stem:<9}{target:<14}{best['snnc'] * 1e3:7.1f}ms{best['template'] * 1e3:8.1f}ms"
                   f"{t_ratio:6.1f}x{ours:>12}{theirs:>10}{l_ratio:6.1f}x", flush=True)
+            if spec == chain:
+                GOALS.append((f"compile: 100-layer chain for {target}, time vs the template", "-", f"{t_ratio:.2f}x",
+                              "<= 1.5x", t_ratio <= 1.5))
     for what, values in ratios.items():
         print(f"{what}: median ratio {statistics.median(values):.1f}x (range {min(values):.1f}-{max(values):.1f}x)")
     procs = [c.compile_cli(c.SPECS / "C1.json", "snntorch", tmp / "c1.py") for _ in range(3)]
@@ -98,71 +101,95 @@ def bench_compile(tmp: Path, repeats: int) -> None:
 # -- inference -------------------------------------------------------------------------------------------------
 
 
+# The performance goals, filled as the sections run and printed together at the end, each figure
+# with its goal: (what, numerics, figure, goal, met).
+GOALS: list[tuple[str, str, str, str, bool]] = []
+NUMERICS = ("exact", "batched")
+
+
+def speed_goal(what: str, numerics: str, ratio: float, goal: float | None) -> str:
+    """Record a speed-up against its goal (none: not a goal); the text for the figure's row."""
+    if goal is None:
+        return ""
+    GOALS.append((what, numerics, f"{ratio:.2f}x", f">= {goal:.1f}x", ratio >= goal))
+    return f"  goal >={goal:.1f}x {'met' if ratio >= goal else 'NOT MET'}"
+
+
+def print_goals() -> None:
+    section("goals: each figure above with its goal")
+    print(f"{'figure':<66}{'numerics':<9}{'value':>8}{'goal':>10}  met")
+    for what, numerics, value, goal, met in GOALS:
+        print(f"{what:<66}{numerics:<9}{value:>8}{goal:>10}  {'yes' if met else 'NO'}")
+
+
 def bench_inference(tmp: Path, repeats: int, quick: bool) -> None:
     import torch
 
     import handwritten as hw
 
     section("inference: generated run() vs hand-written models (min; same weights and input)")
-    print(f"{'model':<56}{'generated':>11}{'hand-written':>14}{'speed-up':>10}  spikes")
+    print(f"{'model':<54}{'numerics':<9}{'generated':>10}{'hand-written':>13}{'speed-up':>9}  spikes")
 
-    def row(label: str, gen, hand, same: bool) -> None:
+    def row(label: str, numerics: str, gen, hand, goal: float | None = None) -> None:
+        want, got = hand(), gen()
+        same = all(torch.equal(got[k], want[k]) for k in want)
         best = race({"gen": gen, "hand": hand}, repeats)
-        print(f"{label:<56}{best['gen'] * 1e3:9.2f}ms{best['hand'] * 1e3:12.2f}ms{best['hand'] / best['gen']:9.2f}x"
-              f"  {'identical' if same else 'DIFFER'}", flush=True)
+        ratio = best["hand"] / best["gen"]
+        goal_note = speed_goal(f"inference: {label}", numerics, ratio, goal)
+        print(f"{label:<54}{numerics:<9}{best['gen'] * 1e3:8.2f}ms{best['hand'] * 1e3:11.2f}ms{ratio:8.2f}x"
+              f"  {'identical' if same else 'DIFFER'}{goal_note}", flush=True)
+
+    def compiled(spec: dict, target: str, stem: str, numerics: str):
+        return c.compile_and_import(c.write_spec(c.variant(spec, numerics=numerics), tmp, f"{stem}_{numerics}"),
+                                    target, tmp)
 
     T, B, H = (20, 8, 64) if quick else (100, 32, 256)
-    mlp = {"C1": ("snntorch", 0.95), "C3": ("spikingjelly", 2.0), "C5": ("bindsnet", None)}
+    mlp = {"C1": ("snntorch", 0.95, 2.0), "C3": ("spikingjelly", 2.0, 1.0), "C5": ("bindsnet", None, 1.0)}
     weights = c.seeded_weights([784, H, 10], bias=True)
     x = c.bernoulli_input(T, B, 784)
-    for config, (target, param) in mlp.items():
-        spec = c.write_spec(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T), tmp, config)
-        if H != 256:
-            spec = c.write_spec(_resize(c.load_json(spec), H), tmp, config)
-        mod = c.compile_and_import(spec, target, tmp)
-        w = {k: v for k, v in weights.items() if k in mod.WEIGHTS}  # BindsNET specs have no bias
-        model = mod.load_weights(mod.build_model(), w)
-        gen = lambda: mod.run(model, x)  # noqa: E731
+    for config, (target, param, goal) in mlp.items():
+        spec = _resize(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T), H)
         if target == "snntorch":
             net = hw.build_snntorch(weights, beta=param)
             hand = lambda: hw.run_snntorch(net, x)  # noqa: E731
-            label = f"{config} MLP 784-{H}-10, snnTorch tutorial loop"
+            label = f"{config} MLP 784-{H}-10 T={T} B={B}, snnTorch tutorial loop"
         elif target == "spikingjelly":
             net = hw.build_spikingjelly(weights, tau=param)
             hand = lambda: hw.run_spikingjelly(net, x)  # noqa: E731
             label = f"{config} MLP, SpikingJelly multi-step Sequential"
         else:
+            w = {k: v for k, v in weights.items() if not k.endswith(".bias")}  # BindsNET specs have no bias
             net = hw.build_bindsnet(w, batch_size=B, time=T + 2)
             hand = lambda: hw.run_bindsnet(net, x)  # noqa: E731
             label = f"{config} MLP, BindsNET Network.run (delayed)"
-        want, got = hand(), gen()
-        row(label, gen, hand, all(torch.equal(got[k], want[k]) for k in want))
+        for numerics in NUMERICS if target != "bindsnet" else ("exact",):  # BindsNET steps: always exact
+            mod = compiled(spec, target, config, numerics)
+            model = mod.load_weights(mod.build_model(), {k: v for k, v in weights.items() if k in mod.WEIGHTS})
+            row(label, numerics, lambda mod=mod, model=model: mod.run(model, x), hand, goal)
 
     T, B = (10, 4) if quick else (25, 16)
-    csnn = c.SPECS / "C7.json"
-    spec = c.write_spec(c.variant(c.load_json(csnn), time_steps=T), tmp, "C7")
     xc = c.bernoulli_input(T, B, 784).reshape(T, B, 1, 28, 28)
-    mod = c.compile_and_import(spec, "snntorch", tmp)
+    csnn = c.variant(c.load_json(c.SPECS / "C7.json"), time_steps=T)
     torch.manual_seed(0)
-    model = mod.build_model()
-    w = mod.export_weights(model)
+    first = compiled(csnn, "snntorch", "C7", "exact")
+    w = first.export_weights(first.build_model())
     net = hw.build_csnn(w, beta=0.5)
-    gen = lambda: mod.run(model, xc)  # noqa: E731
-    hand = lambda: hw.run_csnn(net, xc)  # noqa: E731
-    want, got = hand(), gen()
-    row(f"C7 CSNN T={T} B={B}, snnTorch tutorial 7 loop", gen, hand, all(torch.equal(got[k], want[k]) for k in want))
+    for numerics in NUMERICS:
+        mod = compiled(csnn, "snntorch", "C7", numerics)
+        model = mod.load_weights(mod.build_model(), w)
+        row(f"C7 CSNN T={T} B={B}, snnTorch tutorial 7 loop", numerics, lambda mod=mod, model=model: mod.run(model, xc),
+            lambda: hw.run_csnn(net, xc), 1.2)
 
-    sj_spec = c.write_spec(hw.SJ_CONV_SPEC | {"time_steps": T}, tmp, "sjconv")
-    mod = c.compile_and_import(sj_spec, "spikingjelly", tmp)
+    sj_conv = hw.SJ_CONV_SPEC | {"time_steps": T}
     torch.manual_seed(0)
-    model = mod.build_model()
-    w = mod.export_weights(model)
+    first = compiled(sj_conv, "spikingjelly", "sjconv", "exact")
+    w = first.export_weights(first.build_model())
     net = hw.build_sj_conv(w)
-    gen = lambda: mod.run(model, xc)  # noqa: E731
-    hand = lambda: hw.run_sj_conv(net, xc)  # noqa: E731
-    want, got = hand(), gen()
-    row(f"conv IF T={T} B={B}, SpikingJelly multi-step Sequential", gen, hand,
-        all(torch.equal(got[k], want[k]) for k in want))
+    for numerics in NUMERICS:
+        mod = compiled(sj_conv, "spikingjelly", "sjconv", numerics)
+        model = mod.load_weights(mod.build_model(), w)
+        row(f"conv IF T={T} B={B}, SpikingJelly multi-step Sequential", numerics,
+            lambda mod=mod, model=model: mod.run(model, xc), lambda: hw.run_sj_conv(net, xc), 1.0)
 
     T, B, H = (20, 8, 32) if quick else (100, 32, 128)
     rspec = c.write_spec(hw.rleaky_spec(100, H, T), tmp, "rleaky")
@@ -172,11 +199,8 @@ def bench_inference(tmp: Path, repeats: int, quick: bool) -> None:
     w = mod.export_weights(model)
     net = hw.build_rleaky(w, 100, H)
     xr = c.bernoulli_input(T, B, 100)
-    gen = lambda: mod.run(model, xr)  # noqa: E731
-    hand = lambda: hw.run_rleaky(net, xr)  # noqa: E731
-    want, got = hand(), gen()
-    row(f"RLeaky 100-{H}(rec)-10 T={T} B={B}, snn.RLeaky loop", gen, hand,
-        all(torch.equal(got[k], want[k]) for k in want))
+    row(f"RLeaky 100-{H}(rec)-10 T={T} B={B}, snn.RLeaky loop", "exact", lambda: mod.run(model, xr),
+        lambda: hw.run_rleaky(net, xr))
 
 
 def _resize(spec: dict, hidden: int) -> dict:
@@ -271,22 +295,9 @@ def bench_training(tmp: Path, repeats: int, quick: bool) -> None:
     x = c.bernoulli_input(T, B, 784)
     labels = torch.randint(0, 10, (B,), generator=torch.Generator().manual_seed(3))
     weights = c.seeded_weights([784, H, 10], bias=True)
-    print(f"{'model (784-' + str(H) + '-10, T=' + str(T) + ', B=' + str(B) + ')':<44}{'generated':>11}"
-          f"{'hand-written':>14}{'speed-up':>10}")
+    print(f"{'model (784-' + str(H) + '-10, T=' + str(T) + ', B=' + str(B) + ')':<46}{'numerics':<9}{'generated':>10}"
+          f"{'hand-written':>13}{'speed-up':>9}")
     for config, target in (("C1", "snntorch"), ("C3", "spikingjelly")):
-        spec = c.write_spec(_resize(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T), H), tmp,
-                            f"train_{config}")
-        mod = c.compile_and_import(spec, target, tmp)
-        model = mod.load_weights(mod.build_model(), weights)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-        def gen_step():
-            counts = mod.run(model, x, grad=True)["layer_2"].sum(0)
-            loss = torch.nn.functional.cross_entropy(counts, labels)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
         if target == "snntorch":
             net = hw.build_snntorch(weights, beta=0.95).train()
             forward = lambda: net(x)[1]  # noqa: E731
@@ -303,9 +314,24 @@ def bench_training(tmp: Path, repeats: int, quick: bool) -> None:
             loss.backward()
             hand_opt.step()
 
-        best = race({"gen": gen_step, "hand": hand_step}, repeats)
-        print(f"{label:<44}{best['gen'] * 1e3:9.1f}ms{best['hand'] * 1e3:12.1f}ms{best['hand'] / best['gen']:9.2f}x",
-              flush=True)
+        for numerics in NUMERICS:
+            spec = _resize(c.variant(c.load_json(c.SPECS / f"{config}.json"), time_steps=T, numerics=numerics), H)
+            mod = c.compile_and_import(c.write_spec(spec, tmp, f"train_{config}_{numerics}"), target, tmp)
+            model = mod.load_weights(mod.build_model(), weights)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+            def gen_step(mod=mod, model=model, opt=opt):
+                counts = mod.run(model, x, grad=True)["layer_2"].sum(0)
+                loss = torch.nn.functional.cross_entropy(counts, labels)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+            best = race({"gen": gen_step, "hand": hand_step}, repeats)
+            ratio = best["hand"] / best["gen"]
+            goal_note = speed_goal(f"training step: {label}", numerics, ratio, 1.0)
+            print(f"{label:<46}{numerics:<9}{best['gen'] * 1e3:8.1f}ms{best['hand'] * 1e3:11.1f}ms{ratio:8.2f}x"
+                  f"{goal_note}", flush=True)
 
 
 def _same(want: dict, got: dict) -> str:
@@ -536,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_batchnorm(tmp, repeats, args.quick)
         if "nir" in wanted:
             bench_nir(tmp, args.quick)
+    if GOALS:
+        print_goals()
     return 0
 
 
