@@ -24,7 +24,7 @@ import libcst as cst
 from ir.graph import Graph
 
 from .layers import names_text
-from .toolkit import clean_text, comment_lines, fixed, fixed_text, literal, name, stmts
+from .toolkit import clean_text, comment_lines, fixed, fixed_text, literal, name, preformatted, stmts
 
 TOOL = "snnc"
 
@@ -251,24 +251,51 @@ def constant_stmts(graph: Graph) -> list[cst.BaseStatement]:
     return [stmt for k, v in values.items() for stmt in _constant(k, v)]
 
 
-_PLAIN = re.compile(r"[\w.\"(), :-]*")
+_PLAIN_STR = re.compile(r"[\w .:()-]*", re.ASCII)
 BLACK_WIDTH = 88
 
 
-def _code(node: cst.BaseExpression) -> str:
-    return cst.Module([]).code_for_node(node)
+def black_literal(value) -> str | None:
+    """black's text of a plain literal, or None if it is not plain: an int, a string of ASCII
+    letters, digits, spaces and `_.:()-` (which black writes in double quotes, escaping nothing),
+    or a tuple of them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        return f'"{value}"' if _PLAIN_STR.fullmatch(value) else None
+    if isinstance(value, tuple):
+        items = [black_literal(v) for v in value]
+        if None in items:
+            return None
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    return None
+
+
+def table_text(var: str, value: dict) -> str | None:
+    """`VAR = {...}` as black writes it when it is too long for one line, has two entries or more
+    and every entry is plain and fits on a line of its own: one entry per line, each with a
+    trailing comma. None otherwise (black puts a single entry on its own line with no comma)."""
+    if not isinstance(value, dict) or len(value) < 2:
+        return None
+    entries = []
+    for k, v in value.items():
+        key, val = black_literal(k), black_literal(v)
+        if key is None or val is None or len(key) + len(val) + 7 > BLACK_WIDTH:  # "    k: v,"
+            return None
+        entries.append(f"{key}: {val}")
+    if len(f"{var} = {{{', '.join(entries)}}}") <= BLACK_WIDTH:  # black keeps it on one line
+        return None
+    return f"{var} = {{\n" + "".join(f"    {e},\n" for e in entries) + "}\n"
 
 
 def _constant(var: str, value) -> list[cst.BaseStatement]:
     """`VAR = value`. A table too long for one line (WEIGHTS, POPULATIONS) is written one entry per
-    line, as black writes it, and declared fixed so that black skips it: for a 100-layer chain the
-    two tables were most of black's time. Anything else, or an entry that is not plain, black formats."""
-    if isinstance(value, dict) and value:
-        entries = [f"{_code(literal(k))}: {_code(literal(v))}" for k, v in value.items()]
-        whole = f"{var} = {{{', '.join(entries)}}}"
-        if (len(whole) > BLACK_WIDTH and all(_PLAIN.fullmatch(e) and len(e) + 5 <= BLACK_WIDTH for e in entries)):
-            return fixed(fixed_text(f"{var} = {{\n" + "".join(f"    {e},\n" for e in entries) + "}\n"))
-    return stmts("{n} = {v}", n=name(var), v=literal(value))
+    line, as black writes it (`table_text`), and black skips it: for a 100-layer chain the two
+    tables were most of black's time. Anything else, or a table with an entry that is not plain,
+    black formats."""
+    (stmt,) = stmts("{n} = {v}", n=name(var), v=literal(value))
+    text = table_text(var, value)
+    return [stmt if text is None else preformatted(stmt, text)]
 
 
 def _numerics_lines(a) -> list[str]:

@@ -17,6 +17,7 @@ import keyword
 import math
 import re
 import unicodedata
+from collections import OrderedDict
 from typing import Iterable, Mapping
 
 import libcst as cst
@@ -271,6 +272,25 @@ def _fixed_module(text: str) -> cst.Module:
     return module
 
 
+# Statements an emitter wrote in black's format itself (a generated table): the same shortcut, per
+# compile. Only the latest are remembered, so that nothing grows without bound; one forgotten before
+# `finish` is formatted by black, to the same text.
+_PREFORMATTED: OrderedDict[int, tuple[cst.BaseStatement, str]] = OrderedDict()
+_PREFORMATTED_KEPT = 64
+
+
+def preformatted(node: cst.BaseStatement, text: str) -> cst.BaseStatement:
+    """`node`, a top-level statement, with `text` declared as black's format of it (without
+    the lines before it): `finish` copies the text instead of having black format the node.
+    The caller must know the text is black's (a test holds each caller to black)."""
+    if _placeholder(node, 0) is None:
+        raise ValueError("only a def, class, if or single assignment can be preformatted")
+    _PREFORMATTED[id(node)] = (node, text)
+    while len(_PREFORMATTED) > _PREFORMATTED_KEPT:
+        _PREFORMATTED.popitem(last=False)
+    return node
+
+
 def statement_text(node: cst.BaseStatement) -> str:
     """The code of one top-level statement on its own, without the lines before it."""
     return cst.Module(body=[node.with_changes(leading_lines=[])]).code
@@ -298,7 +318,7 @@ def _format_module(module: cst.Module, filename: str) -> str:
     """black's format of the module, running black only on the statements that are not fixed blocks."""
     body, blocks = [], []
     for node in module.body:
-        entry = _FIXED.get(id(node))
+        entry = _FIXED.get(id(node)) or _PREFORMATTED.get(id(node))
         if entry is not None and entry[0] is node:
             stand_in, stand_text = _placeholder(node, len(blocks))
             body.append(stand_in)

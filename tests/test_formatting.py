@@ -90,3 +90,58 @@ def test_a_placeholder_used_twice_is_filled_in_both_places():
 def test_a_placeholder_inside_a_string_is_refused():
     with pytest.raises(ValueError, match="'v'"):
         stmts("x = '{v}'", v=name("y"))
+
+
+# Tables written in black's format by the emitter itself (WEIGHTS, POPULATIONS): awkward cases.
+_TABLES = {
+    "many layers": {f"layer_{k}.weight": (16, 16) for k in range(1, 301)},
+    "long names": {"a_very_long_layer_name_" * 3 + f"{k}.bias": (k,) for k in range(5)},
+    "an entry of exactly 88 columns": {"x" * 65: (123456, 1234), "y": (1,)},
+    "an entry one column too long": {"x" * 66: (123456, 1234), "y": (1,)},
+    "88 columns on one line": {"k" * 57: (1,), "y": (1,)},
+    "89 columns on one line": {"k" * 58: (1,), "y": (1,)},
+    "one entry, too long for one line": {"k" * 70: (1, 2)},  # black adds no trailing comma
+    "negative, empty and one-element tuples": {f"p{k}": t for k, t in enumerate([(-1, 2), (), (3,)] * 10)},
+    "punctuation black keeps": {f"a-b:c (d) e.f_{k}": (k, k) for k in range(10)},
+    "a quote": {"it's": (1,), **{f"n{k}": (16, 16) for k in range(20)}},
+    "a double quote": {'say "hi"': (1,), **{f"n{k}": (16, 16) for k in range(20)}},
+    "a backslash": {"a\\b": (1,), **{f"n{k}": (16, 16) for k in range(20)}},
+    "non-ASCII": {"caf\u00e9": (1,), **{f"n{k}": (16, 16) for k in range(20)}},
+    "a bool": {"flag": (True,), **{f"n{k}": (16, 16) for k in range(20)}},
+    "a float": {"f": (0.5,), **{f"n{k}": (16, 16) for k in range(20)}},
+}
+_PLAIN_TABLES = {"many layers", "long names", "an entry of exactly 88 columns", "89 columns on one line",
+                 "negative, empty and one-element tuples", "punctuation black keeps"}
+
+
+@pytest.mark.parametrize("case", sorted(_TABLES))
+def test_a_table_is_written_as_black_writes_it_or_left_to_black(case):
+    from emitters.module import constant_stmts, table_text
+
+    value = _TABLES[case]
+    text = table_text("WEIGHTS", value)
+    assert (text is not None) == (case in _PLAIN_TABLES)
+    if text is not None:
+        assert text == format_source(f"WEIGHTS = {value!r}\n")
+
+    class Attrs:
+        model_name, target, time_steps, precision = "m", "snntorch", 3, "fp32"
+
+    class Pop:
+        def __init__(self, label, shape):
+            self.name, self.shape = label, shape
+
+    class Graph:  # the three things constant_stmts reads
+        attrs = Attrs()
+
+        def input(self):
+            return Pop("input", (4,))
+
+        def populations(self):
+            return [Pop(k, v) for k, v in value.items()]
+
+        def weight_shapes(self):
+            return value
+
+    module = cst.Module(body=[*stmts("import torch"), *constant_stmts(Graph()), *stmts("x = 1")])
+    assert finish(module) == format_source(module.code)
