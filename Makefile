@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 ## Compile the eight experiment configurations C1-C8 and print one row per build.
 all-configs: $(STAMP)
-	$(PY) -m compiler.configs $(addprefix specs/,$(addsuffix .json,$(CONFIGS)))
+	$(PY) -m compiler.tools.configs $(addprefix specs/,$(addsuffix .json,$(CONFIGS)))
 
 ## Run the test suite (generated code is executed in the real simulators).
 test: $(STAMP)
@@ -23,11 +23,11 @@ test: $(STAMP)
 
 ## Train specs/digits.json on scikit-learn's digits in snnTorch, evaluate it in all three (build/demo.png).
 demo: $(STAMP)
-	$(PY) -m compiler.demo
+	$(PY) -m compiler.tools.demo
 
 ## Train specs/digits_bn.json (a batch-norm CSNN) in SpikingJelly in training mode, evaluate it in eval mode in all three (build/demo_bn.png).
 demo-bn: $(STAMP)
-	$(PY) -m compiler.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct --epochs 12 \
+	$(PY) -m compiler.tools.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct --epochs 12 \
 		--out build/demo_bn.png
 
 ## Compile every config for all three simulators, run them, and prove their spikes agree.

@@ -89,7 +89,7 @@ def _check_depth(spec: dict) -> None:
     """CompileError, as for the same spec in JSON text, when the dict nests deeper than the parser
     allows (or refers to itself); walked without recursion, so no depth can exhaust the stack."""
     from .diagnostics import CompileError, Diagnostic
-    from .jsonsource import MAX_DEPTH
+    from .frontend.jsonsource import MAX_DEPTH
 
     stack = [(spec, "", 1)]
     while stack:

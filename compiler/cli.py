@@ -90,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
               f"(or give a spec file: {program()} SPEC.json)", file=sys.stderr)
         return 2
     if argv[:1] == ["check"]:
-        from .check import main as check_main
+        from .tools.check import main as check_main
 
         return check_main(argv[1:], program())
     if argv[:1] == ["stats"]:
-        from .stats import main as stats_main
+        from .tools.stats import main as stats_main
 
         return stats_main(argv[1:], program())
     if argv[:1] == ["import-nir"]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError, printable
 from .nirio import DEFAULT_DT, NirError
 from .output import OutputError, SameFileError, check_outputs, missing_folder, write_outputs
-from .picture import PictureTooLarge
+from .tools.picture import PictureTooLarge
 from .weightfile import WeightFileError
 from passes.manager import Instrumentation, PipelineError, check_emit, check_names, dump_paths, parse_pipeline
 
@@ -184,7 +184,7 @@ def _emit(kind: str, graph) -> str | bytes:
     if kind == "dot":
         return to_dot(graph)
     if shutil.which("dot") is None:  # drawn without Graphviz
-        from .picture import draw
+        from .tools.picture import draw
 
         return draw(graph, kind)
     done = subprocess.run(["dot", f"-T{kind}"], input=to_dot(graph).encode("utf-8"), capture_output=True)

@@ -228,7 +228,7 @@ SIZE2, PAD2 = {"$ref": "#/$defs/size2"}, {"$ref": "#/$defs/pad2"}
 
 def layer_schema(title: str, properties: dict, required: tuple[str, ...] = (), description: str = "") -> dict:
     """The JSON Schema of one kind's spec layer: its own keys, plus `type`, `name` and `note`, nothing else
-    (the shared definitions it refers to, such as #/$defs/features, are in compiler/schema/spec.schema.json)."""
+    (the shared definitions it refers to, such as #/$defs/features, are in compiler/frontend/schema/spec.schema.json)."""
     out: dict = {"title": title}
     if description:
         out["description"] = description

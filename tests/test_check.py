@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from compiler.check import compare
+from compiler.tools.check import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_check_runs_your_weights_and_inputs_and_draws_them(tmp_path):
 
 
 def test_the_picture_marks_where_targets_differ(tmp_path):
-    from compiler.raster import draw_agreement, first_disagreeing_sample
+    from compiler.tools.raster import draw_agreement, first_disagreeing_sample
 
     a = {"p": torch.zeros(5, 3, 4)}
     b = {"p": a["p"].clone()}
@@ -87,7 +87,7 @@ def test_the_picture_marks_where_targets_differ(tmp_path):
 def test_the_picture_ticks_whole_steps_and_neurons_only():
     import matplotlib.pyplot as plt
 
-    from compiler.raster import agreement_figure
+    from compiler.tools.raster import agreement_figure
 
     for steps in (1, 3, 7, 40):  # 3 steps got ticks at -0.5, 0, 0.5, ... before
         runs = {"x": {"p": torch.zeros(steps, 2, 5)}, "y": {"p": torch.zeros(steps, 2, 5)}}

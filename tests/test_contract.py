@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from compiler.build import compile_spec
-from compiler.check import random_weights
+from compiler.tools.check import random_weights
 from support.generated import import_source
 from ir.targets import names as target_names
 

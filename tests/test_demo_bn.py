@@ -1,4 +1,4 @@
-"""`make demo-bn` in short (compiler.demo with specs/digits_bn.json): SpikingJelly's conv_fashion_mnist
+"""`make demo-bn` in short (compiler.tools.demo with specs/digits_bn.json): SpikingJelly's conv_fashion_mnist
 CSNN with batch normalisation, on scikit-learn's 8x8 digits, trained two epochs in the SpikingJelly
 module in training mode, then evaluated in eval mode in all three targets with the exported weights
 (running statistics included): the same accuracy, above chance, with the same spikes everywhere, and
@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from compiler import compile_spec
-from compiler.demo import TARGETS, build_parser, main, running_statistics
+from compiler.tools.demo import TARGETS, build_parser, main, running_statistics
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "digits_bn.json"
 

@@ -1,4 +1,4 @@
-"""The demo's figure (compiler.demo.figure) from a small recorded result, without training:
+"""The demo's figure (compiler.tools.demo.figure) from a small recorded result, without training:
 its panels, their titles and axes, and how it shows where targets differ. The demo itself runs
 end to end in tests/test_training.py."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from compiler.demo import History, Shown, build_parser, draw, figure
+from compiler.tools.demo import History, Shown, build_parser, draw, figure
 
 T, HIDDEN = 20, 128
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.validate import schema
+from compiler.frontend.validate import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")

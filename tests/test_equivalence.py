@@ -15,7 +15,7 @@ import itertools
 import pytest
 import torch
 
-from compiler.vocabulary import neuron_from_layer
+from compiler.frontend.vocabulary import neuron_from_layer
 from ir.examples import mlp
 from support import reference
 from support.generated import emit_and_import
@@ -71,7 +71,7 @@ def weights_of(graph, kind: str):
 
 
 def _gap(graph) -> float:
-    from compiler.runs import drive_of
+    from compiler.tools.runs import drive_of
 
     drive, gain = drive_of(graph.populations()[0].neuron)
     return float(2.0 ** round(torch.log2(torch.tensor(drive / gain)).item()))

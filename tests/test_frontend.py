@@ -321,7 +321,7 @@ def _keywords(schema, found: set[str]) -> set[str]:
 def test_schema_is_draft_2020_12_and_every_failing_keyword_has_a_message():
     from jsonschema import Draft202012Validator
 
-    from compiler.validate import MESSAGES_FOR, schema
+    from compiler.frontend.validate import MESSAGES_FOR, schema
 
     Draft202012Validator.check_schema(schema())
     assert schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"

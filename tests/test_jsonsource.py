@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from compiler.jsonsource import MAX_DEPTH, JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
+from compiler.frontend.jsonsource import MAX_DEPTH, JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 
 
 def error_of(text: str) -> tuple[int, int, str]:

@@ -288,7 +288,7 @@ def test_check_takes_learned_values_from_a_weights_file(suffix, tmp_path, bindsn
     """0-d weights survive a weights file (.pt or .npz) and every target runs with them."""
     import numpy as np
 
-    from compiler.check import main
+    from compiler.tools.check import main
 
     path = specs.save(_spec(), tmp_path)
     mod = specs.module(_spec(), "snntorch", tmp_path)

@@ -179,7 +179,7 @@ def test_gradients_through_a_readout_are_bit_identical(case, tmp_path):
 
 
 def test_check_compares_membranes_and_reports_no_firing_rate(tmp_path, bindsnet, capsys):
-    from compiler.check import main
+    from compiler.tools.check import main
 
     path = specs.save(READOUTS["snntorch-li"], tmp_path)
     assert main([str(path), "--time-steps", "6", "--batch", "2"]) == 0
@@ -245,7 +245,7 @@ MATRIX = {
 
 @pytest.fixture(scope="module")
 def matrix_modules(tmp_path_factory, bindsnet):
-    from compiler.vocabulary import neuron_from_layer
+    from compiler.frontend.vocabulary import neuron_from_layer
     from ir.examples import mlp
     from support.generated import emit_and_import
 

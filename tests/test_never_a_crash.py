@@ -211,7 +211,7 @@ def test_a_huge_picture_is_refused_quickly(tmp_path):
         layers += [{"type": "linear", "in_features": 2, "out_features": 2}, {"type": "LIFNode", "beta": 0.5}]
     spec = tmp_path / "deep.json"
     spec.write_text(json.dumps(specs.spec(layers)))
-    from compiler.picture import PictureTooLarge, draw
+    from compiler.tools.picture import PictureTooLarge, draw
 
     graph = compile_spec(spec).graph
     with time_limit(60, "refusing a picture"), pytest.raises(PictureTooLarge, match="would be unreadable"):

@@ -1,4 +1,4 @@
-"""The picture drawn without Graphviz (compiler.picture): every edge visible, no box over another,
+"""The picture drawn without Graphviz (compiler.tools.picture): every edge visible, no box over another,
 a legend, labels in words, the same bytes every time."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compiler.frontend import load_spec
-from compiler.picture import MAX_ROWS, PictureTooLarge, draw, figure
+from compiler.tools.picture import MAX_ROWS, PictureTooLarge, draw, figure
 from passes.manager import run_pipeline
 from ir.dot import readable, to_dot
 from passes import DEFAULT_PIPELINE

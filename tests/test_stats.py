@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from compiler import compile_spec
-from compiler.stats import ENERGY_45NM, count
+from compiler.tools.stats import ENERGY_45NM, count
 from support import reference
 from support.generated import import_source
 

@@ -125,7 +125,7 @@ def test_data_parallel_training_on_two_processes(target, tmp_path):
 def test_the_digits_demo_runs_and_every_target_scores_the_same(tmp_path):
     root = Path(__file__).parents[1]
     out = tmp_path / "demo.png"
-    done = subprocess.run([sys.executable, "-m", "compiler.demo", "--epochs", "2", "--out", str(out)], cwd=root,
+    done = subprocess.run([sys.executable, "-m", "compiler.tools.demo", "--epochs", "2", "--out", str(out)], cwd=root,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["snntorch"], ["spikingjelly"],

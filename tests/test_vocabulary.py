@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.vocabulary import NeuronSpecError, Problem, neuron_from_layer, vocabulary_of
+from compiler.frontend.vocabulary import NeuronSpecError, Problem, neuron_from_layer, vocabulary_of
 from ir import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron, Surrogate
 from ir.examples import snntorch_lif
 from ir.floats import f32

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from compiler.build import compile_spec
-from compiler.check import load_module, random_weights
+from compiler.tools.check import load_module, random_weights
 from ir.targets import names as target_names
 
 VALID = Path(__file__).resolve().parent / "valid"

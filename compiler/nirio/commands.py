@@ -21,7 +21,7 @@ def export_bytes(graph, spec_text: str, weights_path: Path, dt: float) -> tuple[
     _need_nir()
     from .exporter import export_graph
     from .metadata import metadata
-    from compiler.runs import state_dict_reader
+    from compiler.tools.runs import state_dict_reader
     from compiler.weightfile import load
 
     def sources():  # a state_dict() of this target's generated model

@@ -58,7 +58,7 @@ def implied(prop: str, params: dict) -> tuple[object, str] | None:
 
 
 def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuron:
-    """`p` reads float32 parameters by key (see compiler.vocabulary.Reader)."""
+    """`p` reads float32 parameters by key (see compiler.frontend.vocabulary.Reader)."""
     return SnnTorchNeuron(kind=kind, beta=p.f32("beta") if kind == "lif" else None, threshold=p.f32("threshold"),
                           reset=p["reset_mechanism"], reset_delay=p["reset_delay"], surrogate=surrogate)
 

@@ -90,7 +90,7 @@ def bench_compile(tmp: Path, repeats: int) -> None:
             print(f"{spec.stem:<9}{target:<14}{best['snnc'] * 1e3:7.1f}ms{best['template'] * 1e3:8.1f}ms"
                   f"{t_ratio:6.1f}x{ours:>12}{theirs:>10}{l_ratio:6.1f}x", flush=True)
             if spec == chain:
-                GOALS.append((f"compile: 100-layer chain for {target}, time vs the template", "-", f"{t_ratio:.2f}x",
+                GOALS.append((f"compile: 100-layer chain for {target}, time vs the template", "-", f"{t_ratio:.3f}x",
                               "<= 1.5x", t_ratio <= 1.5))
     for what, values in ratios.items():
         print(f"{what}: median ratio {statistics.median(values):.1f}x (range {min(values):.1f}-{max(values):.1f}x)")
@@ -111,7 +111,7 @@ def speed_goal(what: str, numerics: str, ratio: float, goal: float | None) -> st
     """Record a speed-up against its goal (none: not a goal); the text for the figure's row."""
     if goal is None:
         return ""
-    GOALS.append((what, numerics, f"{ratio:.2f}x", f">= {goal:.1f}x", ratio >= goal))
+    GOALS.append((what, numerics, f"{ratio:.3f}x", f">= {goal:.1f}x", ratio >= goal))
     return f"  goal >={goal:.1f}x {'met' if ratio >= goal else 'NOT MET'}"
 
 
@@ -435,7 +435,7 @@ def _bn_training(mod, build, forward, weights: dict, x, labels) -> tuple:
 def bench_batchnorm(tmp: Path, repeats: int, quick: bool) -> None:
     import handwritten as hw
 
-    from compiler.demo import encode, load_digits_split
+    from compiler.tools.demo import encode, load_digits_split
 
     T, B = (4, 8) if quick else (8, 32)
     section(f"batch-norm CSNN (specs/digits_bn.json, T={T}, B={B}): generated vs hand-written (min)")

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT)]
 
 from compiler.build import compile_spec  # noqa: E402
-from compiler.check import load_module, random_weights  # noqa: E402
+from compiler.tools.check import load_module, random_weights  # noqa: E402
 from ir.targets import names as target_names  # noqa: E402
 
 TARGETS = target_names()

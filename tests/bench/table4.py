@@ -146,7 +146,7 @@ TWINS = {"C2": "C1", "C4": "C3", "C6": "C5", "C8": "C7"}  # low-power config -> 
 def cost_table() -> str:
     """C1-C8 as a markdown table: parameters, synaptic operations, energy, and each low-power
     config's saving against its standard twin."""
-    from compiler.stats import count
+    from compiler.tools.stats import count
 
     totals, lines = {}, []
     lines.append("| config | target | T | precision | params | dense synaptic ops | effective ACs | effective MACs "
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             stats[case.label] = dict(mean=statistics.mean(ts) * 1e3, std=statistics.stdev(ts) * 1e3,
                                      mem=model_bytes(case.model) / 1e6, peak=case.peak_cuda(x_time),
                                      rate=rate, per=per)
-        from compiler.stats import count
+        from compiler.tools.stats import count
 
         for case, path in ((c3, c.SPECS / "C3.json"), (c4, c.SPECS / "C4.json")):
             total = count(path, "spikingjelly", weights=c.subset_weights(master, case.H),

@@ -13,7 +13,7 @@ _counter = itertools.count()
 
 def import_source(source: str, tmp_dir: Path, stem: str = "generated") -> types.ModuleType:
     """Write `source` to a uniquely named file and import it (tracebacks show real lines)."""
-    from compiler.check import load_module
+    from compiler.tools.check import load_module
 
     return load_module(source, Path(tmp_dir), f"{stem}_{next(_counter)}")
 

@@ -254,7 +254,7 @@ def random_weights(graph: Graph, seed: int = 0, quantized: bool = False, scale: 
     """The `check` command's seeded weights (continuous, or tie-prone dyadic when `quantized`),
     times `scale` (a small integer keeps quantized weights dyadic); learned neuron parameters keep
     the spec's values."""
-    from compiler.check import random_weights as weights
+    from compiler.tools.check import random_weights as weights
 
     learned = {f"{pop.name}.{key}" for pop in graph.populations() for key in pop.neuron.learned()}
     return {k: v if k in learned else v * scale for k, v in weights(graph, seed, quantized).items()}

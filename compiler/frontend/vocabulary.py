@@ -33,7 +33,7 @@ from emitters.spikingjelly import vocabulary as spikingjelly
 from ir import Neuron, Surrogate
 from ir.floats import f32
 
-from .diagnostics import did_you_mean, show
+from ..diagnostics import did_you_mean, show
 
 SIMULATORS = {"snntorch": "snnTorch", "spikingjelly": "SpikingJelly", "bindsnet": "BindsNET"}
 HOMES = {"snntorch": snntorch, "spikingjelly": spikingjelly, "bindsnet": bindsnet}

@@ -17,7 +17,7 @@ from importlib import resources
 import jsonschema
 from jsonschema import Draft202012Validator
 
-from .diagnostics import Diagnostic, did_you_mean, show
+from ..diagnostics import Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
 from .vocabulary import SIMULATORS, normalize_simulator
 
@@ -32,7 +32,7 @@ _TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a strin
 
 
 def schema() -> dict:
-    """The spec schema: compiler/schema/spec.schema.json (the top level, neuron layers, shared
+    """The spec schema: compiler/frontend/schema/spec.schema.json (the top level, neuron layers, shared
     definitions) with every registered op kind's layer definition (`ir.ops`), in registry order."""
     from ir.ops import spec_kinds
 
@@ -41,7 +41,7 @@ def schema() -> dict:
 
 @functools.cache
 def _schema(kinds: tuple) -> dict:
-    text = resources.files("compiler").joinpath("schema/spec.schema.json").read_text("utf-8")
+    text = resources.files("compiler.frontend").joinpath("schema/spec.schema.json").read_text("utf-8")
     loaded = json.loads(text)
     layer = loaded["$defs"]["layerOfAnyType"]
     for kind, cls in kinds:

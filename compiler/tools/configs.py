@@ -1,6 +1,6 @@
 """`make all-configs`: compile the experiment specs (C1-C8) and print one summary row per build.
 
-Usage: python -m compiler.configs SPEC [SPEC ...]. Each spec is compiled for its own
+Usage: python -m compiler.tools.configs SPEC [SPEC ...]. Each spec is compiled for its own
 target_simulator with the default pass pipeline and written to
 build/<model_name>_<target>.py. Exit 1 if any spec fails (its diagnostics are shown).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, CompileError
+from ..diagnostics import EXIT_OK, EXIT_SPEC_ERROR, CompileError
 
 
 def _neurons(graph) -> str:
@@ -35,12 +35,12 @@ def precision(attrs) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from .build import compile_spec
-    from .driver import default_output
-    from .output import write_atomic
+    from ..build import compile_spec
+    from ..driver import default_output
+    from ..output import write_atomic
 
     if not argv:
-        print("usage: python -m compiler.configs SPEC [SPEC ...]", file=sys.stderr)
+        print("usage: python -m compiler.tools.configs SPEC [SPEC ...]", file=sys.stderr)
         return 2
     header = ("config", "target", "neurons", "hidden", "time steps", "precision", "output")
     rows, status = [], EXIT_OK

@@ -34,7 +34,7 @@ import networkx as nx
 from ir import Graph, InputOp, Loc, ModelAttrs, Neuron, Operand, PopulationOp
 from ir.ops import op_class
 
-from .diagnostics import CompileError, Diagnostic, did_you_mean, show
+from ..diagnostics import CompileError, Diagnostic, did_you_mean, show
 from .jsonsource import SourceText, pointer_join
 from .vocabulary import NEURON_KEYS, NeuronSpecError, neuron_from_layer
 

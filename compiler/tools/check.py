@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ir import targets as known
 
-from .diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
+from ..diagnostics import EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, load_module,
                    random_spikes, random_weights, read_inputs, report, run_module, state_dict_reader)
 
@@ -32,7 +32,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("spec", help="the JSON model spec")
     p.add_argument("--targets", default=",".join(known.names()),
                    help="comma-separated targets, any case (default: every target)")
-    from . import NUMERICS
+    from .. import NUMERICS
 
     p.add_argument("--numerics", choices=NUMERICS, help="compile with these numerics (default: the spec's)")
     add_run_arguments(p, batch=16)
@@ -82,7 +82,7 @@ def _arguments(args: argparse.Namespace) -> list[str]:
         plot = Path(args.plot)
         if plot.suffix.lower() not in (".png", ".svg", ".pdf") or plot.is_dir():
             raise RunFailed(f"--plot {args.plot!r}: give a .png, .svg or .pdf file name", EXIT_USAGE)
-        from .output import SameFileError, check_outputs
+        from ..output import SameFileError, check_outputs
 
         try:
             check_outputs([(plot, "the --plot picture")], read_inputs(args))
@@ -97,7 +97,7 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
     except ImportError:
         raise RunFailed("'check' runs the generated models and needs torch and the simulators: "
                         "pip install 'snnc[sim]' (or make test)") from None
-    from .build import compile_spec
+    from ..build import compile_spec
 
     compiled = {}
     try:
@@ -119,7 +119,7 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
         own = own if own in promised else batched[0]
     steps = args.time_steps or first.attrs.time_steps
     pops = [p.name for p in first.populations()]
-    from .weightfile import WeightFileError, load, load_inputs
+    from ..weightfile import WeightFileError, load, load_inputs
 
     try:
         if args.weights:
@@ -179,7 +179,7 @@ def _check(args: argparse.Namespace, targets: list[str]) -> int:
     else:
         print("\nall targets agree" if ok else "\nTARGETS DISAGREE")
     if args.plot:
-        from .output import OutputError, write_outputs
+        from ..output import OutputError, write_outputs
         from .raster import draw_agreement
 
         try:

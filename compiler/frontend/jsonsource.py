@@ -21,7 +21,7 @@ import sys
 import unicodedata
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, show
+from ..diagnostics import Diagnostic, show
 
 MAX_DEPTH = 64  # nested arrays/objects
 MAX_NUMBER_CHARS = 1000  # longer number literals are refused, not parsed

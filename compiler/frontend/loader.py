@@ -1,8 +1,8 @@
 """The frontend: spec file -> verified IR graph, or one CompileError listing every problem.
 
-    read (bytes) -> decode (UTF-8, optional BOM) -> parse (compiler.jsonsource)
-    -> schema (compiler.validate) -> model attributes, warnings
-    -> layers, names, neurons, connections (compiler.topology) -> ir.verify
+    read (bytes) -> decode (UTF-8, optional BOM) -> parse (compiler.frontend.jsonsource)
+    -> schema (compiler.frontend.validate) -> model attributes, warnings
+    -> layers, names, neurons, connections (compiler.frontend.topology) -> ir.verify
 
 No user input produces a traceback: unreadable files, bad encodings, syntax,
 schema and semantic errors all become diagnostics with a position where there
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from ir import Graph, Loc, ModelAttrs, verify
 from ir.floats import f32
 
-from . import NUMERICS
-from .diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
+from .. import NUMERICS
+from ..diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 from .topology import build_graph
 from .validate import validate

@@ -1,10 +1,10 @@
 """`make demo`: train one spec on real data in one simulator, then run the trained weights in all three.
 
-    python -m compiler.demo [--spec specs/digits.json] [--train-in snntorch] [--epochs 15] [--threads 1]
+    python -m compiler.tools.demo [--spec specs/digits.json] [--train-in snntorch] [--epochs 15] [--threads 1]
                             [--encoding rate] [--out build/demo.png] [--save-weights W.pt]
-    python -m compiler.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct \
+    python -m compiler.tools.demo --spec specs/digits_bn.json --train-in spikingjelly --encoding direct \
                             --epochs 12 --out build/demo_bn.png      # make demo-bn: a batch-norm CSNN
-    torchrun --nproc_per_node 2 -m compiler.demo      # data-parallel (gloo on CPU, nccl on GPUs)
+    torchrun --nproc_per_node 2 -m compiler.tools.demo      # data-parallel (gloo on CPU, nccl on GPUs)
 
 scikit-learn's 8x8 digits (shipped with the package, no download) are rate coded:
 each pixel fires with probability pixel/16 at every step (`--encoding direct`: the
@@ -79,7 +79,7 @@ class Shown:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m compiler.demo", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m compiler.tools.demo", description=__doc__.splitlines()[0])
     p.add_argument("--spec", default="specs/digits.json",
                    help="a spec with 64 inputs ([64] or [1, 8, 8]) and a last population of 10 neurons")
     p.add_argument("--train-in", default="snntorch", choices=[t for t in TARGETS if targets.get(t).trains], help="the target to train in")
@@ -127,7 +127,7 @@ def encode(x, steps: int, generator, encoding: str = "rate", shape: tuple = ()):
 
 
 def compile_targets(spec: Path, directory: Path) -> dict:
-    from .build import compile_spec
+    from ..build import compile_spec
     from .runs import load_module
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         dist.init_process_group("nccl" if device is not None else "gloo")
     log = (lambda text: print(text, flush=True)) if rank == 0 else (lambda text: None)
     begin = time.perf_counter()
-    from .diagnostics import CompileError
+    from ..diagnostics import CompileError
 
     try:
         modules = compile_targets(Path(args.spec), Path(args.out).parent / "demo_modules" / f"rank{rank}")

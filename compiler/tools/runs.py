@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ir.graph import Graph
 
-from .diagnostics import EXIT_INTERNAL, EXIT_SPEC_ERROR, EXIT_USAGE, printable
+from ..diagnostics import EXIT_INTERNAL, EXIT_SPEC_ERROR, EXIT_USAGE, printable
 
 MAX_THREADS = 256  # torch.set_num_threads far beyond the machine's cores ends in a crash, not an error
 MAX_SEED = 2**63 - 2  # torch generators take 64-bit seeds; the inputs use seed + 1

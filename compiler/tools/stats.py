@@ -40,7 +40,7 @@ from pathlib import Path
 
 from ir.graph import Graph
 
-from .diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
+from ..diagnostics import EXIT_INTERNAL, EXIT_OK, EXIT_SPEC_ERROR, EXIT_USAGE, CompileError
 from .runs import (RunFailed, add_run_arguments, check_memory, check_run_arguments, guarded, load_module,
                    random_spikes, random_weights, report, state_dict_reader)
 
@@ -203,7 +203,7 @@ def count(spec: Path, target: str | None = None, passes: list[str] | None = None
     """The Report of `spec` compiled for `target` with the passes `passes` (default: the standard
     pipeline), run on `inputs` [T, B, ...] (default: random spikes as `sampling` says) with `weights`
     (default: seeded random ones). Raises CompileError for a bad spec, RunFailed for a failed run."""
-    from .build import compile_spec
+    from ..build import compile_spec
     from passes.manager import parse_pipeline
 
     passes = parse_pipeline(None) if passes is None else passes
@@ -321,7 +321,7 @@ def main(argv: list[str], prog: str = "snnc") -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from passes.manager import PipelineError, check_emit, parse_pipeline
-    from .vocabulary import normalize_simulator
+    from ..frontend.vocabulary import normalize_simulator
 
     check_run_arguments(args)
     target = None
@@ -341,8 +341,8 @@ def _stats(args: argparse.Namespace) -> int:
     except ImportError:
         raise RunFailed("'stats' runs the generated model and needs torch and snnTorch: pip install 'snnc[sim]'") \
             from None
-    from .build import compile_spec
-    from .weightfile import WeightFileError, load, load_inputs
+    from ..build import compile_spec
+    from ..weightfile import WeightFileError, load, load_inputs
 
     spec = Path(args.spec)
     try:
