@@ -47,6 +47,13 @@ def test_help_and_usage_errors(work):
     assert not (work / "build").exists()
 
 
+def test_the_demo_answers_under_its_earlier_name_too(work):
+    """Job scripts run `torchrun ... -m compiler.demo`: the alias reaches the demo in compiler.tools."""
+    for module in ("compiler.demo", "compiler.tools.demo"):
+        done = python("-m", module, "--help", cwd=work)
+        assert done.returncode == 0 and "--train-in" in done.stdout, (module, done.stderr)
+
+
 def test_help_imports_nothing_heavy(work):
     code = ("import sys, compiler.cli\n"
             "try:\n    compiler.cli.main(['--help'])\nexcept SystemExit:\n    pass\n"
