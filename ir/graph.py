@@ -6,11 +6,11 @@ order, so it is a topological order of the same-step edges. Structure lives in
 the ops' operand lists only: names are identifiers, never parsed.
 
 Besides ops the graph holds the model attributes (`ModelAttrs`), the schedule
-(`Stage`s, set by the schedule pass), the BindsNET connection plan (`Link`s, set
-by target lowering) and the decisions every pass recorded. Every change goes
-through `replace_op` / `insert_op` / `erase_op` / `replace_all_uses` / `set_attrs` /
-`set_schedule` / `set_links` / `note`, which record the pass that made it, so dumps
-say which pass last changed what.
+(`Stage`s, set by the schedule pass), the target's plan (records a target's lowering
+sets and its package defines, such as BindsNET's connections) and the decisions
+every pass recorded. Every change goes through `replace_op` / `insert_op` /
+`erase_op` / `replace_all_uses` / `set_attrs` / `set_schedule` / `set_plan` /
+`note`, which record the pass that made it, so dumps say which pass last changed what.
 """
 
 from __future__ import annotations
@@ -78,24 +78,6 @@ class Stage:
     ops: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Link:
-    """One BindsNET connection: it feeds operand `index` of population `target` with what its
-    stateless `ops` compute from the spikes of its `sources`. Each source comes with the number
-    of steps it must be held back beyond what BindsNET's one-step schedule delivers; each op
-    with the number of steps its value lags the target's step (`offsets`): while fewer steps
-    than that have run, the op's value is zeros, as a feedback edge's is at the first step."""
-
-    name: str
-    target: str  # a population
-    index: int  # which operand of the target
-    sources: tuple[tuple[str, int], ...]  # (population or input, steps held back)
-    ops: tuple[str, ...]  # the stateless ops it computes, in evaluation order
-    offsets: tuple[int, ...]  # per op: steps its value lags the target's step
-    cls: str  # Connection | Conv2dConnection | generated
-    via: str = ""  # the layer BindsNET files it under, (via, target); the first source unless taken
-
-
 class Graph:
     def __init__(self, attrs: ModelAttrs):
         self.attrs = attrs
@@ -103,7 +85,9 @@ class Graph:
         self._nx: nx.DiGraph | None = None
         self._users: dict[str, list[str]] | None = None  # src -> the ops reading it, in graph order
         self.schedule: tuple[Stage, ...] | None = None
-        self.links: tuple[Link, ...] | None = None
+        # what target lowering planned beyond the ops, as records its target package defines (frozen
+        # dataclasses with a `name` and a class-level RECORD word; see ir.targets.plan_records)
+        self.plan: tuple | None = None
         self.decisions: list[Decision] = []
         self.changed_by: dict[str, str] = {}  # op name (or "model") -> last pass that changed it
         self.pipeline: list[str] = []  # passes run so far, in order (appended by the pass manager)
@@ -175,9 +159,9 @@ class Graph:
             self.schedule = stages
             self.changed_by["model"] = pass_name
 
-    def set_links(self, pass_name: str, links: tuple[Link, ...]) -> None:
-        if links != self.links:
-            self.links = links
+    def set_plan(self, pass_name: str, records: tuple) -> None:
+        if records != self.plan:
+            self.plan = records
             self.changed_by["model"] = pass_name
 
     def note(self, pass_name: str, subject: str, message: str) -> None:
@@ -253,6 +237,6 @@ class Graph:
         if not isinstance(other, Graph):
             return NotImplemented
         return (self.attrs == other.attrs and list(self._ops.items()) == list(other._ops.items())
-                and self.schedule == other.schedule and self.links == other.links)
+                and self.schedule == other.schedule and self.plan == other.plan)
 
     __hash__ = None  # mutable

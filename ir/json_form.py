@@ -1,7 +1,7 @@
 """The IR as JSON: networkx node-link data, sorted so that equal graphs dump equal text.
 
 Graph-level data: ``model`` (every ModelAttrs field), ``pipeline`` (passes run so
-far), ``schedule`` and ``links`` (once set), ``decisions`` (in the order they
+far), ``schedule`` and ``plan`` (once set; each record with its ``record`` word), ``decisions`` (in the order they
 were made) and ``changed_by``. Each node: ``id``, ``kind``, ``order`` (its place
 in graph order), ``operands`` (ordered, with their delays), the op's fields (the
 neuron as a nested object with its ``family``) and ``changed_by``. Each edge:
@@ -39,7 +39,7 @@ def to_data(graph: Graph) -> dict:
         model=dataclasses.asdict(graph.attrs),
         pipeline=list(graph.pipeline),
         schedule=None if graph.schedule is None else [[s.mode, *s.ops] for s in graph.schedule],
-        links=None if graph.links is None else [dataclasses.asdict(link) for link in graph.links],
+        plan=None if graph.plan is None else [{"record": r.RECORD, **dataclasses.asdict(r)} for r in graph.plan],
         decisions=[dataclasses.asdict(d) for d in graph.decisions],
         changed_by=dict(sorted(graph.changed_by.items())),
     )

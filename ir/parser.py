@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 
-from .graph import Decision, Graph, Link, ModelAttrs, Stage
+from .graph import Decision, Graph, ModelAttrs, Stage
 from .neuron import NEURON_CLASSES, Surrogate
 from .ops import NO_LOC, OP_CLASSES, Loc, Operand, PopulationOp
 from .printer import HEADER_KEYS
@@ -28,11 +28,10 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[=\[\]{}(),:@])
 """, re.VERBOSE)
 _HEADER = re.compile(r"// ([a-z_\-]+):(?: (.*))?")
-_LINK = re.compile(r"// link (.*)")
+_RECORD = re.compile(r'// ([a-z]+) (".*)')
 _DECISION = re.compile(r'// decision (\S+) (%(?:"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_.]*)): (.*)')
 _FIELDS = {HEADER_KEYS.get(f.name, f.name): f for f in dataclasses.fields(ModelAttrs)}
 _OP_FIELDS = {"impl", "note"}
-_LINK_FIELDS = {f.name: f for f in dataclasses.fields(Link) if f.name != "name"}
 
 
 class ParseError(ValueError):
@@ -46,7 +45,7 @@ def parse(text: str) -> Graph:
     header: dict[str, object] = {}
     pipeline: list[str] = []
     schedule = None
-    links: list[Link] = []
+    plan: list = []
     model_changed_by = None
     op_lines: list[tuple[int, str]] = []
     decisions: list[Decision] = []
@@ -60,8 +59,8 @@ def parse(text: str) -> Graph:
             subject = _Tokens(m.group(2), number).name()
             message = json.loads(m.group(3)) if m.group(3).startswith('"') else m.group(3)
             decisions.append(Decision(m.group(1), subject, message))
-        elif m := _LINK.fullmatch(line):
-            links.append(_Tokens(m.group(1), number, 8).link())
+        elif m := _RECORD.fullmatch(line):
+            plan.append(_Tokens(m.group(2), number, len(m.group(1)) + 4).record(m.group(1)))
         elif m := _HEADER.fullmatch(line):
             key, raw = m.group(1), m.group(2) or ""
             if key == "pipeline":
@@ -93,7 +92,7 @@ def parse(text: str) -> Graph:
     if model_changed_by:
         graph.changed_by["model"] = model_changed_by
     graph.schedule = schedule
-    graph.links = tuple(links) if links else None
+    graph.plan = tuple(plan) if plan else None
     graph.decisions = decisions
     graph.pipeline = pipeline
     return graph
@@ -216,16 +215,23 @@ class _Tokens:
         self.i += 1
         return out
 
-    def link(self) -> Link:
+    def record(self, word: str):
+        """A record of the target's plan, of the class its target registered under `word`."""
+        from .targets import plan_records
+
+        cls = plan_records().get(word)
+        if cls is None:
+            raise ParseError(self.line, 4, f"unknown plan record {word!r}")
         name = json.loads(self.take("string"))
         col = self.col()
         attrs = self.attrs()
-        if set(attrs) != set(_LINK_FIELDS):
-            raise ParseError(self.line, col, "a link has " + ", ".join(_LINK_FIELDS))
-        sources = attrs["sources"]
-        if not all(isinstance(s, tuple) and len(s) == 2 for s in sources):
-            raise ParseError(self.line, col, "a link's sources are [name, delay] pairs")
-        return Link(name=name, **attrs)
+        fields = [f.name for f in dataclasses.fields(cls) if f.name != "name"]
+        if set(attrs) != set(fields):
+            raise ParseError(self.line, col, f"a {word} has " + ", ".join(fields))
+        problem = cls.problem(attrs) if hasattr(cls, "problem") else None
+        if problem:
+            raise ParseError(self.line, col, problem)
+        return cls(name=name, **attrs)
 
     def op_line(self) -> tuple[object, str | None]:
         name = self.name()

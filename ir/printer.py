@@ -7,7 +7,7 @@ Format (one graph)::
     // ...                                power_mode, device_type always; the others when
     // pipeline: neuron-substitution      not at their default), the passes run so far,
     // schedule: [["layer", "fc1"], ...]  the schedule and changed-by once set
-    // link "c1" {source="input", ...}    BindsNET connections, once lowered
+    // link "c1" {target="h", ...}       the target's plan, once lowered (BindsNET: connections)
 
     %input = input : [784]  // #/input_shape
     %fc1 = linear(%input) : [256] {in_features=784, out_features=256, bias=true, ...}  // 8:5 #/layers/0
@@ -29,7 +29,7 @@ import dataclasses
 import json
 import re
 
-from .graph import Decision, Graph, Link, ModelAttrs
+from .graph import Decision, Graph, ModelAttrs
 from .neuron import Surrogate
 from .ops import Loc, Op, PopulationOp
 
@@ -60,16 +60,17 @@ def _header(graph: Graph) -> list[str]:
     lines.append("// pipeline:" + (" " + ",".join(graph.pipeline) if graph.pipeline else ""))
     if graph.schedule is not None:
         lines.append("// schedule: " + fmt_value(tuple((s.mode, *s.ops) for s in graph.schedule)))
-    for link in graph.links or ():
-        lines.append(link_line(link))
+    for record in graph.plan or ():
+        lines.append(record_line(record))
     if "model" in graph.changed_by:
         lines.append(f"// changed-by: {graph.changed_by['model']}")
     return lines
 
 
-def link_line(link: Link) -> str:
-    fields = {f.name: getattr(link, f.name) for f in dataclasses.fields(Link) if f.name != "name"}
-    return f"// link {quote(link.name)} {{{_items(fields)}}}"
+def record_line(record) -> str:
+    """One record of the target's plan: `// <RECORD> "name" {field=value, ...}`."""
+    fields = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "name"}
+    return f"// {record.RECORD} {quote(record.name)} {{{_items(fields)}}}"
 
 
 def op_attrs(op: Op) -> dict[str, object]:

@@ -30,6 +30,10 @@ class Target:
     def render(self):
         return importlib.import_module(f"{self.package}.render")
 
+    def plan_records(self) -> tuple[type, ...]:
+        """The record classes of the plan its lowering sets (`<package>.patterns.PLAN_RECORDS`)."""
+        return tuple(getattr(self.patterns(), "PLAN_RECORDS", ()))
+
 
 _TARGETS: dict[str, Target] = {}
 
@@ -48,6 +52,11 @@ def unregister(name: str) -> None:
 def names() -> tuple[str, ...]:
     """Every target's name, in registration order."""
     return tuple(_TARGETS)
+
+
+def plan_records() -> dict[str, type]:
+    """Every target's plan record classes by the word the IR text writes them under (`// link ...`)."""
+    return {cls.RECORD: cls for target in _TARGETS.values() for cls in target.plan_records()}
 
 
 def get(name: str) -> Target:

@@ -5,8 +5,8 @@ Pre: a verified graph with a schedule.
 Post: every op but the input has `impl`: a native class of the target whose
 arithmetic is provably the op's (its pattern in `emitters.<target>.patterns`
 matches) or "canonical", the generated code of `emitters.neurons`; the reason for
-each is a decision. `attrs.container` names the model's class; for BindsNET,
-`graph.links` holds its connections. Nothing is approximated: a graph the target
+each is a decision. `attrs.container` names the model's class; `graph.plan` holds what
+else the target planned (BindsNET: its connections). Nothing is approximated: a graph the target
 cannot run exactly is a `Refusal`, reported at the op concerned.
 """
 

@@ -106,7 +106,7 @@ def test_dump_ir_dir_has_one_file_per_stage(work):
     names = sorted(p.name for p in (work / "dumps").iterdir())
     assert names == ["00_frontend.ir"] + [f"{i:02d}_{name}.ir" for i, name in enumerate(DEFAULT_PIPELINE, start=1)]
     last = parse((work / "dumps" / names[-1]).read_text())
-    assert last.pipeline == list(DEFAULT_PIPELINE) and last.links is not None and last.attrs.container == "Network"
+    assert last.pipeline == list(DEFAULT_PIPELINE) and last.plan is not None and last.attrs.container == "Network"
     assert all(pop.neuron.kind == "if" for pop in last.populations())
 
 

@@ -124,7 +124,7 @@ def test_static_structure_matches_the_ir(config, built):
             if n.kind == "lif":
                 assert (kw["tc_decay"], kw["rest"]) == (n.tc_decay, n.rest)
     if target == "bindsnet":
-        assert len(projections) == len(g.links) == len(pops)
+        assert len(projections) == len(g.plan) == len(pops)
     else:
         assert len(projections) == len(g.parametric())
         sizes = [(ast.literal_eval(c.args[0]), ast.literal_eval(c.args[1]), _kw(c).get("bias", True)) for c in projections]
@@ -175,7 +175,7 @@ def test_the_config_table_says_what_each_module_computes_in(built, tmp_path, mon
     CPU autocast (bfloat16, the same op lists) shows it without a GPU."""
     from bindsnet.network.topology import Connection
 
-    from compiler import configs
+    from compiler.tools import configs
 
     mod = import_source(built["C6"].source, tmp_path, "C6")
     assert mod.PRECISION == "fp16-cuda" and "torch.autocast(\"cuda\"" in built["C6"].source

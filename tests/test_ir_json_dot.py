@@ -40,7 +40,7 @@ def test_json_is_sorted_node_link_data():
     layer_1 = data["nodes"][2]
     assert layer_1["neuron"]["kind"] == "if" and layer_1["neuron"]["family"] == "snntorch"
     assert layer_1["changed_by"] == "lower-to-target" and layer_1["shape"] == [256]
-    assert data["graph"]["links"][0]["cls"] == "Connection"
+    assert data["graph"]["plan"][0]["record"] == "link" and data["graph"]["plan"][0]["cls"] == "Connection"
     assert data["graph"]["model"]["precision"] == "fp16-cuda"
     assert data["graph"]["pipeline"] == list(DEFAULT_PIPELINE)
     assert data["graph"]["decisions"][0]["pass_name"] == "neuron-substitution"

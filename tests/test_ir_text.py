@@ -111,7 +111,7 @@ def test_feedback_operands_schedule_and_links_are_written_and_read():
     assert '// link "h_to_h" {target="h", index=1, sources=[["h", 0]], ops=["rec"], offsets=[0], ' \
            'cls="generated", via="h"}' in text
     back = parse(text)
-    assert back.links == graph.links and back.schedule == graph.schedule
+    assert back.plan == graph.plan and back.schedule == graph.schedule
     verify(back)
 
 

@@ -75,7 +75,7 @@ def test_a_recurrence_that_compiles_for_bindsnet_runs_there(vocab, neuron, bias,
     spec = _recurrent(vocab, neuron, bias)
     graph = specs.graph(spec, tmp_path, target="bindsnet")
     if vocab == "snnTorch":
-        (late,) = [link for link in graph.links if link.target == "h" and link.index == 1]
+        (late,) = [link for link in graph.plan if link.target == "h" and link.index == 1]
         assert late.cls == "generated"
     _agree_in_every_target(spec, tmp_path)
 
@@ -159,7 +159,7 @@ def test_check_answers_every_argument_in_one_line(args, message):
 
 def test_check_reports_a_module_that_raises_in_one_line(tmp_path, monkeypatch, capsys):
     """Whatever a generated module raises is one line (exit 3: the generated code is the compiler's)."""
-    from compiler import check, runs
+    from compiler.tools import check, runs
 
     def broken(*_args):
         raise RuntimeError("boom\nsecond line")

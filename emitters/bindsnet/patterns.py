@@ -31,10 +31,43 @@ MaxPool2dConnection is never used: it pools by running firing rate, not by value
 
 from __future__ import annotations
 
-from ir.graph import Graph, Link, Refusal
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ir.graph import Graph, Refusal
 from ir.ops import InputOp, PopulationOp, Projection
 
 from ..patterns import Pattern, kind_only, own_neuron, recheck, select
+
+@dataclass(frozen=True)
+class Link:
+    """One BindsNET connection: it feeds operand `index` of population `target` with what its
+    stateless `ops` compute from the spikes of its `sources`. Each source comes with the number
+    of steps it must be held back beyond what BindsNET's one-step schedule delivers; each op
+    with the number of steps its value lags the target's step (`offsets`): while fewer steps
+    than that have run, the op's value is zeros, as a feedback edge's is at the first step.
+    The records of the plan this target's lowering sets (`graph.plan`; `// link ...` in the IR text)."""
+
+    RECORD: ClassVar[str] = "link"
+
+    name: str
+    target: str  # a population
+    index: int  # which operand of the target
+    sources: tuple[tuple[str, int], ...]  # (population or input, steps held back)
+    ops: tuple[str, ...]  # the stateless ops it computes, in evaluation order
+    offsets: tuple[int, ...]  # per op: steps its value lags the target's step
+    cls: str  # Connection | Conv2dConnection | generated
+    via: str = ""  # the layer BindsNET files it under, (via, target); the first source unless taken
+
+    @staticmethod
+    def problem(fields: dict) -> str | None:
+        """Why `fields` (as the IR text gives them) make no link, or None."""
+        if not all(isinstance(s, tuple) and len(s) == 2 for s in fields["sources"]):
+            return "a link's sources are [name, delay] pairs"
+        return None
+
+
+PLAN_RECORDS = (Link,)
 
 PATTERNS = [
     Pattern("nodes.LIFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "lif"),
@@ -180,21 +213,21 @@ def lower(graph: Graph, pass_name: str) -> None:
                            + (f" computing {', '.join(link.ops)}" if link.ops else " (identity)")
                            + "".join(f"; {s} held back {d} step(s)" for s, d in link.sources if d)
                            + "".join(f"; {n} lags {lag} step(s)" for n, lag in zip(link.ops, link.offsets) if lag))
-    graph.set_links(pass_name, tuple(links))
+    graph.set_plan(pass_name, tuple(links))
     graph.set_attrs(pass_name, "container: bindsnet Network, run with one_step=True", container="Network")
 
 
 def problems(graph: Graph) -> list[str]:
     out = [f"{op.name}: {why}" for op in graph.ops() if isinstance(op, PopulationOp)
            and (why := recheck(PATTERNS, graph, op))]
-    if graph.links is None:
+    if graph.plan is None:
         return out + ["model: no BindsNET connections planned"]
     taken: set[tuple[str, str]] = set()
     try:
         expected = [link for op in graph.populations() for link in links_of(graph, op, taken)]
     except Refusal as exc:
         return out + [str(exc)]
-    if list(graph.links) != expected:
+    if list(graph.plan) != expected:
         out.append("model: the BindsNET connections differ from what the graph implies")
     if graph.attrs.container != "Network":
         out.append(f"model: container {graph.attrs.container!r}; expected 'Network'")

@@ -2,7 +2,7 @@
 
 Rendering follows target lowering (`emitters.bindsnet.patterns`): layers are added
 in graph order (input first), then the connections the lowering planned
-(`graph.links`), then one monitor per population; the network runs with
+(`graph.plan`: its `Link`s), then one monitor per population; the network runs with
 `one_step=True`, so every layer sees this step's spikes of the layers added
 before it and the previous step's of the others, as the spec's delays say.
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ir.graph import Graph, Link
+from ir.graph import Graph
 from ir.ops import InputOp, Op, PopulationOp, Slot
 
 from .. import module, runtime
@@ -42,7 +42,7 @@ from ..repeats import Run, runs_in, slots_def
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
-from .patterns import is_late
+from .patterns import Link, is_late
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
              "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes",
@@ -373,13 +373,13 @@ class _Writer:
     def connections(self) -> list[cst.BaseStatement]:
         """add_connection for every planned link, in order; a run of identical links in a loop."""
         g = self.graph
-        links = {link.name: link for link in g.links}
+        links = {link.name: link for link in g.plan}
         users: dict[str, int] = {}
-        for link in g.links:
+        for link in g.plan:
             for n in link.ops:
                 users[n] = users.get(n, 0) + 1
         sig = {}
-        for link in g.links:
+        for link in g.plan:
             ops = [g.op(n) for n in link.ops]
             ok = (link.via == link.sources[0][0] and len(link.sources) == 1 and not link.sources[0][1]
                   and all(users[op.name] == 1 and not op.note for op in ops))
@@ -388,11 +388,11 @@ class _Writer:
             sig[link.name] = (link.cls, link.index, link.offsets, is_late(g.op(link.target), link.index), wiring,
                               tuple(cst.Module([]).code_for_node(layer_ctor(op, set())) for op in ops),
                               len(g.op(link.target).operands)) if ok else None
-        runs = {run.ops[0]: run for run in runs_in([link.name for link in g.links], sig,
+        runs = {run.ops[0]: run for run in runs_in([link.name for link in g.plan], sig,
                                                     lambda n: self.link_labels(links[n]))}
         out: list[cst.BaseStatement] = []
         skip: set[str] = set()
-        for link in g.links:
+        for link in g.plan:
             if link.name in skip:
                 continue
             run = runs.get(link.name)
@@ -621,7 +621,7 @@ def build_model(device=None):
              "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
              "Nodes": "canonical" in w.helpers}
     imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
-    topology = sorted({link.cls for link in graph.links if link.cls != "generated"}
+    topology = sorted({link.cls for link in graph.plan if link.cls != "generated"}
                       | ({"AbstractConnection"} if "graph_connection" in w.helpers else set()))
     if topology:
         imports.append(f"from bindsnet.network.topology import {', '.join(topology)}")

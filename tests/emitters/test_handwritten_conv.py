@@ -134,7 +134,7 @@ def test_bindsnet_conv2d_connection_in_the_default_run_mode(bias, tmp_path, bind
     s = spec([{"type": "conv2d", "in_channels": 2, "out_channels": 4, "kernel_size": [3, 2], "stride": [1, 2],
                "padding": 1, "bias": bias}, layer], "BindsNET", time_steps=T, input_shape=[2, 8, 8])
     graph = graph_of(s, tmp_path)
-    assert graph.links[0].cls == "Conv2dConnection"
+    assert graph.plan[0].cls == "Conv2dConnection"
     g = torch.Generator().manual_seed(9)
     w = torch.rand(4, 2, 3, 2, generator=g) * 0.8
     b = torch.rand(4, generator=g) * 0.1 if bias else None

@@ -135,7 +135,7 @@ def test_bindsnet_recurrent_connection_in_the_default_run_mode(tmp_path, bindsne
              "BindsNET", connections=[{"source": "fc1", "target": "h"}, {"source": "rec", "target": "h"},
                                       {"source": "h", "target": "fc2"}], time_steps=T)
     graph = graph_of(s, tmp_path, "bindsnet")
-    assert [link.cls for link in graph.links] == ["Connection", "Connection", "Connection"]
+    assert [link.cls for link in graph.plan] == ["Connection", "Connection", "Connection"]
     assert_targets_equal(want, modules(s, tmp_path), {"fc1.weight": w1.t(), "rec.weight": r.t(), "fc2.weight": w2.t()}, inputs)
 
 
