@@ -33,11 +33,12 @@ class _Front:
         return Diagnostic(severity, message, self.path, 7, 9, pointer)
 
 
-def _load_spec(path, *, target=None):
+def _load_spec(path, *, target=None, numerics=None):
     spec = json.loads(open(path).read())
     if "error" in spec:
         raise CompileError([Diagnostic("error", spec["error"], str(path), 2, 3, "/layers")])
     graph = mlp((4, 3, 2), name=spec["model_name"], target=target or "snntorch", power_mode=spec["power_mode"])
+    graph.attrs = graph.attrs.replace(numerics=numerics or "exact")
     pop = graph.op("layer_1")
     graph.replace_op(pop.replace(written=(("beta", Loc("/layers/1/beta", 7, 9)),)), "frontend")
     graph.changed_by.clear()
