@@ -465,6 +465,14 @@ def bench_batchnorm(tmp: Path, repeats: int, quick: bool) -> None:
         rates.append(f"{name} {rate}")
         row(f"eval: {name} vs {what}", gen, hand, same)
         row(f"train step: {name} vs {what}", *_bn_training(mod, build, forward, weights, x, labels))
+    # numerics "batched": the SpikingJelly module computes what SpikingJelly's multi-step layers compute
+    batched = c.compile_and_import(c.write_spec(c.variant(base, numerics="batched"), tmp, "bn_sj_batched"),
+                                   "spikingjelly", tmp)
+    name, build, forward, _ = hands["spikingjelly"]
+    gen, hand, same, _ = _bn_inference(batched, build, forward, weights, x)
+    row(f"eval: {name}, numerics batched, vs its Sequential", gen, hand, same)
+    row(f"train step: {name}, numerics batched, vs its Sequential",
+        *_bn_training(batched, build, forward, weights, x, labels))
     print("eval-mode firing rates: " + "; ".join(rates))
     print("train step: forward in training mode (batch norm with the statistics of the whole [T*B] sequence), "
           "cross-entropy on output spike counts, backward, Adam; spikes and gradients compared on the first step")
