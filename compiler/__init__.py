@@ -9,9 +9,6 @@ where they are used. The Python API is ``compiler.compile_spec`` (see
 
 __version__ = "0.1.0"
 
-# The spec's "numerics" (and --numerics): exact, the default, or batched (docs/spec.md, "Numerics").
-NUMERICS = ("exact", "batched")
-
 __all__ = ["compile_spec", "CompileError", "__version__"]
 
 

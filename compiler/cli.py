@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p.add_argument("--target", type=target_name, choices=names(),
                    help="simulator to generate code for, any case (default: the spec's target_simulator)")
-    from compiler import NUMERICS
+    from ir.graph import NUMERICS
 
     p.add_argument("--numerics", choices=NUMERICS,
                    help="exact: every projection one time step at a time, bit-identical in every target; batched: "

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     import networkx as nx
 
 
+# How projections are computed (the spec's "numerics", --numerics; docs/spec.md): exact, the default, or batched.
+NUMERICS = ("exact", "batched")
+
+
 @dataclass(frozen=True)
 class ModelAttrs:
     model_name: str

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 
 from .floats import f32, is_f32
-from .graph import Graph
+from .graph import NUMERICS, Graph
 from .ops import InputOp, Loc, Op, PopulationOp
 from .targets import names
 
@@ -69,6 +69,8 @@ def problems(graph: Graph) -> list[Problem]:
         bad("model", f"dt must be a positive normal float32 value, not {a.dt!r}")
     if a.precision not in PRECISIONS:
         bad("model", f"unknown precision policy {a.precision!r}")
+    if a.numerics not in NUMERICS:
+        bad("model", f"unknown numerics {a.numerics!r}; expected one of {', '.join(NUMERICS)}")
     order = {name: i for i, name in enumerate(graph.order())}
     inputs = graph.inputs()
     if len(inputs) != 1 or graph.order()[0] != inputs[0].name:

@@ -185,6 +185,10 @@ def test_the_option_overrides_the_spec_and_the_ir_records_it(tmp_path):
     assert print_graph(parse(text)) == text
     with pytest.raises(ValueError, match="unknown numerics 'fast'"):
         compile_spec(path, numerics="fast")
+    from ir import VerifyError, verify
+
+    with pytest.raises(VerifyError, match="unknown numerics 'fast'"):
+        verify(parse(text.replace('// numerics: "batched"', '// numerics: "fast"')))
 
 
 def test_cli_and_check(tmp_path):

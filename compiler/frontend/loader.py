@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass
 
 from ir import Graph, Loc, ModelAttrs, verify
+from ir.graph import NUMERICS
 from ir.floats import f32
 
-from .. import NUMERICS
 from ..diagnostics import CompileError, Diagnostic, did_you_mean, layer_pointers, merge_repeats, show
 from .jsonsource import JsonSyntaxError, SourceMap, SourceText, parse, pointer_join
 from .topology import build_graph

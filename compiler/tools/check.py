@@ -32,7 +32,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("spec", help="the JSON model spec")
     p.add_argument("--targets", default=",".join(known.names()),
                    help="comma-separated targets, any case (default: every target)")
-    from .. import NUMERICS
+    from ir.graph import NUMERICS
 
     p.add_argument("--numerics", choices=NUMERICS, help="compile with these numerics (default: the spec's)")
     add_run_arguments(p, batch=16)
