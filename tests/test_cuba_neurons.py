@@ -15,6 +15,8 @@ import torch
 
 from compiler import CompileError, compile_spec
 from support import reference, specs
+from support.generated import assert_targets_equal
+from support.snntorch_nets import SynapticNet
 from ir.targets import names as target_names
 
 TARGETS = target_names()
@@ -84,32 +86,7 @@ def test_cuba_equals_the_reference_in_every_target(case, tmp_path, bindsnet):
     want = reference.run(graph, weights, inputs)
     assert all(0 < want[p.name].mean() < 1 for p in graph.populations()), {
         p.name: want[p.name].mean().item() for p in graph.populations()}
-    for target, mod in specs.modules(s, tmp_path).items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
-
-
-class SynapticNet(torch.nn.Module):
-    """snnTorch's tutorial style with snn.Synaptic: one Linear and one Synaptic per layer, stepped in time."""
-
-    def __init__(self, **synaptic):
-        import snntorch as snn
-
-        super().__init__()
-        self.fc1, self.fc2 = torch.nn.Linear(10, 8), torch.nn.Linear(8, 4)
-        self.lif1, self.lif2 = snn.Synaptic(**synaptic), snn.Synaptic(**synaptic)
-
-    def forward(self, x):
-        syn1, mem1 = self.lif1.reset_mem()
-        syn2, mem2 = self.lif2.reset_mem()
-        rec = {"layer_1": [], "layer_1.v": [], "layer_2": [], "layer_2.v": []}
-        for step in range(x.shape[0]):
-            spk1, syn1, mem1 = self.lif1(self.fc1(x[step]), syn1, mem1)
-            spk2, syn2, mem2 = self.lif2(self.fc2(spk1), syn2, mem2)
-            for key, value in (("layer_1", spk1), ("layer_1.v", mem1), ("layer_2", spk2), ("layer_2.v", mem2)):
-                rec[key].append(value)
-        return {key: torch.stack(values) for key, values in rec.items()}
+    assert_targets_equal(want, specs.modules(s, tmp_path), weights, inputs)
 
 
 SYNAPTIC = {
@@ -141,10 +118,7 @@ def test_snntorch_synaptic_loop(case, tmp_path, bindsnet):
     with torch.no_grad():
         want = net(inputs)
     assert 0 < want["layer_1"].mean() < 1 and 0 < want["layer_2"].mean() < 1
-    for target, mod in mods.items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, mods, weights, inputs)
 
 
 def _loss(out: dict) -> torch.Tensor:
@@ -196,10 +170,8 @@ def test_spikingjelly_cubalif_net(keys, tmp_path, bindsnet):
                 rec[key].append(value)
     want = {key: torch.stack(values) for key, values in rec.items()}
     assert 0 < want["layer_1"].mean() < 1 and 0 < want["layer_2"].mean() < 1
-    for target, mod in specs.modules(_chain({"type": "CUBALIFNode", **keys}, "SpikingJelly"), tmp_path).items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    mods = specs.modules(_chain({"type": "CUBALIFNode", **keys}, "SpikingJelly"), tmp_path)
+    assert_targets_equal(want, mods, weights, inputs)
 
 
 @pytest.mark.parametrize("dt, keys", [
@@ -232,10 +204,7 @@ def test_bindsnet_network_of_current_lif_nodes(dt, keys, tmp_path, bindsnet):
     assert 0 < want["layer_1"].mean() < 1 and 0 < want["layer_2"].mean() < 1
     s = {**_chain({"type": "CUBALIFNode", **keys}, "BindsNET", bias=False), "dt": dt}
     weights = {"layer_1.weight": w1.t(), "layer_2.weight": w2.t()}
-    for target, mod in specs.modules(s, tmp_path).items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, specs.modules(s, tmp_path), weights, inputs)
 
 
 def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):

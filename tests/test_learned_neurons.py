@@ -15,6 +15,8 @@ import torch
 
 from compiler import CompileError, compile_spec
 from support import reference, specs
+from support.generated import assert_targets_equal
+from support.snntorch_nets import SynapticNet
 from ir.targets import names as target_names
 
 TARGETS = target_names()
@@ -171,10 +173,7 @@ def test_every_target_equals_the_reference_and_snntorch_and_spikingjelly_gradien
     inputs = reference.random_spikes(T, 8, 10, seed=5, p=0.4)
     want = reference.run(graph, weights, inputs)
     mods = specs.modules(s, tmp_path)
-    for target, mod in mods.items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, mods, weights, inputs)
     grads = []
     for target in ("snntorch", "spikingjelly"):
         mod = mods[target]
@@ -197,26 +196,6 @@ def test_generated_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tm
     check_generated({f"learned_{k}": s for k, s in enumerate(cases)}, tmp_path)
 
 
-class LearnedSynapticNet(torch.nn.Module):
-    def __init__(self, **synaptic):
-        import snntorch as snn
-
-        super().__init__()
-        self.fc1, self.fc2 = torch.nn.Linear(10, 8), torch.nn.Linear(8, 4)
-        self.lif1, self.lif2 = snn.Synaptic(**synaptic), snn.Synaptic(**synaptic)
-
-    def forward(self, x):
-        syn1, mem1 = self.lif1.reset_mem()
-        syn2, mem2 = self.lif2.reset_mem()
-        rec = {"layer_1": [], "layer_1.v": [], "layer_2": [], "layer_2.v": []}
-        for step in range(x.shape[0]):
-            spk1, syn1, mem1 = self.lif1(self.fc1(x[step]), syn1, mem1)
-            spk2, syn2, mem2 = self.lif2(self.fc2(spk1), syn2, mem2)
-            for key, value in (("layer_1", spk1), ("layer_1.v", mem1), ("layer_2", spk2), ("layer_2.v", mem2)):
-                rec[key].append(value)
-        return {key: torch.stack(values) for key, values in rec.items()}
-
-
 SYNAPTIC = {
     "all-subtract": {"alpha": 0.7, "beta": 0.8, "learn_alpha": True, "learn_beta": True, "learn_threshold": True},
     "all-zero": {"alpha": 0.6, "beta": 0.9, "reset_mechanism": "zero", "learn_alpha": True, "learn_beta": True,
@@ -228,7 +207,7 @@ SYNAPTIC = {
 def _synaptic_setup(case: str, tmp_path, targets=TARGETS):
     keys = SYNAPTIC[case]
     torch.manual_seed(8)
-    net = LearnedSynapticNet(**keys)
+    net = SynapticNet(**keys)
     with torch.no_grad():
         net.fc1.weight.mul_(3)
         net.fc2.weight.mul_(3)

@@ -15,6 +15,7 @@ import torch
 
 from compiler import CompileError, compile_spec
 from support import reference, specs
+from support.generated import assert_targets_equal
 from ir.targets import names as target_names
 
 TARGETS = target_names()
@@ -116,10 +117,7 @@ def test_snntorch_loop_with_a_leaky_readout_that_never_resets(tmp_path, bindsnet
     want = {k: torch.stack(v) for k, v in rec.items()}
     want["readout.v"] = want["readout"]
     assert 0 < want["layer_1"].mean() < 1
-    for target, mod in specs.modules(s, tmp_path).items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, specs.modules(s, tmp_path), weights, inputs)
 
 
 @pytest.mark.parametrize("readout", ["li", "i"])
@@ -148,10 +146,7 @@ def test_spikingjelly_nonspiking_readout(readout, tmp_path, bindsnet):
         v = torch.stack(node(torch.stack(currents)))
     want = {"layer_1": torch.stack(spikes), "layer_1.v": torch.stack(mems), "readout": v, "readout.v": v}
     assert 0 < want["layer_1"].mean() < 1
-    for target, mod in specs.modules(s, tmp_path).items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, specs.modules(s, tmp_path), weights, inputs)
 
 
 def _gradients(module, weights, x, pop):

@@ -15,6 +15,7 @@ import math
 import pytest
 import torch
 from support import reference, specs
+from support.generated import assert_targets_equal
 
 from compiler import CompileError, compile_spec
 from ir.targets import names as target_names
@@ -143,10 +144,7 @@ def test_every_target_gives_the_hand_written_parametric_lif_net_exactly(case, st
     with torch.no_grad():
         want = net(inputs)
     assert 0 < want["layer_1"].mean() < 1 and 0 < want["layer_2"].mean() < 1
-    for target, mod in mods.items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, mods, weights, inputs)
 
 
 # Gradients against SpikingJelly's own ParametricLIFNode (on CPU its fused sj_plif op): in single-step
@@ -232,10 +230,7 @@ def test_a_feedback_loop_equals_the_reference_in_every_target_and_trains_alike(t
     inputs = reference.random_spikes(T, 4, 10, seed=5, p=0.4)
     want = reference.run(graph, weights, inputs)
     mods = specs.modules(s, tmp_path)
-    for target, mod in mods.items():
-        got = mod.run(mod.load_weights(mod.build_model(), weights), inputs, membrane=True)
-        for key in want:
-            assert torch.equal(got[key], want[key]), f"{target} {key}: {(got[key] == want[key]).float().mean():.3%}"
+    assert_targets_equal(want, mods, weights, inputs)
     grads = []
     for target in ("snntorch", "spikingjelly"):
         model = mods[target].load_weights(mods[target].build_model(), weights)
