@@ -63,12 +63,7 @@ def neuron_step(n, x, state, late=()):
             u = u - r * n.threshold
         elif n.reset == "zero" and n.late_terms:
             u = u - r * u
-        s = ((u - n.threshold) > 0).float()
-        if not n.reset_delay:
-            if n.reset == "subtract":
-                u = u - (s - r) * n.threshold
-            elif n.reset == "zero":
-                u = u - (s - r) * u
+        s, u = _snntorch_fire(n, u, r)
         return s, (u,)
     if n.family == "spikingjelly":
         (v,) = state
@@ -99,6 +94,18 @@ def neuron_step(n, x, state, late=()):
     c = c.masked_fill(s > 0, n.refrac)
     v = v.masked_fill(s > 0, n.reset)
     return s, (v, c)
+
+
+def _snntorch_fire(n, u, r):
+    """snnTorch's spike on the charged membrane u and, without reset_delay, this step's reset too
+    (r: the spike the delayed reset already applied)."""
+    s = ((u - n.threshold) > 0).float()
+    if not n.reset_delay:
+        if n.reset == "subtract":
+            u = u - (s - r) * n.threshold
+        elif n.reset == "zero":
+            u = u - (s - r) * u
+    return s, u
 
 
 def _folded(op, weights: dict) -> dict:
@@ -133,12 +140,7 @@ def _cuba_step(n, x, state, late):
             _, u_again = charge()
             i = i - 0 * r
             u = u - u_again * r
-        s = ((u - n.threshold) > 0).float()
-        if not n.reset_delay:
-            if n.reset == "subtract":
-                u = u - (s - r) * n.threshold
-            elif n.reset == "zero":
-                u = u - (s - r) * u
+        s, u = _snntorch_fire(n, u, r)
         return s, (u, i)
     if n.family == "spikingjelly":
         v, c = state
