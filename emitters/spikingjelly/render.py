@@ -267,7 +267,7 @@ class _Populations:
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
     attrs = module_names(graph)
-    helpers: set[str] = set() if graph.attrs.batched() else {"aligned"}
+    helpers: set[str] = set()
     steps = StepFunctions(ns, home="spikingjelly")
     callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
@@ -293,7 +293,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 helpers.add("batched_module")
                 ctor = expr("Batched({c})", c=ctor)
             elif sequential:
-                helpers.add("per_step_module")
+                helpers.update(("per_step_module", "aligned"))
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
 
