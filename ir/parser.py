@@ -46,6 +46,7 @@ def parse(text: str) -> Graph:
     pipeline: list[str] = []
     schedule = None
     plan: list = []
+    records = None
     model_changed_by = None
     op_lines: list[tuple[int, str]] = []
     decisions: list[Decision] = []
@@ -60,7 +61,11 @@ def parse(text: str) -> Graph:
             message = json.loads(m.group(3)) if m.group(3).startswith('"') else m.group(3)
             decisions.append(Decision(m.group(1), subject, message))
         elif m := _RECORD.fullmatch(line):
-            plan.append(_Tokens(m.group(2), number, len(m.group(1)) + 4).record(m.group(1)))
+            if records is None:  # the targets' record classes, looked up once per text
+                from .targets import plan_records
+
+                records = plan_records()
+            plan.append(_Tokens(m.group(2), number, len(m.group(1)) + 4).record(records.get(m.group(1)), m.group(1)))
         elif m := _HEADER.fullmatch(line):
             key, raw = m.group(1), m.group(2) or ""
             if key == "pipeline":
@@ -215,11 +220,8 @@ class _Tokens:
         self.i += 1
         return out
 
-    def record(self, word: str):
-        """A record of the target's plan, of the class its target registered under `word`."""
-        from .targets import plan_records
-
-        cls = plan_records().get(word)
+    def record(self, cls, word: str):
+        """A record of the target's plan, of `cls`, the class its target registered under `word` (None: none did)."""
         if cls is None:
             raise ParseError(self.line, 4, f"unknown plan record {word!r}")
         name = json.loads(self.take("string"))

@@ -140,6 +140,8 @@ def test_banners_and_blank_lines_are_ignored():
     (lambda t: t.replace("input : [784]", "input : [784] $"), "unexpected character '\\$'"),
     (lambda t: t.replace("= linear(%input)", "= dense(%input)"), "unknown op kind 'dense'"),
     (lambda t: t.replace("(%input)", "(%input[t-2])"), "expected t-1"),
+    (lambda t: t.replace("// pipeline:", '// widget "w" {size=1}\n// pipeline:'), "unknown plan record 'widget'"),
+    (lambda t: t.replace("// pipeline:", '// link "w" {target="h"}\n// pipeline:'), "a link has target, index, "),
 ])
 def test_parse_errors_say_where(edit, message):
     with pytest.raises(ParseError, match=message):
