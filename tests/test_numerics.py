@@ -213,3 +213,9 @@ def test_cli_and_check(tmp_path):
     assert all(row[-1] == "*" for row in rows if row[0] == "bindsnet")
     assert all(row[1:] == ["100.000%", "-", "0"] for row in rows if row[0] == "snntorch")
     assert check.stdout.rstrip().endswith("snntorch, spikingjelly agree")
+
+
+def test_batched_modules_are_black_stable_ruff_clean_and_the_ir_round_trips(tmp_path):
+    from support.tooling import check_generated
+
+    check_generated({f"batched_{net}": spec | {"numerics": "batched"} for net, spec in NETS.items()}, tmp_path)
