@@ -27,11 +27,12 @@ from ir.ops import Op, PopulationOp, Slot
 from .. import module, runtime
 from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
                        model_module, module_names, stage_ops)
-from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, shared_ctors
+from ..helpers import Helper, Helpers, include
+from ..layers import FOLDED, GENERATED, generated_classes, generated_ctor, module_ctor, shared_ctors
 from ..neurons import StepFunctions, initial_state, kind_hint
 from ..repeats import find_runs, slots_function
 from ..surrogates import needs_math, surrogate_classes
-from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
+from ..toolkit import Namespace, expr, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 
 # Module-level names the emitted code uses itself.
@@ -39,7 +40,7 @@ OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *
              "rleaky_step", "run_synaptic", "synaptic_step",
              *runtime.HELPERS)
 
-_LEAKY = fixed_text('''
+_LEAKY = Helper("run_leaky", fixed_text('''
 def leaky_step(leaky, step, x, state):
     """One step of snn.Leaky; without autograd, its float32-identical generated step,
     with the layer's own beta and threshold (so an edit of either changes both)."""
@@ -58,9 +59,9 @@ def run_leaky(leaky, step, cur):
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
-''')
+'''))
 
-_RLEAKY = fixed_text('''
+_RLEAKY = Helper("rleaky_step", fixed_text('''
 def rleaky_step(rleaky, step, x, state, spk):
     """One step of snn.RLeaky from its previous spikes; without autograd, its generated
     step, with the layer's own beta and threshold."""
@@ -69,10 +70,10 @@ def rleaky_step(rleaky, step, x, state, spk):
         return spk, (mem,)
     late = (rleaky.recurrent(aligned(spk)),)
     return step(x, state, rleaky.beta.clamp(0, 1), rleaky.threshold, late)
-''')
+'''))
 
 
-_SYNAPTIC = fixed_text('''
+_SYNAPTIC = Helper("run_synaptic", fixed_text('''
 def synaptic_step(synaptic, x, state):
     """One step of snn.Synaptic from state (membrane, synaptic current)."""
     spk, syn, mem = synaptic(x, state[1], state[0])
@@ -88,7 +89,7 @@ def run_synaptic(synaptic, cur):
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
-''')
+'''))
 
 
 MODEL_DOC = """
@@ -104,7 +105,7 @@ LEAKY_DOC = """ Every run reads beta and threshold from the snn.Leaky
 class _Populations:
     """How snnTorch populations run (see emitters.forward.PopulationCode)."""
 
-    def __init__(self, attrs: dict[str, str], steps: dict[str, str], helpers: set[str]):
+    def __init__(self, attrs: dict[str, str], steps: dict[str, str], helpers: Helpers):
         self.attrs, self.steps, self.helpers = attrs, steps, helpers
 
     def _m(self, op: Op) -> cst.BaseExpression:
@@ -113,10 +114,10 @@ class _Populations:
     def sequence(self, op, m, cur, late, spikes, membranes):
         subs = dict(s=name(spikes), v=name(membranes), m=m, c=cur)
         if op.impl == "snn.Leaky":
-            self.helpers.add("leaky")
+            self.helpers.add(_LEAKY)
             return stmts("{s}, {v} = run_leaky({m}, {f}, {c})", f=name(self.steps[op.name]), **subs)
         if op.impl == "snn.Synaptic":
-            self.helpers.add("synaptic")
+            self.helpers.add(_SYNAPTIC)
             return stmts("{s}, {v} = run_synaptic({m}, {c})", **subs)
         call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
         return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
@@ -130,17 +131,17 @@ class _Populations:
 
     def step(self, op, cur, late, spikes, state, prev):
         if op.impl == "snn.Synaptic":
-            self.helpers.add("synaptic")
+            self.helpers.add(_SYNAPTIC)
             code = stmts("{s}, {st} = synaptic_step({m}, {c}, {st})", s=name(spikes), st=name(state),
                          m=self._m(op), c=cur)
             return code, expr("{st}[0]", st=name(state))
         f = name(self.steps[op.name])
         subs = dict(s=name(spikes), st=name(state), m=self._m(op), c=cur, f=f)
         if op.impl == "snn.Leaky":
-            self.helpers.add("leaky")
+            self.helpers.add(_LEAKY)
             code = stmts("{s}, {st} = leaky_step({m}, {f}, {c}, {st})", **subs)
         elif op.impl == "snn.RLeaky":
-            self.helpers.update(("rleaky", "aligned"))
+            self.helpers.update((_RLEAKY, runtime.ALIGNED))
             code = stmts("{s}, {st} = rleaky_step({m}, {f}, {c}, {st}, {p})", p=name(prev), **subs)
         else:
             terms = cst.List([cst.Element(t) for t in late])
@@ -196,7 +197,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     model_cls = ns.name(graph.attrs.model_name, key=("model",))
     owner = {patterns.recurrent_of(graph, p).name: p.name for p in graph.populations() if p.impl == "snn.RLeaky"}
     attrs = module_names(graph, skip=frozenset(owner))
-    helpers: set[str] = set()
+    helpers: Helpers = set()
     steps = StepFunctions(ns, home="snntorch")
     step_of = {}
     for pop in graph.populations():
@@ -217,7 +218,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             elif op.neuron.learned():
                 neuron_ctors[op.name] = learned_ctor(op.neuron, step_of[op.name], helpers)
             else:
-                helpers.add("neuron")
+                helpers.add(NEURON_CLASS)
                 neuron_ctors[op.name] = expr("Neuron({f}, {i})", f=name(step_of[op.name]),
                                              i=literal(initial_state(op.neuron)))
         elif not op.per_step:
@@ -250,7 +251,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     forward = ForwardWriter(graph, attrs, _Populations(attrs, step_of, helpers), helpers, ns.taken(), runs).body()
     model_defs = model_module(model_cls, f"The spiking network of this module for snnTorch "
                               f"({len(graph.populations())} populations); built from the spec, see the header."
-                              + MODEL_DOC.format(leaky=LEAKY_DOC if "leaky" in helpers or "rleaky" in helpers else ""),
+                              + MODEL_DOC.format(leaky=LEAKY_DOC if _LEAKY in helpers or _RLEAKY in helpers else ""),
                               init, forward)
 
     imports = ["import math"] if needs_math(steps.spikes) else []
@@ -261,15 +262,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += module.constant_stmts(graph)
     body += surrogate_classes(steps.spikes, ns)
     body += steps.statements
-    body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
-    if "leaky" in helpers:
-        body += fixed(_LEAKY)
-    if "rleaky" in helpers:
-        body += fixed(_RLEAKY)
-    if "synaptic" in helpers:
-        body += fixed(_SYNAPTIC)
-    if "neuron" in helpers:
-        body += fixed(NEURON_CLASS)
+    body += runtime.helpers(helpers)
+    body += include(helpers, (_LEAKY, _RLEAKY, _SYNAPTIC, NEURON_CLASS))
     body += learned_classes(helpers)
     body += generated_classes(helpers)
     body += factories
@@ -286,6 +280,6 @@ def simulate(model, x, membrane=True):
     """Spikes and membranes of every population for x [T, B, *INPUT_SHAPE]."""
     return model(x)
 ''')
-    body += module.contract_functions(trains=True, folds="Folded" in helpers)
+    body += module.contract_functions(trains=True, folds=FOLDED in helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

@@ -33,7 +33,8 @@ from .. import module, runtime
 from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
                        model_module, module_names, stage_ops)
 from ..neurons import StepFunctions, initial_state
-from ..layers import GENERATED, generated_classes, module_ctor
+from ..helpers import Helper, Helpers, include
+from ..layers import FOLDED, GENERATED, generated_classes, module_ctor
 from ..repeats import find_runs, slots_function
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
@@ -42,7 +43,7 @@ from . import patterns
 OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED,
              "PerStep", "Batched", "NODES", "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
 
-_PER_STEP = fixed_text('''
+_PER_STEP = Helper("PerStep", fixed_text('''
 class PerStep(nn.Module):
     """A single-step layer applied to each time step of [T, B, ...] on its own (exact in every target)."""
 
@@ -52,9 +53,9 @@ class PerStep(nn.Module):
 
     def forward(self, x_seq):
         return torch.stack([self.layer(aligned(x)) for x in x_seq])
-''')
+'''))
 
-_BATCHED = fixed_text('''
+_BATCHED = Helper("Batched", fixed_text('''
 class Batched(nn.Module):
     """A single-step layer applied to all T*B rows of [T, B, ...] at once (numerics "batched": see the header)."""
 
@@ -64,7 +65,7 @@ class Batched(nn.Module):
 
     def forward(self, x_seq):
         return self.layer(x_seq.flatten(0, 1)).unflatten(0, x_seq.shape[:2])
-''')
+'''))
 
 _SIMULATE_MODULE = fixed_text('''
 def simulate(model, x, membrane=True):
@@ -123,7 +124,7 @@ def _surrogate(op: PopulationOp, ns: Namespace, callables: dict[Surrogate, str])
     return expr("{f}", f=name(callables[s]))
 
 
-_CUBA_NODE = fixed_text('''
+_CUBA_NODE = Helper("cuba_lif_node", fixed_text('''
 def cuba_lif_node(step_mode, **kwargs):
     """neuron.CUBALIFNode(**kwargs) in `step_mode`, keeping v_seq in multi-step mode (its
     constructor takes neither)."""
@@ -131,7 +132,7 @@ def cuba_lif_node(step_mode, **kwargs):
     node.step_mode = step_mode
     node.store_v_seq = step_mode == "m"
     return node
-''')
+'''))
 
 
 def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
@@ -234,7 +235,7 @@ def _nodes(graph: Graph, attrs: dict[str, str], runs: list, k: str) -> cst.BaseE
 class _Populations:
     """How SpikingJelly populations run in a generated nn.Module (see emitters.forward)."""
 
-    def __init__(self, attrs: dict[str, str], helpers: set[str]):
+    def __init__(self, attrs: dict[str, str], helpers: Helpers):
         self.attrs, self.helpers = attrs, helpers
 
     def _m(self, op: Op) -> cst.BaseExpression:
@@ -267,7 +268,7 @@ class _Populations:
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
     attrs = module_names(graph)
-    helpers: set[str] = set()
+    helpers: Helpers = set()
     steps = StepFunctions(ns, home="spikingjelly")
     callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
@@ -279,7 +280,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             if op.impl == "canonical" and op.neuron.learned():
                 ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True), helpers)
             elif op.impl == "canonical":
-                helpers.add("neuron")
+                helpers.add(NEURON_CLASS)
                 fn = steps.name_for(op.neuron)
                 ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
             else:
@@ -290,10 +291,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
                 continue
             ctor = module_ctor(op, patterns.prefix_for(op), helpers)
             if sequential and graph.attrs.batched():
-                helpers.add("batched_module")
+                helpers.add(_BATCHED)
                 ctor = expr("Batched({c})", c=ctor)
             elif sequential:
-                helpers.update(("per_step_module", "aligned"))
+                helpers.update((_PER_STEP, runtime.ALIGNED))
                 ctor = expr("PerStep({c})", c=ctor)
             ctors[op.name] = ctor
 
@@ -349,16 +350,11 @@ def {{fn}}(z):
                              f"({len(graph.populations())} populations); see the header." + MODEL_DOC, init, forward)
         simulate = fixed(_SIMULATE_MODULE)
 
-    body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
-    if "per_step_module" in helpers:
-        body += fixed(_PER_STEP)
-    if "batched_module" in helpers:
-        body += fixed(_BATCHED)
-    if "neuron" in helpers:
-        body += fixed(NEURON_CLASS)
+    body += runtime.helpers(helpers)
+    body += include(helpers, (_PER_STEP, _BATCHED, NEURON_CLASS))
     body += learned_classes(helpers)
     if any(op.impl == "neuron.CUBALIFNode" for op in native):
-        body += fixed(_CUBA_NODE)
+        body += _CUBA_NODE.statements()
     body += generated_classes(helpers)
     body += build
     def static(op):
@@ -370,6 +366,6 @@ def {{fn}}(z):
 
     body += slots_function(graph, runs, static, slot, k, learned_slots(graph, static))
     body += simulate
-    body += module.contract_functions(trains=True, folds="Folded" in helpers)
+    body += module.contract_functions(trains=True, folds=FOLDED in helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)
