@@ -289,6 +289,29 @@ class PopulationCode(Protocol):
         """Whether a population's module computes this op itself (snn.RLeaky's recurrent layer)."""
 
 
+class ByRenderer:
+    """The PopulationCode of a target whose renderers write the pieces: each op's renderer
+    (`renderer_of(op)`, by its impl) is asked, with the module's context `ctx`."""
+
+    def __init__(self, renderer_of, ctx):
+        self.renderer_of, self.ctx = renderer_of, ctx
+
+    def sequence(self, op, m, cur, late, spikes, membranes):
+        return self.renderer_of(op).sequence(self.ctx, op, m, cur, late, spikes, membranes)
+
+    def step_init(self, op, state, zeros):
+        return self.renderer_of(op).step_init(self.ctx, op, state, zeros)
+
+    def step(self, op, cur, late, spikes, state, prev):
+        return self.renderer_of(op).step(self.ctx, op, cur, late, spikes, state, prev)
+
+    def needs_prev(self, op):
+        return self.renderer_of(op).needs_prev(op)
+
+    def absorbed(self, op):
+        return self.renderer_of(op).absorbed(op)
+
+
 INLINE_TERMS = 16  # longer sums are written flat: a nested `a + b + ...` of hundreds of terms
 # exceeds the recursion depth of every tool that walks the syntax tree (libcst, black, compile)
 

@@ -1,6 +1,8 @@
 """The generated module for BindsNET 0.3.4: a `bindsnet.network.Network`.
 
-Rendering follows target lowering (`emitters.bindsnet.patterns`): layers are added
+Rendering follows target lowering (`emitters.bindsnet.patterns`; a population's
+pattern has a renderer, `emitters.bindsnet.renderers`, found by `patterns.renderer_of`,
+that writes its layer's constructor): layers are added
 in graph order (input first), then the connections the lowering planned
 (`graph.plan`: its `Link`s), then one monitor per population; the network runs with
 `one_step=True`, so every layer sees this step's spikes of the layers added
@@ -36,7 +38,7 @@ from ir.ops import InputOp, Op, PopulationOp, Slot
 
 from .. import module, runtime
 from ..forward import learned_slots, total
-from ..neurons import StepFunctions, initial_state
+from ..neurons import StepFunctions
 from ..helpers import Helper, Helpers, include
 from ..layers import FOLDED, GENERATED, generated_classes, generated_ctor, module_ctor, names_text
 from ..repeats import Run, runs_in, slots_def
@@ -44,6 +46,7 @@ from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 from .patterns import Link, is_late
+from .renderers import CANONICAL_NODES, LEARNED_NODES, LEARNED_PLIF_NODES, LEARNED_SYNAPTIC_NODES, NONSPIKING_NODES
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
              "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes",
@@ -100,100 +103,6 @@ def layer_ctor(op: Op, helpers: Helpers) -> cst.BaseExpression:
     cls = patterns.SEQUENCE_CLASSES[op.module().cls]
     return expr("torch.nn.Identity()") if cls == "Identity" else generated_ctor(cls, op, helpers)
 
-
-_CANONICAL_NODES = Helper("CanonicalNodes", fixed_text('''
-class CanonicalNodes(Nodes):
-    """A BindsNET layer performing a generated exact neuron step (see the header).
-
-    Its state is the step's tuple (membrane first, kept in `v` for monitors); terms
-    that the step adds after its charge arrive in `late` from their connections."""
-
-    def __init__(self, shape, step, init):
-        super().__init__(shape=shape, traces=False)
-        self.step = step
-        self.init = init
-        self.late = []
-        self.state = ()
-        self.register_buffer("v", torch.zeros(0))
-
-    def forward(self, x):
-        s, self.state = self.step(x, self.state, self.late)
-        self.late = []
-        self.v = self.state[0]
-        self.s = s > 0
-        super().forward(x)
-
-    def reset_state_variables(self):
-        super().reset_state_variables()
-        self.late = []
-        self.state = tuple(torch.full_like(self.v, value) for value in self.init)
-        self.v = self.state[0]
-
-    def set_batch_size(self, batch_size):
-        super().set_batch_size(batch_size=batch_size)
-        self.v = torch.full(
-            (batch_size, *self.shape), self.init[0], device=self.s.device
-        )
-        self.reset_state_variables()
-'''))
-
-_NONSPIKING_NODES = Helper("NonSpikingNodes", fixed_text('''
-class NonSpikingNodes(CanonicalNodes):
-    """A BindsNET layer performing a generated non-spiking step: it never fires, and
-    what its connections and monitors read as its output `s` is its membrane."""
-
-    def forward(self, x):
-        super().forward(x)
-        self.s = self.v
-'''))
-
-_LEARNED_NODES = Helper("LearnedNodes", fixed_text('''
-class LearnedNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes beta and threshold, held as buffers
-    (WEIGHTS "<population>.beta", "<population>.threshold", learned elsewhere)."""
-
-    def __init__(self, shape, step, init, beta, threshold):
-        super().__init__(shape, None, init)
-        del self.step
-        self.fn = step
-        self.register_buffer("beta", torch.tensor(beta))
-        self.register_buffer("threshold", torch.tensor(threshold))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
-'''))
-
-_LEARNED_SYNAPTIC_NODES = Helper("LearnedSynapticNodes", fixed_text('''
-class LearnedSynapticNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes alpha, beta and threshold (snn.Synaptic's),
-    held as buffers (WEIGHTS "<population>.alpha", ..., learned elsewhere)."""
-
-    def __init__(self, shape, step, alpha, beta, threshold):
-        super().__init__(shape, None, (0.0, 0.0))
-        del self.step
-        self.fn = step
-        self.register_buffer("alpha", torch.tensor(alpha))
-        self.register_buffer("beta", torch.tensor(beta))
-        self.register_buffer("threshold", torch.tensor(threshold))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
-'''))
-
-_LEARNED_PLIF_NODES = Helper("LearnedPLIFNodes", fixed_text('''
-class LearnedPLIFNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes ParametricLIFNode's w (1/tau = sigmoid(w)),
-    held as a buffer (WEIGHTS "<population>.w", learned elsewhere)."""
-
-    def __init__(self, shape, step, init, w):
-        super().__init__(shape, None, init)
-        del self.step
-        self.fn = step
-        self.register_buffer("w", torch.tensor(w))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.w, late)
-'''))
 
 _GRAPH_CONNECTION = Helper("GraphConnection", fixed_text('''
 class GraphConnection(AbstractConnection):
@@ -331,41 +240,7 @@ class _Writer:
     def layer_ctor(self, op) -> cst.BaseExpression:
         if isinstance(op, InputOp):
             return expr("Input(shape={s}, traces=False)", s=literal(op.shape))
-        n = op.neuron
-        if op.impl == "nodes.LIFNodes":
-            return expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
-                        "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
-                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
-        if op.impl == "nodes.CurrentLIFNodes":
-            return expr("CurrentLIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
-                        "tc_decay={tc}, tc_i_decay={tci}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
-                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay),
-                        tci=literal(n.tc_i_decay))
-        if op.impl == "nodes.IFNodes":
-            return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
-                        s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
-        self.helpers.add(_CANONICAL_NODES)
-        if n.learned() and n.kind == "cuba":  # alpha, beta, threshold: buffers load_weights sets
-            self.helpers.add(_LEARNED_SYNAPTIC_NODES)
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedSynapticNodes({s}, {f}, {a}, {b}, {t})", s=literal(op.shape), f=name(fn),
-                        a=literal(float(n.alpha)), b=literal(float(n.beta)), t=literal(n.threshold))
-        if n.learned() and n.family == "spikingjelly":  # ParametricLIFNode's w: a buffer load_weights sets
-            self.helpers.add(_LEARNED_PLIF_NODES)
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedPLIFNodes({s}, {f}, {i}, {w})", s=literal(op.shape), f=name(fn),
-                        i=literal(initial_state(n)), w=literal(n.w))
-        if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
-            self.helpers.add(_LEARNED_NODES)
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedNodes({s}, {f}, {i}, {b}, {t})", s=literal(op.shape), f=name(fn),
-                        i=literal(initial_state(n)), b=literal(float(n.decay)), t=literal(n.threshold))
-        fn = self.steps.name_for(n)
-        cls = "CanonicalNodes"
-        if not n.spiking:
-            self.helpers.add(_NONSPIKING_NODES)
-            cls = "NonSpikingNodes"
-        return expr("{c}({s}, {f}, {i})", c=name(cls), s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+        return patterns.renderer_of(op).ctor(self, op)
 
     def loop_var(self) -> str:
         return self.ns.name("k", key=("loop",))
@@ -617,11 +492,8 @@ def build_model(device=None):
 
     imports = ["import math", "import torch", "from bindsnet.network import Network",
                "from bindsnet.network.monitors import Monitor"]
-    impls = {op.impl for op in pops}
-    nodes = {"CurrentLIFNodes": "nodes.CurrentLIFNodes" in impls, "IFNodes": "nodes.IFNodes" in impls,
-             "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
-             "Nodes": _CANONICAL_NODES in w.helpers}
-    imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
+    nodes = sorted({"Input", *(patterns.renderer_of(op).node_class for op in pops)})
+    imports.append(f"from bindsnet.network.nodes import {', '.join(nodes)}")
     topology = sorted({link.cls for link in graph.plan if link.cls != "generated"}
                       | ({"AbstractConnection"} if _GRAPH_CONNECTION in w.helpers else set()))
     if topology:
@@ -633,8 +505,8 @@ def build_model(device=None):
     body += surrogate_classes(w.steps.spikes, ns)
     body += w.steps.statements
     body += runtime.helpers(w.helpers)
-    body += include(w.helpers, (_CANONICAL_NODES, _NONSPIKING_NODES, _LEARNED_NODES, _LEARNED_SYNAPTIC_NODES,
-                                _LEARNED_PLIF_NODES))
+    body += include(w.helpers, (CANONICAL_NODES, NONSPIKING_NODES, LEARNED_NODES, LEARNED_SYNAPTIC_NODES,
+                                LEARNED_PLIF_NODES))
     body += generated_classes(w.helpers)
     body += include(w.helpers, (_GRAPH_CONNECTION,))
     body += w.compute_functions()
