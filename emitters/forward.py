@@ -44,7 +44,9 @@ import libcst as cst
 from ir.graph import Graph, Stage
 from ir.ops import InputOp, Op, PopulationOp
 
+from .helpers import Helper, Helpers, include
 from .repeats import Run
+from .runtime import ALIGNED, BATCHED, PER_STEP, SHIFTED
 from .toolkit import Namespace, expr, fixed_text, literal, name, stmts
 
 LOCALS = ("self", "x", "t", "out")
@@ -99,7 +101,7 @@ def labels(graph: Graph, attrs: dict[str, str]):
     return of
 
 # The layer of a population without an exact native class: its generated step over a sequence.
-NEURON_CLASS = fixed_text('''
+NEURON_CLASS = Helper("Neuron", fixed_text('''
 class Neuron(nn.Module):
     """A neuron layer performing a generated exact step (see the header); forward runs a sequence."""
 
@@ -126,12 +128,12 @@ class Neuron(nn.Module):
             membranes.append(state[0])
         self.v_seq = torch.stack(membranes)
         return torch.stack(spikes)
-''')
+'''))
 
 
 # A neuron layer of the snnTorch family whose beta or threshold training changes (snn.Leaky's
 # learn_beta, learn_threshold): its step takes them as tensors, used as snn.Leaky uses them.
-LEARNED_NEURON_CLASS = fixed_text('''
+LEARNED_NEURON_CLASS = Helper("LearnedNeuron", fixed_text('''
 class LearnedNeuron(Neuron):
     """A Neuron whose generated step takes beta and threshold: the learned ones are parameters
     (WEIGHTS "<population>.beta", "<population>.threshold"), the others buffers."""
@@ -152,12 +154,12 @@ class LearnedNeuron(Neuron):
 
     def step(self, x, state, late=()):
         return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
-''')
+'''))
 
 
 # The same for snn.Synaptic's arithmetic (a CUBA neuron of the snnTorch family): its step takes
 # alpha, beta and threshold as they are, and clamps alpha and beta where Synaptic does.
-LEARNED_SYNAPTIC_CLASS = fixed_text('''
+LEARNED_SYNAPTIC_CLASS = Helper("LearnedSynaptic", fixed_text('''
 class LearnedSynaptic(Neuron):
     """A Neuron whose generated step takes alpha, beta and threshold: the learned ones are
     parameters (WEIGHTS "<population>.alpha", ...), the others buffers."""
@@ -178,11 +180,11 @@ class LearnedSynaptic(Neuron):
 
     def step(self, x, state, late=()):
         return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
-''')
+'''))
 
 
 # SpikingJelly's ParametricLIFNode: its generated step takes w (1/tau = sigmoid(w)), a parameter.
-LEARNED_PLIF_CLASS = fixed_text('''
+LEARNED_PLIF_CLASS = Helper("LearnedPLIF", fixed_text('''
 class LearnedPLIF(Neuron):
     """A Neuron whose generated step takes ParametricLIFNode's w (1/tau = sigmoid(w)), a
     parameter (WEIGHTS "<population>.w")."""
@@ -199,17 +201,17 @@ class LearnedPLIF(Neuron):
 
     def step(self, x, state, late=()):
         return self.fn(x, state, self.w, late)
-''')
+'''))
 
 
-def learned_ctor(neuron, step: str, helpers: set[str]) -> cst.BaseExpression:
+def learned_ctor(neuron, step: str, helpers: Helpers) -> cst.BaseExpression:
     """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters,
     LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one, or LearnedPLIF(step, init, w)
     for SpikingJelly's ParametricLIFNode."""
     if neuron.family == "spikingjelly":
-        helpers.update(("neuron", "learned_plif"))
+        helpers.update((NEURON_CLASS, LEARNED_PLIF_CLASS))
         return expr("LearnedPLIF({f}, {i}, {w})", f=name(step), i=literal((neuron.v_init,)), w=literal(neuron.w))
-    helpers.update(("neuron", "learned_synaptic" if neuron.kind == "cuba" else "learned_neuron"))
+    helpers.update((NEURON_CLASS, LEARNED_SYNAPTIC_CLASS if neuron.kind == "cuba" else LEARNED_NEURON_CLASS))
     if neuron.kind == "cuba":
         return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
                     b=literal(float(neuron.beta)), t=literal(neuron.threshold), l=literal(neuron.learn))
@@ -217,13 +219,9 @@ def learned_ctor(neuron, step: str, helpers: set[str]) -> cst.BaseExpression:
                 b=literal(float(neuron.decay)), t=literal(neuron.threshold), l=literal(neuron.learn))
 
 
-def learned_classes(helpers: set[str]) -> list[cst.BaseStatement]:
+def learned_classes(helpers: Helpers) -> list[cst.BaseStatement]:
     """The LearnedNeuron / LearnedSynaptic / LearnedPLIF classes `helpers` asks for (after Neuron)."""
-    from .toolkit import fixed
-
-    out = fixed(LEARNED_NEURON_CLASS) if "learned_neuron" in helpers else []
-    out += fixed(LEARNED_SYNAPTIC_CLASS) if "learned_synaptic" in helpers else []
-    return out + (fixed(LEARNED_PLIF_CLASS) if "learned_plif" in helpers else [])
+    return include(helpers, (LEARNED_NEURON_CLASS, LEARNED_SYNAPTIC_CLASS, LEARNED_PLIF_CLASS))
 
 
 def learned_slots(graph: Graph, module_of) -> list[cst.DictElement]:
@@ -291,6 +289,29 @@ class PopulationCode(Protocol):
         """Whether a population's module computes this op itself (snn.RLeaky's recurrent layer)."""
 
 
+class ByRenderer:
+    """The PopulationCode of a target whose renderers write the pieces: each op's renderer
+    (`renderer_of(op)`, by its impl) is asked, with the module's context `ctx`."""
+
+    def __init__(self, renderer_of, ctx):
+        self.renderer_of, self.ctx = renderer_of, ctx
+
+    def sequence(self, op, m, cur, late, spikes, membranes):
+        return self.renderer_of(op).sequence(self.ctx, op, m, cur, late, spikes, membranes)
+
+    def step_init(self, op, state, zeros):
+        return self.renderer_of(op).step_init(self.ctx, op, state, zeros)
+
+    def step(self, op, cur, late, spikes, state, prev):
+        return self.renderer_of(op).step(self.ctx, op, cur, late, spikes, state, prev)
+
+    def needs_prev(self, op):
+        return self.renderer_of(op).needs_prev(op)
+
+    def absorbed(self, op):
+        return self.renderer_of(op).absorbed(op)
+
+
 INLINE_TERMS = 16  # longer sums are written flat: a nested `a + b + ...` of hundreds of terms
 # exceeds the recursion depth of every tool that walks the syntax tree (libcst, black, compile)
 
@@ -309,7 +330,7 @@ def total(terms: list[cst.BaseExpression]) -> cst.BaseExpression:
 class ForwardWriter:
     """Writes the statements of `forward(self, x)` for a graph whose ops have attributes `attrs`."""
 
-    def __init__(self, graph: Graph, attrs: dict[str, str], code: PopulationCode, helpers: set[str],
+    def __init__(self, graph: Graph, attrs: dict[str, str], code: PopulationCode, helpers: Helpers,
                  module_names: frozenset[str], runs: list[Run] = ()):
         """`module_names`: the module-level names forward must not shadow (step functions, helpers);
         `runs`: the runs of identical blocks to write as loops."""
@@ -330,7 +351,7 @@ class ForwardWriter:
 
     def seq_operand(self, src: str, delay: int) -> cst.BaseExpression:
         if delay:
-            self.helpers.add("shifted")
+            self.helpers.add(SHIFTED)
             return expr("shifted({s})", s=name(self.seq[src]))
         return name(self.seq[src])
 
@@ -400,9 +421,9 @@ class ForwardWriter:
         if not op.per_step:
             return stmts("{v} = {m}({x})", v=name(var), m=m, x=value)
         if self.graph.attrs.batched():
-            self.helpers.add("batched")
+            self.helpers.add(BATCHED)
             return stmts("{v} = batched({m}, {x})", v=name(var), m=m, x=value)
-        self.helpers.add("per_step")
+        self.helpers.add(PER_STEP)
         return stmts("{v} = per_step({m}, {x})", v=name(var), m=m, x=value)
 
     @staticmethod
@@ -452,7 +473,7 @@ class ForwardWriter:
             if key not in outside:  # unbound once: x[t] would cost a gradient node per step
                 seq = self.seq[src]
                 if delay:
-                    self.helpers.add("shifted")
+                    self.helpers.add(SHIFTED)
                     seq = expr("shifted({s})", s=name(seq))
                 else:
                     seq = name(seq)
@@ -472,7 +493,7 @@ class ForwardWriter:
                 loop += stmts("{a}.append({s})\n{m}.append({v})", a=name(lists[n]), s=name(cur[n]),
                               m=name(mems[n]), v=membrane)
             else:
-                self.helpers.add("aligned")
+                self.helpers.add(ALIGNED)
                 value = total([operand(o.src, o.delay) for o in op.operands])
                 loop += stmts("{c} = {m}(aligned({v}))", c=name(cur[n]), m=self.module(op), v=value)
                 if n in lists:

@@ -8,7 +8,7 @@ generated class: `InOutLinear` (s @ w + b, as bindsnet's Connection computes it)
 target's sequence form by the target's home; the generated classes for those
 (`SequenceBatchNorm1d/2d`, `SequenceDropout`, `Delay` for snnTorch,
 `InferenceBatchNorm` for BindsNET) are here too. Every generated class used is
-added to `helpers`.
+added to `helpers` (as its `Helper`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import libcst as cst
 
 from ir.ops import ModuleCall, Op
 
-from .toolkit import expr, fixed, fixed_text, literal
+from .helpers import Helper, Helpers, include
+from .toolkit import expr, fixed_text, literal
 
-GENERATED = {
+GENERATED = {name: Helper(name, text) for name, text in {
     "InOutLinear": fixed_text('''
 class InOutLinear(torch.nn.Module):
     """BindsNET's Connection arithmetic: s @ w (+ b) with w a contiguous [in, out] matrix."""
@@ -148,20 +149,25 @@ class InferenceBatchNorm(torch.nn.BatchNorm1d):
             x, mean, var, self.weight, self.bias, False, 0.0, self.eps
         )
 '''),
-}
+}.items()}
+FOLDED = GENERATED["Folded"]
+
+_KINDS_OWN: dict[str, Helper] = {}  # generated classes an op kind defines itself (ModuleCall.source)
 
 
-_KINDS_OWN: dict[str, str] = {}  # generated classes an op kind defines itself (ModuleCall.source)
-
-
-def _use(call: ModuleCall, helpers: set[str]) -> None:
-    helpers.add(call.cls)
-    if call.source and call.cls not in GENERATED:
-        if _KINDS_OWN.setdefault(call.cls, fixed_text(call.source)) != call.source:
+def _use(call: ModuleCall, helpers: Helpers) -> None:
+    if call.cls in GENERATED:
+        helpers.add(GENERATED[call.cls])
+    elif call.source:
+        helper = _KINDS_OWN.setdefault(call.cls, Helper(call.cls, fixed_text(call.source)))
+        if helper.text != call.source:
             raise ValueError(f"two op kinds define a generated class {call.cls!r} differently")
+        helpers.add(helper)
+    else:  # a class the op kind names without defining it: nothing to write
+        helpers.add(_KINDS_OWN.get(call.cls, Helper(call.cls)))
 
 
-def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpression:
+def module_ctor(op: Op, prefix: str, helpers: Helpers, **extra) -> cst.BaseExpression:
     """The constructor of the module the op kind names (`Op.module`): a class under `prefix`, or a
     generated one (then added to `helpers`); `extra` keyword arguments are appended."""
     call = op.module()
@@ -171,14 +177,14 @@ def module_ctor(op: Op, prefix: str, helpers: set[str], **extra) -> cst.BaseExpr
     return call_expr(cls, call.args, (*call.kwargs, *extra.items()), prefix, helpers)
 
 
-def generated_ctor(cls: str, op: Op, helpers: set[str]) -> cst.BaseExpression:
+def generated_ctor(cls: str, op: Op, helpers: Helpers) -> cst.BaseExpression:
     """The constructor of generated class `cls` (of GENERATED) with the arguments of the op's module."""
     call = op.module()
-    helpers.add(cls)
+    helpers.add(GENERATED[cls])
     return call_expr(cls, call.args, call.kwargs)
 
 
-def call_expr(cls: str, args, kwargs, prefix: str = "", helpers: set[str] | None = None) -> cst.BaseExpression:
+def call_expr(cls: str, args, kwargs, prefix: str = "", helpers: Helpers | None = None) -> cst.BaseExpression:
     """`cls(*args, **kwargs)`; an argument that is itself a `ModuleCall` (the layer a generated
     wrapper holds) is rendered as a constructor under `prefix`."""
     def value(v) -> cst.BaseExpression:
@@ -198,12 +204,10 @@ def generated_class(op: Op) -> str | None:
     return call.cls if call.generated else None
 
 
-def generated_classes(helpers: set[str]) -> list[cst.BaseStatement]:
+def generated_classes(helpers: Helpers) -> list[cst.BaseStatement]:
     """The definitions of the generated classes in `helpers`: the emitters' own in a fixed order, then
     those op kinds define, by name."""
-    own = [text for name, text in GENERATED.items() if name in helpers]
-    kinds = [_KINDS_OWN[name] for name in sorted(_KINDS_OWN) if name in helpers]
-    return [node for text in own + kinds for node in fixed(text)]
+    return include(helpers, [*GENERATED.values(), *(_KINDS_OWN[name] for name in sorted(_KINDS_OWN))])
 
 
 def shared_ctors(ctors: dict[str, cst.BaseExpression], ns, what: str,

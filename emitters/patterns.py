@@ -1,12 +1,17 @@
 """Native-class patterns: when a simulator's own class computes exactly what an op means.
 
 A `Pattern` names an implementation (`impl`, e.g. "snn.Leaky"), the op kinds it
-can implement, and `mismatch(graph, op)`: None when the class is exact for that
-op (same float32 operations in the same order, same gradient), else why not.
-Each simulator's home lists its patterns in preference order (`patterns.py`) and
-renders each impl (`render.py`); `select` picks the first exact one, or the
-generated canonical implementation, and records why; `recheck` is what the
-verifier runs after target lowering, so a wrong choice cannot reach code.
+can implement, `mismatch(graph, op)`: None when the class is exact for that
+op (same float32 operations in the same order, same gradient), else why not,
+and its `renderer`: the object that writes the code of the ops it implements
+(each target's `renderers.py` defines them, its `render.py` calls them).
+Each simulator's home lists its patterns in preference order (`patterns.py`);
+`select` picks the first exact one, or the generated canonical implementation,
+and records why; `recheck` is what the verifier runs after target lowering, so a
+wrong choice cannot reach code. The impls no pattern selects (`canonical`, and
+snnTorch's `snn.RLeaky.recurrent`) are `Implementation`s, with a renderer too:
+`renderers` makes the one table from impl to renderer that render code looks
+every op up in (`renderer_of`), so no renderer compares impl strings.
 """
 
 from __future__ import annotations
@@ -27,6 +32,35 @@ class Pattern:
     kinds: tuple[str, ...]
     mismatch: Callable[[Graph, Op], str | None]
     why: str  # why it is exact, for the record
+    renderer: object  # writes the ops it implements; what it offers is its target's (`<target>/renderers.py`)
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """An impl no pattern selects (the generated `canonical` code, a layer a native class absorbs), and
+    its renderer."""
+
+    impl: str
+    renderer: object
+
+
+def renderers(*impls: Pattern | Implementation) -> dict[str, object]:
+    """impl -> renderer, for a target's patterns and other implementations; patterns that share an
+    impl (one class for two op kinds) share its renderer."""
+    table: dict[str, object] = {}
+    for entry in impls:
+        if table.setdefault(entry.impl, entry.renderer) is not entry.renderer:
+            raise ValueError(f"two renderers for {entry.impl!r}")
+    return table
+
+
+def renderer_of(table: dict[str, object], op: Op):
+    """The renderer of `op`'s impl in a target's `table`; an impl it lacks is an internal error."""
+    try:
+        return table[op.impl]
+    except KeyError:
+        raise LookupError(f"internal error: {op.name} has impl {op.impl!r}, which this target does not "
+                          f"render") from None
 
 
 def select(patterns: list[Pattern], graph: Graph, op: Op) -> tuple[str, str]:

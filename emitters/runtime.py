@@ -12,30 +12,30 @@ from __future__ import annotations
 
 import libcst as cst
 
-from .toolkit import fixed, fixed_text
+from .helpers import Helper, Helpers, include
+from .toolkit import fixed_text
 
-HELPERS = {
-    "aligned": fixed_text('''
+ALIGNED = Helper("aligned", fixed_text('''
 def aligned(x):
     """x, or a copy of it whose storage starts on a 64-byte boundary (as every target feeds its layers)."""
     return x if x.data_ptr() % 64 == 0 else x.clone()
-'''),
-    "per_step": fixed_text('''
+'''))
+PER_STEP = Helper("per_step", fixed_text('''
 def per_step(layer, x):
     """`layer` applied to each time step of x [T, B, ...] on its own: exact in every target."""
     return torch.stack([layer(aligned(step)) for step in x.unbind(0)])
-'''),
-    "batched": fixed_text('''
+'''), needs=(ALIGNED,))
+BATCHED = Helper("batched", fixed_text('''
 def batched(layer, x):
     """`layer` applied to all T*B rows of x [T, B, ...] at once (numerics "batched": see the header)."""
     return layer(x.flatten(0, 1)).unflatten(0, x.shape[:2])
-'''),
-    "shifted": fixed_text('''
+'''))
+SHIFTED = Helper("shifted", fixed_text('''
 def shifted(x):
     """x one time step late: zeros at the first step (a feedback operand)."""
     return torch.cat([torch.zeros_like(x[:1]), x[:-1]])
-'''),
-    "run_neuron": fixed_text('''
+'''))
+RUN_NEURON = Helper("run_neuron", fixed_text('''
 def run_neuron(neuron, cur, *late):
     """Step `neuron` over currents [T, B, ...] (and late terms): spikes and membranes [T, B, ...]."""
     state = neuron.initial_state(cur[0])
@@ -47,14 +47,10 @@ def run_neuron(neuron, cur, *late):
         spikes.append(s)
         membranes.append(state[0])
     return torch.stack(spikes), torch.stack(membranes)
-'''),
-}
-DEPENDS = {"per_step": ("aligned",)}
+'''))
+HELPERS = {h.name: h for h in (ALIGNED, PER_STEP, BATCHED, SHIFTED, RUN_NEURON)}
 
 
-def helpers(names: set[str]) -> list[cst.BaseStatement]:
-    """The helper functions `names` (and what they use), in a fixed order."""
-    wanted = set(names)
-    for n in names:
-        wanted.update(DEPENDS.get(n, ()))
-    return [node for key, text in HELPERS.items() if key in wanted for node in fixed(text)]
+def helpers(used: Helpers) -> list[cst.BaseStatement]:
+    """The helper functions of this module that are `used` (and what they call), in a fixed order."""
+    return include(used, HELPERS.values())

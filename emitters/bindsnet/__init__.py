@@ -2,7 +2,8 @@
 
 - `vocabulary`: a neuron layer in BindsNET's words -> `ir.BindsnetNeuron` (LIFNodes/IFNodes arithmetic);
 - `neuron`: that arithmetic as generated code, for targets without it;
-- `patterns`: native nodes and connections, and when each is exact;
+- `patterns`: native nodes and connections, and when each is exact (a nodes class with its renderer);
+- `renderers`: how each nodes class and the canonical nodes render;
 - `render`: the generated module, a bindsnet Network.
 
 Quirks: Connection.w is [in, out] and computes s @ w + b; Network.run delays every

@@ -2,7 +2,8 @@
 
 Layers: `nodes.LIFNodes` / `nodes.IFNodes` / `nodes.CurrentLIFNodes` are exact for a
 neuron of the bindsnet family and their kind (its arithmetic is theirs); any other neuron runs in a generated `Nodes`
-subclass performing its family's step.
+subclass performing its family's step. Each pattern carries its renderer
+(`emitters.bindsnet.renderers`), and so does the canonical code: `renderer_of(op)` is a population's.
 
 Connections (`Link`s). BindsNET's Network.run(one_step=True) updates layers in
 add_layer order (graph order here), and a connection reads its source's spikes as
@@ -37,7 +38,9 @@ from typing import ClassVar
 from ir.graph import Graph, Refusal
 from ir.ops import InputOp, PopulationOp, Projection
 
-from ..patterns import Pattern, kind_only, own_neuron, recheck, select
+from ..patterns import CANONICAL, Implementation, Pattern, kind_only, own_neuron, recheck, renderers, select
+from ..patterns import renderer_of as _lookup
+from . import renderers as r
 
 @dataclass(frozen=True)
 class Link:
@@ -71,13 +74,19 @@ PLAN_RECORDS = (Link,)
 
 PATTERNS = [
     Pattern("nodes.LIFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "lif"),
-            "nodes.LIFNodes computes exactly this"),
+            "nodes.LIFNodes computes exactly this", r.LIF_NODES),
     Pattern("nodes.IFNodes", ("population",), own_neuron("bindsnet", "BindsNET", "nodes", "if"),
-            "nodes.IFNodes computes exactly this"),
+            "nodes.IFNodes computes exactly this", r.IF_NODES),
     Pattern("nodes.CurrentLIFNodes", ("population",),
             kind_only("cuba", own_neuron("bindsnet", "BindsNET", "nodes", "cuba")),
-            "nodes.CurrentLIFNodes computes exactly this"),
+            "nodes.CurrentLIFNodes computes exactly this", r.CURRENT_LIF_NODES),
 ]
+RENDERERS = renderers(*PATTERNS, Implementation(CANONICAL, r.CANONICAL))
+
+
+def renderer_of(op):
+    """How population `op` renders in BindsNET (`emitters.bindsnet.renderers`), by its impl."""
+    return _lookup(RENDERERS, op)
 
 
 # Ops over the whole sequence, as BindsNET (inference only, one step at a time) computes them: batch

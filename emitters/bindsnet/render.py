@@ -1,6 +1,8 @@
 """The generated module for BindsNET 0.3.4: a `bindsnet.network.Network`.
 
-Rendering follows target lowering (`emitters.bindsnet.patterns`): layers are added
+Rendering follows target lowering (`emitters.bindsnet.patterns`; a population's
+pattern has a renderer, `emitters.bindsnet.renderers`, found by `patterns.renderer_of`,
+that writes its layer's constructor): layers are added
 in graph order (input first), then the connections the lowering planned
 (`graph.plan`: its `Link`s), then one monitor per population; the network runs with
 `one_step=True`, so every layer sees this step's spikes of the layers added
@@ -36,13 +38,15 @@ from ir.ops import InputOp, Op, PopulationOp, Slot
 
 from .. import module, runtime
 from ..forward import learned_slots, total
-from ..neurons import StepFunctions, initial_state
-from ..layers import GENERATED, generated_classes, generated_ctor, module_ctor, names_text
+from ..neurons import StepFunctions
+from ..helpers import Helper, Helpers, include
+from ..layers import FOLDED, GENERATED, generated_classes, generated_ctor, module_ctor, names_text
 from ..repeats import Run, runs_in, slots_def
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, comment_lines, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
 from .patterns import Link, is_late
+from .renderers import CANONICAL_NODES, LEARNED_NODES, LEARNED_PLIF_NODES, LEARNED_SYNAPTIC_NODES, NONSPIKING_NODES
 
 OWN_NAMES = ("Network", "Input", "LIFNodes", "IFNodes", "CurrentLIFNodes", "Nodes", "Connection", "Conv2dConnection",
              "AbstractConnection", "Monitor", "CanonicalNodes", "NonSpikingNodes", "LearnedNodes",
@@ -92,7 +96,7 @@ def layer_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-def layer_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
+def layer_ctor(op: Op, helpers: Helpers) -> cst.BaseExpression:
     """The torch module computing a stateless op one step at a time in a BindsNET connection."""
     if op.per_step:
         return module_ctor(op, "torch.nn.", helpers)
@@ -100,101 +104,7 @@ def layer_ctor(op: Op, helpers: set[str]) -> cst.BaseExpression:
     return expr("torch.nn.Identity()") if cls == "Identity" else generated_ctor(cls, op, helpers)
 
 
-_CANONICAL_NODES = fixed_text('''
-class CanonicalNodes(Nodes):
-    """A BindsNET layer performing a generated exact neuron step (see the header).
-
-    Its state is the step's tuple (membrane first, kept in `v` for monitors); terms
-    that the step adds after its charge arrive in `late` from their connections."""
-
-    def __init__(self, shape, step, init):
-        super().__init__(shape=shape, traces=False)
-        self.step = step
-        self.init = init
-        self.late = []
-        self.state = ()
-        self.register_buffer("v", torch.zeros(0))
-
-    def forward(self, x):
-        s, self.state = self.step(x, self.state, self.late)
-        self.late = []
-        self.v = self.state[0]
-        self.s = s > 0
-        super().forward(x)
-
-    def reset_state_variables(self):
-        super().reset_state_variables()
-        self.late = []
-        self.state = tuple(torch.full_like(self.v, value) for value in self.init)
-        self.v = self.state[0]
-
-    def set_batch_size(self, batch_size):
-        super().set_batch_size(batch_size=batch_size)
-        self.v = torch.full(
-            (batch_size, *self.shape), self.init[0], device=self.s.device
-        )
-        self.reset_state_variables()
-''')
-
-_NONSPIKING_NODES = fixed_text('''
-class NonSpikingNodes(CanonicalNodes):
-    """A BindsNET layer performing a generated non-spiking step: it never fires, and
-    what its connections and monitors read as its output `s` is its membrane."""
-
-    def forward(self, x):
-        super().forward(x)
-        self.s = self.v
-''')
-
-_LEARNED_NODES = fixed_text('''
-class LearnedNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes beta and threshold, held as buffers
-    (WEIGHTS "<population>.beta", "<population>.threshold", learned elsewhere)."""
-
-    def __init__(self, shape, step, init, beta, threshold):
-        super().__init__(shape, None, init)
-        del self.step
-        self.fn = step
-        self.register_buffer("beta", torch.tensor(beta))
-        self.register_buffer("threshold", torch.tensor(threshold))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.beta.clamp(0, 1), self.threshold, late)
-''')
-
-_LEARNED_SYNAPTIC_NODES = fixed_text('''
-class LearnedSynapticNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes alpha, beta and threshold (snn.Synaptic's),
-    held as buffers (WEIGHTS "<population>.alpha", ..., learned elsewhere)."""
-
-    def __init__(self, shape, step, alpha, beta, threshold):
-        super().__init__(shape, None, (0.0, 0.0))
-        del self.step
-        self.fn = step
-        self.register_buffer("alpha", torch.tensor(alpha))
-        self.register_buffer("beta", torch.tensor(beta))
-        self.register_buffer("threshold", torch.tensor(threshold))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.alpha, self.beta, self.threshold, late)
-''')
-
-_LEARNED_PLIF_NODES = fixed_text('''
-class LearnedPLIFNodes(CanonicalNodes):
-    """CanonicalNodes whose generated step takes ParametricLIFNode's w (1/tau = sigmoid(w)),
-    held as a buffer (WEIGHTS "<population>.w", learned elsewhere)."""
-
-    def __init__(self, shape, step, init, w):
-        super().__init__(shape, None, init)
-        del self.step
-        self.fn = step
-        self.register_buffer("w", torch.tensor(w))
-
-    def step(self, x, state, late=()):
-        return self.fn(x, state, self.w, late)
-''')
-
-_GRAPH_CONNECTION = fixed_text('''
+_GRAPH_CONNECTION = Helper("GraphConnection", fixed_text('''
 class GraphConnection(AbstractConnection):
     """A connection computing the spec's stateless layers between populations, exactly.
 
@@ -254,7 +164,7 @@ class GraphConnection(AbstractConnection):
         super().reset_state_variables()
         self.history = [[] for _ in self.holds]
         self.step = 0
-''')
+'''))
 
 _SIMULATE = fixed_text('''
 def simulate(model, x, membrane=True):
@@ -287,7 +197,7 @@ def simulate(model, x, membrane=True):
 class _Writer:
     def __init__(self, graph: Graph, ns: Namespace):
         self.graph, self.ns = graph, ns
-        self.helpers: set[str] = set()
+        self.helpers: Helpers = set()
         self.lnames = layer_names([op.name for op in graph.ops() if isinstance(op, (InputOp, PopulationOp))])
         self.steps = StepFunctions(ns, home="bindsnet")
         self.module_vars: dict[str, str] = {}  # stateless op -> local in build_model holding its torch module
@@ -330,41 +240,7 @@ class _Writer:
     def layer_ctor(self, op) -> cst.BaseExpression:
         if isinstance(op, InputOp):
             return expr("Input(shape={s}, traces=False)", s=literal(op.shape))
-        n = op.neuron
-        if op.impl == "nodes.LIFNodes":
-            return expr("LIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
-                        "tc_decay={tc}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
-                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay))
-        if op.impl == "nodes.CurrentLIFNodes":
-            return expr("CurrentLIFNodes(shape={s}, thresh={th}, rest={rest}, reset={reset}, refrac={refrac}, "
-                        "tc_decay={tc}, tc_i_decay={tci}, traces=False)", s=literal(op.shape), th=literal(n.thresh),
-                        rest=literal(n.rest), reset=literal(n.reset), refrac=literal(n.refrac), tc=literal(n.tc_decay),
-                        tci=literal(n.tc_i_decay))
-        if op.impl == "nodes.IFNodes":
-            return expr("IFNodes(shape={s}, thresh={th}, reset={reset}, refrac={refrac}, traces=False)",
-                        s=literal(op.shape), th=literal(n.thresh), reset=literal(n.reset), refrac=literal(n.refrac))
-        self.helpers.add("canonical")
-        if n.learned() and n.kind == "cuba":  # alpha, beta, threshold: buffers load_weights sets
-            self.helpers.add("learned_synaptic")
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedSynapticNodes({s}, {f}, {a}, {b}, {t})", s=literal(op.shape), f=name(fn),
-                        a=literal(float(n.alpha)), b=literal(float(n.beta)), t=literal(n.threshold))
-        if n.learned() and n.family == "spikingjelly":  # ParametricLIFNode's w: a buffer load_weights sets
-            self.helpers.add("learned_plif")
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedPLIFNodes({s}, {f}, {i}, {w})", s=literal(op.shape), f=name(fn),
-                        i=literal(initial_state(n)), w=literal(n.w))
-        if n.learned():  # beta and threshold are buffers load_weights sets (BindsNET does not train)
-            self.helpers.add("learned")
-            fn = self.steps.name_for(n, params=True)
-            return expr("LearnedNodes({s}, {f}, {i}, {b}, {t})", s=literal(op.shape), f=name(fn),
-                        i=literal(initial_state(n)), b=literal(float(n.decay)), t=literal(n.threshold))
-        fn = self.steps.name_for(n)
-        cls = "CanonicalNodes"
-        if not n.spiking:
-            self.helpers.add("nonspiking")
-            cls = "NonSpikingNodes"
-        return expr("{c}({s}, {f}, {i})", c=name(cls), s=literal(op.shape), f=name(fn), i=literal(initial_state(n)))
+        return patterns.renderer_of(op).ctor(self, op)
 
     def loop_var(self) -> str:
         return self.ns.name("k", key=("loop",))
@@ -513,7 +389,7 @@ class _Writer:
             if layer.bias:
                 slot(layer, own["bias"], expr("{c}.b", c=held_by), False)
         else:
-            self.helpers.add("graph_connection")
+            self.helpers.add(_GRAPH_CONNECTION)
             if loop is None:
                 out = self.modules(link)
                 variables = {n: self.module_vars[n] for n in link.ops}
@@ -559,7 +435,7 @@ class _Writer:
             op = g.op(n)
             value = total([name(values[o.src]) for o in op.operands])
             values[n] = f"x{k}"
-            self.helpers.add("aligned")
+            self.helpers.add(runtime.ALIGNED)
             body += stmts("{v} = layers[{k}](aligned({x}))", v=name(values[n]), k=literal(k), x=value)
             if lag:  # its value lags by `lag` steps: zeros before that, as a feedback edge gives
                 body += stmts("if step < {lag}:\n    {v} = torch.zeros_like({v})", lag=literal(lag), v=name(values[n]))
@@ -616,13 +492,10 @@ def build_model(device=None):
 
     imports = ["import math", "import torch", "from bindsnet.network import Network",
                "from bindsnet.network.monitors import Monitor"]
-    impls = {op.impl for op in pops}
-    nodes = {"CurrentLIFNodes": "nodes.CurrentLIFNodes" in impls, "IFNodes": "nodes.IFNodes" in impls,
-             "Input": True, "LIFNodes": "nodes.LIFNodes" in impls,
-             "Nodes": "canonical" in w.helpers}
-    imports.append(f"from bindsnet.network.nodes import {', '.join(n for n, used in nodes.items() if used)}")
+    nodes = sorted({"Input", *(patterns.renderer_of(op).node_class for op in pops)})
+    imports.append(f"from bindsnet.network.nodes import {', '.join(nodes)}")
     topology = sorted({link.cls for link in graph.plan if link.cls != "generated"}
-                      | ({"AbstractConnection"} if "graph_connection" in w.helpers else set()))
+                      | ({"AbstractConnection"} if _GRAPH_CONNECTION in w.helpers else set()))
     if topology:
         imports.append(f"from bindsnet.network.topology import {', '.join(topology)}")
     if not needs_math(w.steps.spikes):
@@ -631,20 +504,11 @@ def build_model(device=None):
     body += module.constant_stmts(graph)
     body += surrogate_classes(w.steps.spikes, ns)
     body += w.steps.statements
-    body += runtime.helpers({h for h in w.helpers if h in runtime.HELPERS})
-    if "canonical" in w.helpers:
-        body += fixed(_CANONICAL_NODES)
-    if "nonspiking" in w.helpers:
-        body += fixed(_NONSPIKING_NODES)
-    if "learned" in w.helpers:
-        body += fixed(_LEARNED_NODES)
-    if "learned_synaptic" in w.helpers:
-        body += fixed(_LEARNED_SYNAPTIC_NODES)
-    if "learned_plif" in w.helpers:
-        body += fixed(_LEARNED_PLIF_NODES)
+    body += runtime.helpers(w.helpers)
+    body += include(w.helpers, (CANONICAL_NODES, NONSPIKING_NODES, LEARNED_NODES, LEARNED_SYNAPTIC_NODES,
+                                LEARNED_PLIF_NODES))
     body += generated_classes(w.helpers)
-    if "graph_connection" in w.helpers:
-        body += fixed(_GRAPH_CONNECTION)
+    body += include(w.helpers, (_GRAPH_CONNECTION,))
     body += w.compute_functions()
     body.append(fn)
     learned = learned_slots(graph, lambda pop: expr("model.layers[{k}]", k=literal(w.lnames[pop.name])))
@@ -653,6 +517,6 @@ def build_model(device=None):
     body += slots_def(w.slots, "Each weight key's tensor in the network, and whether it is stored "
                                "transposed ([in, out]).")
     body += fixed(_SIMULATE)
-    body += module.contract_functions(trains=False, folds="Folded" in w.helpers)
+    body += module.contract_functions(trains=False, folds=FOLDED in w.helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)

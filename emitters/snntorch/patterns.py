@@ -11,7 +11,9 @@
 - `nn.Linear` for a linear layer in torch's layout, `nn.Conv2d`, `nn.MaxPool2d`,
   `nn.AvgPool2d`, `nn.Flatten`, applied one time step at a time.
 Everything else is the generated canonical code (`emitters.neurons`), which a
-BindsNET-layout linear ("in_out") also is.
+BindsNET-layout linear ("in_out") also is. Each pattern carries its renderer
+(`emitters.snntorch.renderers`), and so do the canonical code and RLeaky's
+absorbed recurrent layer (`RECURRENT`): `renderer_of(op)` is an op's.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from __future__ import annotations
 from ir.graph import Graph
 from ir.ops import LinearOp, PopulationOp
 
-from ..patterns import Pattern, always, kind_only, recheck, select
+from ..patterns import CANONICAL, Implementation, Pattern, always, kind_only, recheck, renderers, select
+from ..patterns import renderer_of as _lookup
+from . import renderers as r
+from .renderers import NATIVE_SURROGATES
 
-NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"), "fast_sigmoid": ("fast_sigmoid", "slope")}
 RECURRENT = "snn.RLeaky.recurrent"
 NONSPIKING = "it outputs spikes, this population outputs its membrane (non-spiking)"
 SYNAPTIC = "it has no synaptic current, this is snn.Synaptic's arithmetic"
@@ -96,28 +100,30 @@ def _torch_layout(graph: Graph, op: LinearOp) -> str | None:
 
 
 PATTERNS = [
-    Pattern("snn.Leaky", ("population",), _leaky, "snn.Leaky computes exactly this (snntorch family)"),
+    Pattern("snn.Leaky", ("population",), _leaky, "snn.Leaky computes exactly this (snntorch family)", r.LEAKY),
     Pattern("snn.RLeaky", ("population",), _rleaky,
-            "snn.RLeaky computes exactly this: beta*mem + input, then its recurrent nn.Linear"),
+            "snn.RLeaky computes exactly this: beta*mem + input, then its recurrent nn.Linear", r.RLEAKY),
     Pattern("snn.Synaptic", ("population",), kind_only("cuba", _synaptic),
-            "snn.Synaptic computes exactly this (snntorch family)"),
-    Pattern("nn.Linear", ("linear",), _torch_layout, "nn.Linear, one time step at a time"),
-    Pattern("nn.Conv2d", ("conv2d",), always, "nn.Conv2d, one time step at a time"),
-    Pattern("nn.MaxPool2d", ("maxpool2d",), always, "nn.MaxPool2d, one time step at a time"),
+            "snn.Synaptic computes exactly this (snntorch family)", r.SYNAPTIC),
+    Pattern("nn.Linear", ("linear",), _torch_layout, "nn.Linear, one time step at a time", r.LAYER),
+    Pattern("nn.Conv2d", ("conv2d",), always, "nn.Conv2d, one time step at a time", r.LAYER),
+    Pattern("nn.MaxPool2d", ("maxpool2d",), always, "nn.MaxPool2d, one time step at a time", r.LAYER),
     Pattern("nn.AvgPool2d", ("avgpool2d",), always,
-            "nn.AvgPool2d computes this average (padding counted, as torch), one time step at a time"),
+            "nn.AvgPool2d computes this average (padding counted, as torch), one time step at a time", r.LAYER),
     Pattern("nn.AvgPool2d", ("sumpool2d",), always,
-            "nn.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
-    Pattern("nn.Flatten", ("flatten",), always, "nn.Flatten"),
-    Pattern("nn.Conv1d", ("conv1d",), always, "nn.Conv1d, one time step at a time"),
-    Pattern("nn.MaxPool1d", ("maxpool1d",), always, "nn.MaxPool1d, one time step at a time"),
+            "nn.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time", r.LAYER),
+    Pattern("nn.Flatten", ("flatten",), always, "nn.Flatten", r.LAYER),
+    Pattern("nn.Conv1d", ("conv1d",), always, "nn.Conv1d, one time step at a time", r.LAYER),
+    Pattern("nn.MaxPool1d", ("maxpool1d",), always, "nn.MaxPool1d, one time step at a time", r.LAYER),
     Pattern("nn.AvgPool1d", ("avgpool1d",), always,
-            "nn.AvgPool1d computes this average (padding counted, as torch), one time step at a time"),
+            "nn.AvgPool1d computes this average (padding counted, as torch), one time step at a time", r.LAYER),
 ]
-# Ops over the whole sequence: the generated class of each (by the torch class the op kind names),
-# computing what SpikingJelly's multi-step layer computes.
-SEQUENCE_CLASSES = {"BatchNorm1d": "SequenceBatchNorm1d", "BatchNorm2d": "SequenceBatchNorm2d",
-                    "Dropout": "SequenceDropout", "Delay": "Delay"}
+RENDERERS = renderers(*PATTERNS, Implementation(CANONICAL, r.CANONICAL), Implementation(RECURRENT, r.RECURRENT))
+
+
+def renderer_of(op):
+    """How `op` renders in snnTorch (`emitters.snntorch.renderers`), by its impl."""
+    return _lookup(RENDERERS, op)
 
 
 def lower(graph: Graph, pass_name: str) -> None:

@@ -2,6 +2,7 @@
 
 - `vocabulary`: a neuron layer in SpikingJelly's words -> `ir.SpikingJellyNeuron`;
 - `neuron`: LIFNode's and IFNode's arithmetic as generated code, for targets without them;
-- `patterns`: the native classes (neuron.LIFNode, neuron.IFNode) and when each is exact;
+- `patterns`: the native classes (neuron.LIFNode, neuron.IFNode, layer.*) and when each is exact, with its renderer;
+- `renderers`: how each of those and the canonical code render;
 - `render`: the generated module for SpikingJelly.
 """

@@ -9,16 +9,18 @@
   whole sequence (statistics over T*B, one dropout mask per run, a time shift).
 The model is an `nn.Sequential` in multi-step mode when the graph is a chain (each op
 reads the one before it, no feedback), else a generated `nn.Module` over the schedule.
+Each pattern carries its renderer (`emitters.spikingjelly.renderers`), and so does the
+canonical code: `renderer_of(op)` is an op's.
 """
 
 from __future__ import annotations
 
 from ir.graph import Graph
-from ir.ops import ModuleCall, Op
+from ir.ops import Op
 
-from ..patterns import Pattern, always, kind_only, own_neuron, recheck, select
-
-NATIVE_SURROGATES = {"atan": "ATan", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
+from ..patterns import CANONICAL, Implementation, Pattern, always, kind_only, own_neuron, recheck, renderers, select
+from ..patterns import renderer_of as _lookup
+from . import renderers as r
 
 
 def _torch_layout(graph: Graph, op: Op) -> str | None:
@@ -38,43 +40,39 @@ def _lif_node(graph: Graph, op: Op) -> str | None:
 
 PATTERNS = [
     Pattern("neuron.LIFNode", ("population",), _lif_node,
-            "neuron.LIFNode computes exactly this"),
+            "neuron.LIFNode computes exactly this", r.LIF_NODE),
     Pattern("neuron.IFNode", ("population",), own_neuron("spikingjelly", "SpikingJelly", "neurons", "if"),
-            "neuron.IFNode computes exactly this"),
+            "neuron.IFNode computes exactly this", r.IF_NODE),
     Pattern("neuron.CUBALIFNode", ("population",),
             kind_only("cuba", own_neuron("spikingjelly", "SpikingJelly", "neurons", "cuba")),
-            "neuron.CUBALIFNode computes exactly this (functional.cuba_lif_step)"),
-    Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time"),
-    Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time"),
-    Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time"),
+            "neuron.CUBALIFNode computes exactly this (functional.cuba_lif_step)", r.CUBA_LIF_NODE),
+    Pattern("layer.Linear", ("linear",), _torch_layout, "layer.Linear, one time step at a time", r.LAYER),
+    Pattern("layer.Conv2d", ("conv2d",), always, "layer.Conv2d, one time step at a time", r.LAYER),
+    Pattern("layer.MaxPool2d", ("maxpool2d",), always, "layer.MaxPool2d, one time step at a time", r.LAYER),
     Pattern("layer.AvgPool2d", ("avgpool2d",), always,
-            "layer.AvgPool2d computes this average (padding counted, as torch), one time step at a time"),
+            "layer.AvgPool2d computes this average (padding counted, as torch), one time step at a time", r.LAYER),
     Pattern("layer.AvgPool2d", ("sumpool2d",), always,
-            "layer.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time"),
-    Pattern("layer.Flatten", ("flatten",), always, "layer.Flatten"),
-    Pattern("layer.Conv1d", ("conv1d",), always, "layer.Conv1d, one time step at a time"),
-    Pattern("layer.MaxPool1d", ("maxpool1d",), always, "layer.MaxPool1d, one time step at a time"),
+            "layer.AvgPool2d with divisor_override=1 computes this window sum, one time step at a time", r.LAYER),
+    Pattern("layer.Flatten", ("flatten",), always, "layer.Flatten", r.LAYER),
+    Pattern("layer.Conv1d", ("conv1d",), always, "layer.Conv1d, one time step at a time", r.LAYER),
+    Pattern("layer.MaxPool1d", ("maxpool1d",), always, "layer.MaxPool1d, one time step at a time", r.LAYER),
     Pattern("layer.AvgPool1d", ("avgpool1d",), always,
-            "layer.AvgPool1d computes this average (padding counted, as torch), one time step at a time"),
+            "layer.AvgPool1d computes this average (padding counted, as torch), one time step at a time", r.LAYER),
     Pattern("layer.BatchNorm1d", ("batchnorm1d",), always,
-            "layer.BatchNorm1d in multi-step mode: statistics over the whole [T*B] sequence"),
+            "layer.BatchNorm1d in multi-step mode: statistics over the whole [T*B] sequence", r.LAYER),
     Pattern("layer.BatchNorm2d", ("batchnorm2d",), always,
-            "layer.BatchNorm2d in multi-step mode: statistics over the whole [T*B] sequence"),
-    Pattern("layer.Dropout", ("dropout",), always, "layer.Dropout in multi-step mode: one mask per run"),
-    Pattern("layer.Delay", ("delay",), always, "layer.Delay in multi-step mode"),
+            "layer.BatchNorm2d in multi-step mode: statistics over the whole [T*B] sequence", r.LAYER),
+    Pattern("layer.Dropout", ("dropout",), always, "layer.Dropout in multi-step mode: one mask per run", r.LAYER),
+    Pattern("layer.Delay", ("delay",), always, "layer.Delay in multi-step mode", r.LAYER),
 ]
 
 
-# The torch classes SpikingJelly's `layer` module wraps (with its step modes); any other comes from torch.nn.
-LAYER_CLASSES = frozenset({"Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
-                           "Flatten", "BatchNorm1d", "BatchNorm2d", "Dropout", "Delay"})
+RENDERERS = renderers(*PATTERNS, Implementation(CANONICAL, r.CANONICAL))
 
 
-def prefix_for(op: Op) -> str:
-    """Where the class computing a stateless op comes from: SpikingJelly's `layer.`, else `nn.`."""
-    call = op.module()
-    inner = next((a for a in call.args if isinstance(a, ModuleCall)), call) if call.generated else call
-    return "layer." if inner.cls in LAYER_CLASSES else "nn."
+def renderer_of(op):
+    """How `op` renders in SpikingJelly (`emitters.spikingjelly.renderers`), by its impl."""
+    return _lookup(RENDERERS, op)
 
 
 def is_chain(graph: Graph) -> bool:

@@ -1,6 +1,8 @@
 """The generated module for SpikingJelly 2.0.0 (activation_based).
 
-Rendering follows target lowering (`emitters.spikingjelly.patterns`):
+Rendering follows target lowering (`emitters.spikingjelly.patterns`); each op's
+pattern has a renderer (`emitters.spikingjelly.renderers`, found by
+`patterns.renderer_of`) that writes its constructor and its pieces of forward:
 
 - container `nn.Sequential`: an nn.Sequential of named modules in multi-step mode,
   as SpikingJelly's examples write it; stateless layers run one time step at a time
@@ -26,45 +28,22 @@ from __future__ import annotations
 import libcst as cst
 
 from ir.graph import Graph
-from ir.neuron import Surrogate
-from ir.ops import Op, PopulationOp
+from ir.ops import PopulationOp
 
 from .. import module, runtime
-from ..forward import (NEURON_CLASS, ForwardWriter, labels, learned_classes, learned_ctor, learned_slots,
-                       model_module, module_names, stage_ops)
-from ..neurons import StepFunctions, initial_state
-from ..layers import GENERATED, generated_classes, module_ctor
+from ..forward import (NEURON_CLASS, ByRenderer, ForwardWriter, labels, learned_classes, learned_slots, model_module,
+                       module_names, stage_ops)
+from ..helpers import Helpers, include
+from ..layers import FOLDED, GENERATED, generated_classes
+from ..neurons import StepFunctions
 from ..repeats import find_runs, slots_function
 from ..surrogates import class_name, needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, fixed, fixed_text, literal, name, stmts, with_comments
 from . import patterns
+from .renderers import BATCHED, CUBA_NODE, PER_STEP, Context, native_surrogate, prefix_for
 
 OWN_NAMES = ("neuron", "layer", "functional", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED,
              "PerStep", "Batched", "NODES", "OrderedDict", "functools", "record", "cuba_lif_node", *runtime.HELPERS)
-
-_PER_STEP = fixed_text('''
-class PerStep(nn.Module):
-    """A single-step layer applied to each time step of [T, B, ...] on its own (exact in every target)."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-
-    def forward(self, x_seq):
-        return torch.stack([self.layer(aligned(x)) for x in x_seq])
-''')
-
-_BATCHED = fixed_text('''
-class Batched(nn.Module):
-    """A single-step layer applied to all T*B rows of [T, B, ...] at once (numerics "batched": see the header)."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer = layer
-
-    def forward(self, x_seq):
-        return self.layer(x_seq.flatten(0, 1)).unflatten(0, x_seq.shape[:2])
-''')
 
 _SIMULATE_MODULE = fixed_text('''
 def simulate(model, x, membrane=True):
@@ -104,57 +83,6 @@ def simulate(model, x, membrane=True):
             hook.remove()
     return out
 ''')
-
-
-def _native_surrogate(s: Surrogate, kind: str = "lif") -> bool:
-    """Whether SpikingJelly's own surrogate module computes `s` in a neuron of `kind`: its LIFNode and
-    IFNode compute the gradient in _ops/surrogate.py's order, its CUBALIFNode calls the module's own."""
-    flavor = "spikingjelly_module" if kind == "cuba" else "spikingjelly"
-    return s.flavor == flavor and s.name in patterns.NATIVE_SURROGATES
-
-
-def _surrogate(op: PopulationOp, ns: Namespace, callables: dict[Surrogate, str]) -> cst.BaseExpression:
-    """SpikingJelly's own surrogate, or the generated callable of the exact formula (one per surrogate)."""
-    s = op.neuron.surrogate
-    if _native_surrogate(s, op.neuron.kind):
-        return expr("surrogate.{c}(alpha={a})", c=name(patterns.NATIVE_SURROGATES[s.name]), a=literal(float(s.alpha)))
-    if s not in callables:
-        callables[s] = ns.name(f"{s.name}_surrogate", key=("callable", s))
-    return expr("{f}", f=name(callables[s]))
-
-
-_CUBA_NODE = fixed_text('''
-def cuba_lif_node(step_mode, **kwargs):
-    """neuron.CUBALIFNode(**kwargs) in `step_mode`, keeping v_seq in multi-step mode (its
-    constructor takes neither)."""
-    node = neuron.CUBALIFNode(**kwargs)
-    node.step_mode = step_mode
-    node.store_v_seq = step_mode == "m"
-    return node
-''')
-
-
-def _node_ctor(op: PopulationOp, mode: str, ns: Namespace,
-               callables: dict[Surrogate, str]) -> cst.BaseExpression:
-    n = op.neuron
-    if n.kind == "cuba":
-        args = [cst.Arg(literal(mode)), cst.Arg(literal(n.c_decay), keyword=name("c_decay")),
-                cst.Arg(literal(n.v_decay), keyword=name("v_decay")),
-                cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
-                cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
-                cst.Arg(_surrogate(op, ns, callables), keyword=name("surrogate_function"))]
-        return cst.Call(name("cuba_lif_node"), args)
-    args = []
-    if n.kind == "lif":
-        args += [cst.Arg(literal(n.tau), keyword=name("tau")), cst.Arg(literal(n.decay_input), keyword=name("decay_input"))]
-    args += [cst.Arg(literal(n.v_threshold), keyword=name("v_threshold")),
-             cst.Arg(literal(n.v_reset), keyword=name("v_reset")),
-             cst.Arg(_surrogate(op, ns, callables), keyword=name("surrogate_function")),
-             cst.Arg(literal(n.detach_reset), keyword=name("detach_reset")),
-             cst.Arg(literal(mode), keyword=name("step_mode"))]
-    if mode == "m":
-        args.append(cst.Arg(literal(True), keyword=name("store_v_seq")))
-    return cst.Call(expr(op.impl), args)
 
 
 MODEL_DOC = """
@@ -231,71 +159,16 @@ def _nodes(graph: Graph, attrs: dict[str, str], runs: list, k: str) -> cst.BaseE
     return cst.Dict([cst.StarredDictElement(e) if isinstance(e, cst.DictComp) else e for e in out])
 
 
-class _Populations:
-    """How SpikingJelly populations run in a generated nn.Module (see emitters.forward)."""
-
-    def __init__(self, attrs: dict[str, str], helpers: set[str]):
-        self.attrs, self.helpers = attrs, helpers
-
-    def _m(self, op: Op) -> cst.BaseExpression:
-        return expr("self.{a}", a=name(self.attrs[op.name]))
-
-    def sequence(self, op, m, cur, late, spikes, membranes):
-        call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
-        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
-
-    def step_init(self, op, state, zeros):
-        if op.impl == "canonical":
-            return stmts("{s} = {m}.initial_state({z})", s=name(state), m=self._m(op), z=zeros)
-        return []
-
-    def step(self, op, cur, late, spikes, state, prev):
-        if op.impl == "canonical":
-            terms = cst.List([cst.Element(t) for t in late])
-            code = stmts("{s}, {st} = {m}.step({c}, {st}, {late})", s=name(spikes), st=name(state), m=self._m(op),
-                         c=cur, late=terms)
-            return code, expr("{st}[0]", st=name(state))
-        return stmts("{s} = {m}({c})", s=name(spikes), m=self._m(op), c=cur), expr("{m}.v", m=self._m(op))
-
-    def needs_prev(self, op):
-        return False
-
-    def absorbed(self, op):
-        return False
-
-
 def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     ns = Namespace(reserved=(*module.CONTRACT_NAMES, *OWN_NAMES))
     attrs = module_names(graph)
-    helpers: set[str] = set()
+    helpers: Helpers = set()
     steps = StepFunctions(ns, home="spikingjelly")
-    callables: dict[Surrogate, str] = {}  # surrogate -> its generated callable
     stepped = {n for s in graph.schedule for n in s.ops if s.mode == "step"}
     sequential = graph.attrs.container == "nn.Sequential"
-
-    ctors: dict[str, cst.BaseExpression] = {}
-    for op in stage_ops(graph):
-        if isinstance(op, PopulationOp):
-            if op.impl == "canonical" and op.neuron.learned():
-                ctors[op.name] = learned_ctor(op.neuron, steps.name_for(op.neuron, params=True), helpers)
-            elif op.impl == "canonical":
-                helpers.add("neuron")
-                fn = steps.name_for(op.neuron)
-                ctors[op.name] = expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
-            else:
-                ctors[op.name] = _node_ctor(op, "s" if op.name in stepped else "m", ns, callables)
-        else:
-            if not op.per_step:  # SpikingJelly's own layer in multi-step mode computes it over the sequence
-                ctors[op.name] = module_ctor(op, patterns.prefix_for(op), helpers, step_mode="m")
-                continue
-            ctor = module_ctor(op, patterns.prefix_for(op), helpers)
-            if sequential and graph.attrs.batched():
-                helpers.add("batched_module")
-                ctor = expr("Batched({c})", c=ctor)
-            elif sequential:
-                helpers.update(("per_step_module", "aligned"))
-                ctor = expr("PerStep({c})", c=ctor)
-            ctors[op.name] = ctor
+    ctx = Context(attrs, helpers, ns, steps, stepped, sequential, graph.attrs.batched())
+    ctors = {op.name: patterns.renderer_of(op).ctor(ctx, op) for op in stage_ops(graph)}
+    callables = ctx.callables  # surrogate -> its generated callable
 
     def same(op_name: str):
         op = graph.op(op_name)
@@ -309,10 +182,10 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     looped = {n for run in runs for n in run.ops}
     used_spikes = steps.spikes + [(s, False) for s in callables]
     stateless = [op for op in stage_ops(graph) if not isinstance(op, PopulationOp)]
-    native = [op for op in graph.populations() if op.impl != "canonical"]
-    submodules = {"functional": True, "layer": any(patterns.prefix_for(op) == "layer." for op in stateless),
+    native = [op for op in graph.populations() if patterns.renderer_of(op).native]
+    submodules = {"functional": True, "layer": any(prefix_for(op) == "layer." for op in stateless),
                   "neuron": bool(native),
-                  "surrogate": any(_native_surrogate(op.neuron.surrogate, op.neuron.kind) for op in native)}
+                  "surrogate": any(native_surrogate(op.neuron.surrogate, op.neuron.kind) for op in native)}
     imports = ["import functools"] if sequential else []
     imports += ["import math"] if needs_math(used_spikes) else []
     imports += ["from collections import OrderedDict"] if sequential and stage_ops(graph)[0].name not in looped else []
@@ -334,7 +207,7 @@ def {{fn}}(z):
         nodes = _nodes(graph, attrs, runs, k)
         simulate = stmts("NODES = {d}", d=nodes) + fixed(_SIMULATE_SEQUENTIAL)
     else:
-        forward = ForwardWriter(graph, attrs, _Populations(attrs, helpers), helpers, ns.taken(), runs).body()
+        forward = ForwardWriter(graph, attrs, ByRenderer(patterns.renderer_of, ctx), helpers, ns.taken(), runs).body()
         model = ns.name(graph.attrs.model_name, key=("model",))
         init = list(stmts("super().__init__()"))
         for op in stage_ops(graph):
@@ -349,16 +222,10 @@ def {{fn}}(z):
                              f"({len(graph.populations())} populations); see the header." + MODEL_DOC, init, forward)
         simulate = fixed(_SIMULATE_MODULE)
 
-    body += runtime.helpers({h for h in helpers if h in runtime.HELPERS})
-    if "per_step_module" in helpers:
-        body += fixed(_PER_STEP)
-    if "batched_module" in helpers:
-        body += fixed(_BATCHED)
-    if "neuron" in helpers:
-        body += fixed(NEURON_CLASS)
+    body += runtime.helpers(helpers)
+    body += include(helpers, (PER_STEP, BATCHED, NEURON_CLASS))
     body += learned_classes(helpers)
-    if any(op.impl == "neuron.CUBALIFNode" for op in native):
-        body += fixed(_CUBA_NODE)
+    body += include(helpers, (CUBA_NODE,))
     body += generated_classes(helpers)
     body += build
     def static(op):
@@ -370,6 +237,6 @@ def {{fn}}(z):
 
     body += slots_function(graph, runs, static, slot, k, learned_slots(graph, static))
     body += simulate
-    body += module.contract_functions(trains=True, folds="Folded" in helpers)
+    body += module.contract_functions(trains=True, folds=FOLDED in helpers)
     body += module.main_block()
     return module.assemble(graph, pipeline, body)
