@@ -132,3 +132,37 @@ def _fire(neuron: SnnTorchNeuron, spike: str, th: cst.BaseExpression) -> list[cs
     elif not neuron.reset_delay and neuron.reset == "zero":
         body += stmts("u = u - (s - r) * u")
     return body
+
+
+def sequence_body(neuron: SnnTorchNeuron) -> list[cst.BaseStatement]:
+    """A whole run of snn.Leaky without autograd: `step_body(params=True)`'s float32 operations, each on
+    the same operands, written in place into the [T, B, ...] results (one allocation fewer per operation;
+    elementwise operations give the same bits in place or not). With reset_delay, a step's spikes are
+    the next step's reset: both are `(u - threshold > 0)` of the same u."""
+    body = stmts("spikes, membranes = torch.empty_like(cur), torch.empty_like(cur)\nm = torch.zeros_like(cur[0])")
+    reuse = neuron.reset != "none" and neuron.reset_delay
+    if reuse:
+        body += stmts("r = (m - threshold > 0).float()")
+    loop: list[cst.BaseStatement] = []
+    if neuron.reset != "none" and not reuse:
+        loop += stmts("r = (m - threshold > 0).float()")
+    charged = "(1 - r) * m" if neuron.reset == "zero" else "m"
+    loop += stmts(f"u = torch.mul(beta, {charged}, out=membranes[t]).add_(cur[t])")
+    if neuron.reset == "subtract":
+        loop += stmts("u.sub_(r * threshold)")
+    fire = "torch.gt(u - threshold, 0, out=spikes[t])"
+    if reuse:
+        loop += stmts(f"r = {fire}")
+    elif neuron.reset == "none":  # nothing reads the spikes but the result
+        loop += stmts(fire)
+    else:
+        loop += stmts(f"s = {fire}")
+    if not neuron.reset_delay and neuron.reset == "subtract":
+        loop += stmts("u.sub_((s - r) * threshold)")
+    elif not neuron.reset_delay and neuron.reset == "zero":
+        loop += stmts("u.sub_((s - r) * u)")
+    loop += stmts("m = u")
+    (for_loop,) = stmts("for t in range(len(cur)):\n    pass")
+    body.append(for_loop.with_changes(body=cst.IndentedBlock(loop)))
+    body += stmts("return spikes, membranes")
+    return body

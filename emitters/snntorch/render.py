@@ -9,9 +9,11 @@ and its pieces of forward (`emitters.snntorch.renderers`, found by
 - `snn.Leaky` / `snn.RLeaky`: the model holds the snnTorch module; with autograd on
   (training) it steps through it, with autograd off through the generated step of
   the same arithmetic (`emitters.neurons`), which is float32-identical and has less
-  per-step overhead. That step reads beta and threshold from the module at every
-  step (`leaky.beta.clamp(0, 1)`, `leaky.threshold`, the tensors snn.Leaky computes
-  with), so an edit of `model.<population>.beta` changes inference and training alike;
+  per-step overhead; an snn.Leaky layer stage runs a generated whole-sequence function
+  instead (the step's operations written in place into its results). Both read beta and
+  threshold from the module at every run (`leaky.beta.clamp(0, 1)`, `leaky.threshold`,
+  the tensors snn.Leaky computes with), so an edit of `model.<population>.beta` changes
+  inference and training alike;
 - `canonical`: a small generated `Neuron` module performing its family's step.
 
 Submodules are named by `emitters.forward.module_names` (a layer after its weight
@@ -36,7 +38,7 @@ from ..repeats import find_runs, slots_function
 from ..surrogates import needs_math, surrogate_classes
 from ..toolkit import Namespace, expr, literal, name, stmts, with_comments
 from . import patterns
-from .renderers import LEAKY_CODE, RLEAKY_CODE, SYNAPTIC_CODE, Context
+from .renderers import LEAKY_STEP_CODE, RLEAKY_CODE, RUN_LEAKY_CODE, SYNAPTIC_CODE, Context, SequenceFunctions
 
 # Module-level names the emitted code uses itself.
 OWN_NAMES = ("snn", "surrogate", "Neuron", "LearnedNeuron", "LearnedSynaptic", *GENERATED, "run_leaky", "leaky_step",
@@ -66,12 +68,17 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     attrs = module_names(graph, skip=frozenset(owner))
     helpers: Helpers = set()
     steps = StepFunctions(ns, home="snntorch")
-    step_of = {}
+    sequences = SequenceFunctions(ns)
+    stepped = {n for stage in graph.schedule if stage.mode == "step" for n in stage.ops}
+    step_of, sequence_of = {}, {}
     for pop in graph.populations():
-        params = patterns.renderer_of(pop).step_params(pop)
-        if params is not None:
+        renderer = patterns.renderer_of(pop)
+        params = renderer.step_params(pop)
+        if renderer.runs_sequence and pop.name not in stepped:
+            sequence_of[pop.name] = sequences.name_for(pop.neuron)
+        elif params is not None:
             step_of[pop.name] = steps.name_for(pop.neuron, params=params)
-    ctx = Context(attrs, step_of, helpers)
+    ctx = Context(attrs, step_of, helpers, sequence_of)
 
     ctors, neuron_ctors, hints = {}, {}, {}
     for op in stage_ops(graph):
@@ -90,7 +97,8 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
         op = graph.op(op_name)
         if op.note or op_name not in ctors or (isinstance(op, PopulationOp) and op.neuron.learned()):
             return None
-        return op.kind, op.impl, cst.Module([]).code_for_node(ctors[op_name]), step_of.get(op_name)
+        code = cst.Module([]).code_for_node(ctors[op_name])
+        return op.kind, op.impl, code, step_of.get(op_name), sequence_of.get(op_name)
 
     runs = find_runs(graph, same, labels(graph, attrs))
     loop_var = Namespace(ns.taken()).name("k")
@@ -107,7 +115,7 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
             (stmt,) = stmts("self.{a} = {c}", a=name(attrs[op.name]), c=ctors[op.name])
             init.append(with_comments(stmt, module.note_comments(op)))
     forward = ForwardWriter(graph, attrs, ByRenderer(patterns.renderer_of, ctx), helpers, ns.taken(), runs).body()
-    leaky = LEAKY_DOC if LEAKY_CODE in helpers or RLEAKY_CODE in helpers else ""
+    leaky = LEAKY_DOC if helpers & {RUN_LEAKY_CODE, LEAKY_STEP_CODE, RLEAKY_CODE} else ""
     model_defs = model_module(model_cls, f"The spiking network of this module for snnTorch "
                               f"({len(graph.populations())} populations); built from the spec, see the header."
                               + MODEL_DOC.format(leaky=leaky), init, forward)
@@ -120,8 +128,9 @@ def emit_module(graph: Graph, pipeline: list[str]) -> cst.Module:
     body += module.constant_stmts(graph)
     body += surrogate_classes(steps.spikes, ns)
     body += steps.statements
+    body += sequences.statements
     body += runtime.helpers(helpers)
-    body += include(helpers, (LEAKY_CODE, RLEAKY_CODE, SYNAPTIC_CODE, NEURON_CLASS))
+    body += include(helpers, (LEAKY_STEP_CODE, RUN_LEAKY_CODE, RLEAKY_CODE, SYNAPTIC_CODE, NEURON_CLASS))
     body += learned_classes(helpers)
     body += generated_classes(helpers)
     body += factories

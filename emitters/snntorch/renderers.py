@@ -5,24 +5,28 @@ A renderer gives an op's constructor (`ctor`) and, for a population, the pieces 
 (`emitters.forward.PopulationCode`: `sequence`, `step_init`, `step`, `needs_prev`, `absorbed`), the
 helpers those use (added to `Context.helpers`), whether the module imports snnTorch for it
 (`native`), and whether the population has a generated step function (`step_params`: None for none,
-else whether it takes beta and threshold). `render.py` finds an op's renderer by its impl
+else whether it takes beta and threshold) or, for an snn.Leaky population of a layer stage, a
+generated whole-sequence function (`runs_sequence`: the step's operations in place, run without
+autograd; `SequenceFunctions`). `render.py` finds an op's renderer by its impl
 (`patterns.renderer_of`) and asks it, never comparing impls itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
+from ir.neuron import SnnTorchNeuron
 from ir.ops import Op, PopulationOp
 
 from ..forward import NEURON_CLASS, learned_ctor
 from ..helpers import Helper, Helpers
 from ..layers import generated_ctor, module_ctor
-from ..neurons import initial_state
+from ..neurons import initial_state, kind_hint
 from ..runtime import ALIGNED
-from ..toolkit import expr, fixed_text, literal, name, stmts
+from ..toolkit import Namespace, expr, fixed_text, literal, name, stmts
+from .neuron import describe, sequence_body
 
 NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"), "fast_sigmoid": ("fast_sigmoid", "slope")}
 # Ops over the whole sequence: the generated class of each (by the torch class the op kind names),
@@ -30,7 +34,7 @@ NATIVE_SURROGATES = {"atan": ("atan", "alpha"), "sigmoid": ("sigmoid", "slope"),
 SEQUENCE_CLASSES = {"BatchNorm1d": "SequenceBatchNorm1d", "BatchNorm2d": "SequenceBatchNorm2d",
                     "Dropout": "SequenceDropout", "Delay": "Delay"}
 
-LEAKY_CODE = Helper("run_leaky", fixed_text('''
+LEAKY_STEP_CODE = Helper("leaky_step", fixed_text('''
 def leaky_step(leaky, step, x, state):
     """One step of snn.Leaky; without autograd, its float32-identical generated step,
     with the layer's own beta and threshold (so an edit of either changes both)."""
@@ -38,16 +42,21 @@ def leaky_step(leaky, step, x, state):
         spk, mem = leaky(x, state[0])
         return spk, (mem,)
     return step(x, state, leaky.beta.clamp(0, 1), leaky.threshold)
+'''))
 
-
-def run_leaky(leaky, step, cur):
-    """snn.Leaky over currents [T, B, ...]: spikes and membranes [T, B, ...]."""
-    state = (torch.zeros_like(cur[0]),)
+RUN_LEAKY_CODE = Helper("run_leaky", fixed_text('''
+def run_leaky(leaky, sequence, cur):
+    """snn.Leaky over currents [T, B, ...]: spikes and membranes [T, B, ...]. Without
+    autograd on float32 currents, its float32-identical generated sequence, with the
+    layer's own beta and threshold (so an edit of either changes both)."""
+    if not torch.is_grad_enabled() and cur.dtype == torch.float32:
+        return sequence(cur, leaky.beta.clamp(0, 1), leaky.threshold)
+    mem = torch.zeros_like(cur[0])
     spikes, membranes = [], []
     for x in cur.unbind(0):  # unbind, not cur[t]: one gradient node, not one per step
-        s, state = leaky_step(leaky, step, x, state)
-        spikes.append(s)
-        membranes.append(state[0])
+        spk, mem = leaky(x, mem)
+        spikes.append(spk)
+        membranes.append(mem)
     return torch.stack(spikes), torch.stack(membranes)
 '''))
 
@@ -88,6 +97,7 @@ class Context:
     attrs: dict[str, str]  # op -> its submodule's name
     step_of: dict[str, str]  # population -> its generated step function
     helpers: Helpers
+    sequence_of: dict[str, str] = field(default_factory=dict)  # population -> its generated sequence function
 
     def module(self, op: Op) -> cst.BaseExpression:
         return expr("self.{a}", a=name(self.attrs[op.name]))
@@ -105,6 +115,9 @@ class Layer:
     class; an op over the whole sequence, the generated class of SEQUENCE_CLASSES."""
 
     native = False
+    # a population of a layer stage runs a generated whole-sequence function without autograd
+    # (`ctx.sequence_of`) instead of its step function
+    runs_sequence = False
 
     def ctor(self, ctx: Context, op: Op) -> cst.BaseExpression:
         if not op.per_step:
@@ -159,6 +172,7 @@ class Leaky(Canonical):
     the generated step of the same arithmetic (reading the module's beta and threshold) with it off."""
 
     native = True
+    runs_sequence = True
     cls = "Leaky"
 
     def ctor(self, ctx: Context, op: PopulationOp) -> cst.BaseExpression:
@@ -177,15 +191,15 @@ class Leaky(Canonical):
         return True
 
     def sequence(self, ctx, op, m, cur, late, spikes, membranes):
-        ctx.helpers.add(LEAKY_CODE)
+        ctx.helpers.add(RUN_LEAKY_CODE)
         return stmts("{s}, {v} = run_leaky({m}, {f}, {c})", s=name(spikes), v=name(membranes), m=m, c=cur,
-                     f=name(ctx.step_of[op.name]))
+                     f=name(ctx.sequence_of[op.name]))
 
     def step_init(self, ctx, op, state, zeros):
         return stmts("{s} = ({z},)", s=name(state), z=zeros)
 
     def step(self, ctx, op, cur, late, spikes, state, prev):
-        ctx.helpers.add(LEAKY_CODE)
+        ctx.helpers.add(LEAKY_STEP_CODE)
         code = stmts("{s}, {st} = leaky_step({m}, {f}, {c}, {st})", s=name(spikes), st=name(state),
                      m=ctx.module(op), c=cur, f=name(ctx.step_of[op.name]))
         return code, expr("{st}[0]", st=name(state))
@@ -195,6 +209,7 @@ class RLeaky(Leaky):
     """snn.RLeaky (linear_features=n): snn.Leaky's arithmetic plus its recurrent nn.Linear on the
     population's previous spikes, which its step reads."""
 
+    runs_sequence = False  # it reads its own spikes: always in a step stage
     cls = "RLeaky"
 
     def size_args(self, op: PopulationOp) -> list[cst.Arg]:
@@ -245,6 +260,29 @@ class Synaptic(Canonical):
         code = stmts("{s}, {st} = synaptic_step({m}, {c}, {st})", s=name(spikes), st=name(state),
                      m=ctx.module(op), c=cur)
         return code, expr("{st}[0]", st=name(state))
+
+
+class SequenceFunctions:
+    """Names and renders the whole-sequence functions of one module's snn.Leaky populations
+    (`neuron.sequence_body`); neurons that differ only in beta and threshold share one."""
+
+    def __init__(self, ns: Namespace):
+        self.ns = ns
+        self.names: dict[object, str] = {}
+        self.statements: list[cst.BaseStatement] = []
+
+    def name_for(self, neuron: SnnTorchNeuron) -> str:
+        body = sequence_body(neuron)
+        key = ("sequence", neuron.kind, cst.Module(body).code)
+        if key not in self.names:
+            fn = self.names[key] = self.ns.numbered(kind_hint(neuron, "snntorch") + "_sequence", key=key)
+            # describe() writes parameters only (numbers, reset names), never text from the spec
+            doc = cst.SimpleString(f'"""{describe(neuron, params=True)} over currents [T, B, ...]\n'
+                                   '    without autograd: its step\'s float32 operations, in place."""')
+            params = cst.Parameters([cst.Param(name(p)) for p in ("cur", "beta", "threshold")])
+            self.statements.append(cst.FunctionDef(name=name(fn), params=params, body=cst.IndentedBlock(
+                [cst.SimpleStatementLine([cst.Expr(doc)]), *body])))
+        return self.names[key]
 
 
 LAYER, RECURRENT, CANONICAL = Layer(), Recurrent(), Canonical()
