@@ -60,6 +60,17 @@ def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     return f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, {rest})"
 
 
+def learned_ctor(neuron: SnnTorchNeuron, step: str, helpers: set[str]) -> cst.BaseExpression:
+    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters (snn.Leaky's
+    learn_* flags), LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one (emitters.forward)."""
+    helpers.update(("neuron", "learned_synaptic" if neuron.kind == "cuba" else "learned_neuron"))
+    if neuron.kind == "cuba":
+        return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
+                    b=literal(float(neuron.beta)), t=literal(neuron.threshold), l=literal(neuron.learn))
+    return expr("LearnedNeuron({f}, {i}, {b}, {t}, {l})", f=name(step), i=literal((0.0,)),
+                b=literal(float(neuron.decay)), t=literal(neuron.threshold), l=literal(neuron.learn))
+
+
 def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
     """The step's statements; `params`: beta and threshold are the step's arguments `beta`, `threshold`
     (tensors of a native layer, the same float32 operations), else the neuron's values as literals."""

@@ -32,7 +32,7 @@ import libcst as cst
 
 from ir.neuron import SpikingJellyNeuron
 
-from ..toolkit import literal, name, stmts
+from ..toolkit import expr, literal, name, stmts
 
 STRICT = False
 # The arguments of a step with `params` (after x and state), by kind: ParametricLIFNode's w.
@@ -60,6 +60,12 @@ def describe(neuron: SpikingJellyNeuron, params: bool = False) -> str:
                 f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, detach_reset={neuron.detach_reset!r})")
     return (f"neuron.IFNode(v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, "
             f"detach_reset={neuron.detach_reset!r})")
+
+
+def learned_ctor(neuron: SpikingJellyNeuron, step: str, helpers: set[str]) -> cst.BaseExpression:
+    """LearnedPLIF(step, init, w) for ParametricLIFNode (emitters.forward), its w learned."""
+    helpers.update(("neuron", "learned_plif"))
+    return expr("LearnedPLIF({f}, {i}, {w})", f=name(step), i=literal((neuron.v_init,)), w=literal(neuron.w))
 
 
 def step_body(neuron: SpikingJellyNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:
