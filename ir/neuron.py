@@ -178,7 +178,7 @@ class Neuron:
     def late(self) -> int:
         return 0
 
-    def with_late(self, count: int) -> "Neuron":
+    def with_late(self, count: int) -> Neuron:
         """This neuron with its last `count` operands added after the charge (a LATE_FEEDBACK family)."""
         raise NotImplementedError(f"the {self.family} family adds every operand before the charge")
 
@@ -279,7 +279,7 @@ class SnnTorchNeuron(Neuron):
     def late(self) -> int:
         return self.late_terms
 
-    def with_late(self, count: int) -> "Neuron":
+    def with_late(self, count: int) -> Neuron:
         return self.replace(late_terms=count)
 
     def drive(self) -> tuple[float, float]:
