@@ -33,6 +33,15 @@ class Family:
         """The home's step module: the family's float32 step as generated code."""
         return importlib.import_module(f"{self.package}.neuron")
 
+    def nir(self):
+        """The home's NIR module (its neurons as NIR nodes), or None for a family without one."""
+        try:
+            return importlib.import_module(f"{self.package}.nir")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{self.package}.nir":
+                raise
+            return None
+
 
 _FAMILIES: dict[str, Family] = {}
 
