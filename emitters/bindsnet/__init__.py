@@ -2,6 +2,7 @@
 
 - `vocabulary`: a neuron layer in BindsNET's words -> `ir.BindsnetNeuron` (LIFNodes/IFNodes arithmetic);
 - `neuron`: that arithmetic as generated code, for targets without it;
+- `nir`: its neurons as NIR nodes;
 - `patterns`: native nodes and connections, and when each is exact;
 - `render`: the generated module, a bindsnet Network.
 

@@ -2,6 +2,7 @@
 
 - `vocabulary`: a neuron layer in SpikingJelly's words -> `ir.SpikingJellyNeuron`;
 - `neuron`: LIFNode's and IFNode's arithmetic as generated code, for targets without them;
+- `nir`: its neurons as NIR nodes, in SpikingJelly's exporter convention;
 - `patterns`: the native classes (neuron.LIFNode, neuron.IFNode) and when each is exact;
 - `render`: the generated module for SpikingJelly.
 """
