@@ -33,6 +33,13 @@ from ..toolkit import expr, literal, name, stmts
 STRICT = True  # fires on mem - threshold > 0
 # The arguments of a step with `params` (after x and state), by kind: tensors of the layer.
 PARAMS = {"cuba": ("alpha", "beta", "threshold")}
+# Its surrogate gradients (snntorch/surrogate.py), as emitters.surrogates writes them: flavor -> (class name
+# suffix, whose formula, {surrogate: the backward's expression in z, alpha and grad}).
+SURROGATE_FLAVORS = {"snntorch": ("", "snnTorch's surrogate.{name}", {
+    "atan": "alpha / 2 / (1 + (torch.pi / 2 * alpha * z).pow_(2)) * grad",
+    "fast_sigmoid": "grad / (alpha * torch.abs(z) + 1.0) ** 2",
+    "sigmoid": "grad * alpha * torch.exp(-alpha * z) / ((torch.exp(-alpha * z) + 1) ** 2)",
+})}
 
 
 def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:

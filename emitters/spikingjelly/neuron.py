@@ -37,6 +37,23 @@ from ..toolkit import expr, literal, name, stmts
 STRICT = False
 # The arguments of a step with `params` (after x and state), by kind: ParametricLIFNode's w.
 PARAMS = {"lif": ("w",)}
+# Its surrogate gradients, as emitters.surrogates writes them: flavor -> (class name suffix, whose formula,
+# {surrogate: the backward's expression in z, alpha and grad}). "spikingjelly" is _ops/surrogate.py's (its
+# LIFNode/IFNode); "spikingjelly_module" its surrogate modules called directly (activation_based/surrogate.py:
+# sigmoid_backward, atan_backward, soft_sign_backward), as CUBALIFNode calls its surrogate_function: another
+# order.
+SURROGATE_FLAVORS = {
+    "spikingjelly": ("SJ", "SpikingJelly's {title}", {
+        "atan": "grad * ((alpha / 2) / (1 + (z * (math.pi / 2 * alpha)) * (z * (math.pi / 2 * alpha))))",
+        "sigmoid": "grad * ((1 - torch.sigmoid(alpha * z)) * torch.sigmoid(alpha * z) * alpha)",
+        "softsign": "grad * (1 / (2 * alpha * (1 / alpha + z.abs()) * (1 / alpha + z.abs())))",
+    }),
+    "spikingjelly_module": ("SJModule", "SpikingJelly's {title} module", {
+        "atan": "alpha / 2 / (1 + (math.pi * (alpha / 2) * z) * (math.pi * (alpha / 2) * z)) * grad",
+        "sigmoid": "grad * (1.0 - torch.sigmoid(z * alpha)) * torch.sigmoid(z * alpha) * alpha",
+        "softsign": "grad / (2 * alpha * (1 / alpha + z.abs()).pow_(2))",
+    }),
+}
 
 
 def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
