@@ -219,6 +219,10 @@ def test_the_family_registry_is_the_single_list_of_families():
         for attr in ("STRICT", "initial_state", "describe", "step_body"):
             assert hasattr(step, attr), f"{family.name}'s step has no {attr}"
         assert vocabulary.normalize_simulator(family.label) == family.name
+    from emitters import surrogates
+    from ir.neuron import FLAVORS
+
+    assert tuple(surrogates.FLAVORS) == FLAVORS  # every surrogate flavor is one family's formulas
     with pytest.raises(CompileError) as info:
         load_text(json.dumps({**SPEC_PLAIN, "target_simulator": "Brian2"}), "spec.json")
     (message,) = [d.message for d in info.value.diagnostics]
