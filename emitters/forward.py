@@ -205,18 +205,11 @@ class LearnedPLIF(Neuron):
 
 
 def learned_ctor(neuron, step: str, helpers: Helpers) -> cst.BaseExpression:
-    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters,
-    LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one, or LearnedPLIF(step, init, w)
-    for SpikingJelly's ParametricLIFNode."""
-    if neuron.family == "spikingjelly":
-        helpers.update((NEURON_CLASS, LEARNED_PLIF_CLASS))
-        return expr("LearnedPLIF({f}, {i}, {w})", f=name(step), i=literal((neuron.v_init,)), w=literal(neuron.w))
-    helpers.update((NEURON_CLASS, LEARNED_SYNAPTIC_CLASS if neuron.kind == "cuba" else LEARNED_NEURON_CLASS))
-    if neuron.kind == "cuba":
-        return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
-                    b=literal(float(neuron.beta)), t=literal(neuron.threshold), l=literal(neuron.learn))
-    return expr("LearnedNeuron({f}, {i}, {b}, {t}, {l})", f=name(step), i=literal((0.0,)),
-                b=literal(float(neuron.decay)), t=literal(neuron.threshold), l=literal(neuron.learn))
+    """The module of a neuron with learned parameters, as its family's home writes it
+    (`learned_ctor` of `emitters.<family>.neuron`: one of the classes below)."""
+    from .neurons import step_code
+
+    return step_code(neuron).learned_ctor(neuron, step, helpers)
 
 
 def learned_classes(helpers: Helpers) -> list[cst.BaseStatement]:

@@ -17,29 +17,30 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ir import families
 from ir.neuron import Neuron
 
-from .bindsnet import neuron as bindsnet
-from .snntorch import neuron as snntorch
-from .spikingjelly import neuron as spikingjelly
 from .surrogates import class_name
 from .toolkit import Namespace, literal, name, stmts
 
-FAMILY_CODE = {"snntorch": snntorch, "spikingjelly": spikingjelly, "bindsnet": bindsnet}
+
+def step_code(neuron: Neuron):
+    """The step module of the neuron's family (`emitters.<family>.neuron`, through `ir.families`)."""
+    return families.of(neuron).step()
 
 
 def strict(neuron: Neuron) -> bool:
     """Whether the family fires on z > 0 (snnTorch) rather than z >= 0."""
-    return FAMILY_CODE[neuron.family].STRICT
+    return step_code(neuron).STRICT
 
 
 def initial_state(neuron: Neuron) -> tuple[float, ...]:
-    return FAMILY_CODE[neuron.family].initial_state(neuron)
+    return step_code(neuron).initial_state(neuron)
 
 
 def describe(neuron: Neuron) -> str:
     """What the neuron computes, as the native class of its family would be written."""
-    return FAMILY_CODE[neuron.family].describe(neuron)
+    return step_code(neuron).describe(neuron)
 
 
 def spike_of(neuron: Neuron):
@@ -71,7 +72,7 @@ class StepFunctions:
         `params`: the function takes `beta` and `threshold` (snnTorch's family only), so that
         a native layer's own values drive it: `(x, state, beta, threshold, late=())`. Neurons
         of one kind that differ only in those share one such function."""
-        code = FAMILY_CODE[neuron.family]
+        code = step_code(neuron)
         if not neuron.spiking:  # a non-spiking neuron's step outputs its membrane: no spike function
             return self._nonspiking(neuron, code)
         spike = class_name(self.ns, neuron.surrogate, code.STRICT)
@@ -86,22 +87,14 @@ class StepFunctions:
         self.spikes.append((neuron.surrogate, code.STRICT))
         if params:
             what = code.describe(neuron, params=True)
-        elif neuron.family == "bindsnet" and neuron.kind == "lif":
-            decay = self.ns.name(fn.upper().replace("_STEP", "", 1) + "_DECAY", key=("decay", neuron))
-            (stmt,) = stmts("{d} = {e}", d=name(decay), e=code.decay_expr(neuron))
-            self.statements.append(stmt)
-            body = code.step_body(neuron, spike, decay)
-            what = describe(neuron)
-        elif neuron.family == "bindsnet" and neuron.kind == "cuba":
-            stem = fn.upper().replace("_STEP", "", 1)
-            decay = self.ns.name(stem + "_DECAY", key=("decay", neuron))
-            i_decay = self.ns.name(stem + "_I_DECAY", key=("i_decay", neuron))
-            self.statements += stmts("{d} = {e}\n{i} = {ie}", d=name(decay), e=code.decay_expr(neuron),
-                                     i=name(i_decay), ie=code.decay_expr(neuron, "tc_i_decay"))
-            body = code.step_body(neuron, spike, decay, i_decay)
-            what = describe(neuron)
         else:
-            body = code.step_body(neuron, spike)
+            # Module constants the step reads (BindsNET's float32 decays), named after the function.
+            constants = getattr(code, "constants", lambda _: ())(neuron)
+            stem = fn.upper().replace("_STEP", "", 1)
+            names = [self.ns.name(f"{stem}_{suffix}", key=(tag, neuron)) for suffix, tag, _ in constants]
+            for constant, (_, _, value) in zip(names, constants, strict=True):
+                self.statements += stmts("{d} = {e}", d=name(constant), e=value)
+            body = code.step_body(neuron, spike, *names)
             what = describe(neuron)
         args = [cst.Param(name("x")), cst.Param(name("state"))]
         if params:

@@ -13,34 +13,29 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ir import families
 from ir.neuron import Surrogate
 
 from .toolkit import Namespace, name, stmts
 
-# (name, flavor) -> the backward's gradient expression in `z` (the saved input), `alpha` and `grad`.
-BACKWARD = {
-    ("atan", "snntorch"): "alpha / 2 / (1 + (torch.pi / 2 * alpha * z).pow_(2)) * grad",
-    ("fast_sigmoid", "snntorch"): "grad / (alpha * torch.abs(z) + 1.0) ** 2",
-    ("sigmoid", "snntorch"): "grad * alpha * torch.exp(-alpha * z) / ((torch.exp(-alpha * z) + 1) ** 2)",
-    ("atan", "spikingjelly"): "grad * ((alpha / 2) / (1 + (z * (math.pi / 2 * alpha)) * (z * (math.pi / 2 * alpha))))",
-    ("sigmoid", "spikingjelly"): "grad * ((1 - torch.sigmoid(alpha * z)) * torch.sigmoid(alpha * z) * alpha)",
-    ("softsign", "spikingjelly"): "grad * (1 / (2 * alpha * (1 / alpha + z.abs()) * (1 / alpha + z.abs())))",
-    # SpikingJelly's surrogate modules called directly (activation_based/surrogate.py: sigmoid_backward,
-    # atan_backward, soft_sign_backward), as CUBALIFNode calls its surrogate_function: another order
-    ("atan", "spikingjelly_module"): "alpha / 2 / (1 + (math.pi * (alpha / 2) * z) * (math.pi * (alpha / 2) * z)) * grad",
-    ("sigmoid", "spikingjelly_module"): "grad * (1.0 - torch.sigmoid(z * alpha)) * torch.sigmoid(z * alpha) * alpha",
-    ("softsign", "spikingjelly_module"): "grad / (2 * alpha * (1 / alpha + z.abs()).pow_(2))",
-}
+# Each flavor's formulas are its family's (`SURROGATE_FLAVORS` of `emitters.<family>.neuron`): flavor ->
+# (its classes' name suffix, whose formula it is, {surrogate name: the backward's gradient expression in
+# `z` (the saved input), `alpha` and `grad`}).
+FLAVORS = {flavor: spec for family in families.every()
+           for flavor, spec in getattr(family.step(), "SURROGATE_FLAVORS", {}).items()}
+# (name, flavor) -> the backward's gradient expression.
+BACKWARD = {(surrogate, flavor): formula for flavor, (_, _, formulas) in FLAVORS.items()
+            for surrogate, formula in formulas.items()}
 TITLES = {"atan": "ATan", "fast_sigmoid": "FastSigmoid", "sigmoid": "Sigmoid", "softsign": "SoftSign"}
 
 
 def needs_math(surrogates) -> bool:
-    return any(s.flavor in ("spikingjelly", "spikingjelly_module") and s.name == "atan" for s, _ in surrogates)
+    return any("math." in BACKWARD.get((s.name, s.flavor), "") for s, _ in surrogates)
 
 
 def class_name(ns: Namespace, surrogate: Surrogate, strict: bool) -> str:
     """The generated class for `surrogate` firing on > (strict) or >=; one name per kind."""
-    flavor = {"snntorch": "", "spikingjelly": "SJ", "spikingjelly_module": "SJModule"}[surrogate.flavor]
+    flavor = FLAVORS[surrogate.flavor][0]
     hint = f"{TITLES[surrogate.name]}{flavor}Spike{'' if strict else 'GE'}"
     return ns.name(hint, key=("surrogate", surrogate.name, surrogate.flavor, strict))
 
@@ -49,8 +44,7 @@ def surrogate_class(cls: str, surrogate: Surrogate, strict: bool) -> cst.BaseSta
     compare = ">" if strict else ">="
     cast = ".float()" if strict else ".to(z.dtype)"  # snnTorch's spikes are always float32
     formula = BACKWARD[surrogate.name, surrogate.flavor]
-    owner = "snnTorch's surrogate." + surrogate.name if surrogate.flavor == "snntorch" else \
-        "SpikingJelly's " + TITLES[surrogate.name] + (" module" if surrogate.flavor == "spikingjelly_module" else "")
+    owner = FLAVORS[surrogate.flavor][1].format(name=surrogate.name, title=TITLES[surrogate.name])
     (node,) = stmts(f'''
 class {{cls}}(torch.autograd.Function):
     """Spikes where z {compare} 0; the gradient is {owner}'s, in its float32 operation order."""

@@ -96,9 +96,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .floats import is_f32
+from .floats import f32, is_f32
 
-FAMILIES = ("snntorch", "spikingjelly", "bindsnet")
 KINDS = ("lif", "if", "cuba", "li", "i")
 SPIKING_KINDS = ("lif", "if", "cuba")  # li, i: non-spiking (NIR's LI and I): the output is the membrane
 SURROGATE_NAMES = ("atan", "sigmoid", "fast_sigmoid", "softsign")
@@ -139,6 +138,8 @@ class Neuron:
     # (None for every other kind, and then left out of params(), so other neurons print as before).
     CUBA_FIELDS: ClassVar[tuple[str, ...]] = ()
     CUBA_ONLY: ClassVar[tuple[str, ...]] = ()
+    # Whether fed-back operands are added after the charge (snnTorch's RLeaky: see `with_late`).
+    LATE_FEEDBACK: ClassVar[bool] = False
 
     @property
     def spiking(self) -> bool:
@@ -176,6 +177,19 @@ class Neuron:
 
     def late(self) -> int:
         return 0
+
+    def with_late(self, count: int) -> Neuron:
+        """This neuron with its last `count` operands added after the charge (a LATE_FEEDBACK family)."""
+        raise NotImplementedError(f"the {self.family} family adds every operand before the charge")
+
+    def dt_problems(self, dt: float) -> list[str]:
+        """What is wrong with the neuron in a model of time step `dt` (a family whose step reads dt)."""
+        return []
+
+    def drive(self) -> tuple[float, float]:
+        """(threshold - resting value, the factor the neuron scales its input by): what `check` sizes its
+        random inputs by. A non-spiking neuron has no threshold: a unit drive."""
+        return 1.0, 1.0
 
     def learned(self) -> dict[str, float]:
         """The parameters training changes (weights "<population>.<name>", 0-d), with their initial values."""
@@ -249,6 +263,7 @@ class SnnTorchNeuron(Neuron):
     CUBA_ONLY: ClassVar[tuple[str, ...]] = ("alpha",)
     LI_FIELDS: ClassVar[tuple[str, ...]] = ("beta",)
     NONSPIKING_KEEP: ClassVar[tuple[str, ...]] = ("late_terms",)
+    LATE_FEEDBACK: ClassVar[bool] = True
 
     @property
     def decay(self) -> float:
@@ -263,6 +278,12 @@ class SnnTorchNeuron(Neuron):
 
     def late(self) -> int:
         return self.late_terms
+
+    def with_late(self, count: int) -> Neuron:
+        return self.replace(late_terms=count)
+
+    def drive(self) -> tuple[float, float]:
+        return (abs(self.threshold) or 1.0, 1.0) if self.spiking else (1.0, 1.0)
 
     def _own_problems(self) -> list[str]:
         errs = []
@@ -319,6 +340,12 @@ class SpikingJellyNeuron(Neuron):
     def learned(self) -> dict[str, float]:
         return {"w": self.w} if self.parametric else {}
 
+    def drive(self) -> tuple[float, float]:
+        if not self.spiking:  # NonSpikingLIFNode divides its input by tau
+            return 1.0, 1.0 / self.tau if self.kind == "li" else 1.0
+        gain = 1.0 / self.tau if self.kind == "lif" and self.decay_input else 1.0
+        return abs(self.v_threshold - self.v_init) or 1.0, gain
+
     def as_if(self) -> "Neuron":
         return self.replace(kind="if", tau=None, decay_input=None, w=None, learn=())
 
@@ -363,6 +390,14 @@ class BindsnetNeuron(Neuron):
     def v_init(self) -> float:
         return self.rest if self.kind in ("lif", "cuba") else self.reset
 
+    def dt_problems(self, dt: float) -> list[str]:
+        if self.dt != f32(dt):  # the refractory count and decays are in steps of the neuron's own dt
+            return [f"BindsNET neuron dt={self.dt!r} differs from the model's dt={dt!r}"]
+        return []
+
+    def drive(self) -> tuple[float, float]:
+        return (abs(self.thresh - self.v_init) or 1.0, 1.0) if self.spiking else (1.0, 1.0)
+
     def _own_problems(self) -> list[str]:
         errs = []
         if self.tc_decay is not None and not self.tc_decay > 0.0:
@@ -374,8 +409,3 @@ class BindsnetNeuron(Neuron):
         if not self.dt > 0.0:
             errs.append(f"dt={self.dt!r} must be positive")
         return errs
-
-
-NEURON_CLASSES: dict[str, type[Neuron]] = {
-    cls.family: cls for cls in (SnnTorchNeuron, SpikingJellyNeuron, BindsnetNeuron)
-}

@@ -12,8 +12,9 @@ import dataclasses
 import json
 import re
 
+from . import families
 from .graph import Decision, Graph, ModelAttrs, Stage
-from .neuron import NEURON_CLASSES, Surrogate
+from .neuron import Surrogate
 from .ops import NO_LOC, OP_CLASSES, Loc, Operand, PopulationOp
 from .printer import HEADER_KEYS
 
@@ -289,11 +290,12 @@ class _Tokens:
 
     def _population(self, attrs: dict, col: int, **fields) -> PopulationOp:
         family = attrs.pop("family", None)
-        if family not in NEURON_CLASSES:
+        home = families.find(family)
+        if home is None:
             raise ParseError(self.line, col, f"a population needs a known family, not {family!r}")
         written = attrs.pop("written", ())
         if not all(isinstance(w, tuple) and len(w) == 2 and isinstance(w[0], str) and isinstance(w[1], Loc)
                    for w in written):
             raise ParseError(self.line, col, 'written must be a list of "key"@location')
-        neuron = NEURON_CLASSES[family](**attrs)
+        neuron = home.neuron(**attrs)
         return PopulationOp(neuron=neuron, written=written, **fields)

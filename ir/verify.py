@@ -117,8 +117,8 @@ def problems(graph: Graph) -> list[Problem]:
                 bad(op.name, f"{op.neuron.late()} late terms but only {len(op.operands)} operands")
             for msg in op.neuron.problems():
                 bad(op.name, msg)
-            if op.neuron.family == "bindsnet" and op.neuron.dt != f32(a.dt):
-                bad(op.name, f"BindsNET neuron dt={op.neuron.dt!r} differs from the model's dt={a.dt!r}")
+            for msg in op.neuron.dt_problems(a.dt):
+                bad(op.name, msg)
     if not graph.populations():
         bad("model", "the network has no neuron population")
     _check_cycles(graph, bad)

@@ -1,15 +1,19 @@
-"""The units of extension: a new op kind and a new target, added here through their registries alone.
+"""The units of extension: a new op kind, a new target and a new neuron family, added here through their
+registries alone.
 
 The op kind (`negate`, y = -x, with a generated class of its own) is one class: its spec schema,
 construction, shape, keeps_zero, module and nothing else; every target compiles and runs it and
 they agree, `check` draws for it, the IR text round-trips it. The target (`torchref`) is one
 package written here (patterns + render, reusing snnTorch's renderer) plus one registration: the
 command line offers it, the verifier and the pass manager accept it, its module runs and equals
-snnTorch's. Nothing outside this file is edited.
+snnTorch's. The family registry is the one list of families (every table derived from it); a
+throwaway family (`echo`, snnTorch's arithmetic under its own name and home) parses, verifies and
+prints in the IR text and gets its own step function. Nothing outside this file is edited.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -20,6 +24,7 @@ import torch
 
 from compiler.cli import main as snnc
 from ir import targets
+from ir.neuron import SnnTorchNeuron
 from ir.ops import ModuleCall, Op, layer_schema, register, unregister
 from support import reference, specs
 
@@ -191,3 +196,96 @@ def test_every_op_kind_states_what_it_owns():
         assert cls.module is not Op.module and cls.nir_node is not Op.nir_node, kind
         op = cls.from_spec(kind, {key: 2 for key in cls.schema().get("required", ())}, False)
         assert op.kind == kind
+
+
+# -- the neuron family: one registry (ir.families), each family one IR class and one home -----------------------
+
+
+def test_the_family_registry_is_the_single_list_of_families():
+    from compiler.diagnostics import CompileError
+    from compiler.frontend import vocabulary
+    from compiler.frontend.loader import load_text
+    from ir import families
+
+    names = families.names()
+    assert names and all(families.get(name).neuron.family == name for name in names)
+    assert tuple(vocabulary.SIMULATORS) == tuple(vocabulary.HOMES) == tuple(vocabulary.VOCABULARY_KEYS) == names
+    assert list(vocabulary.SIMULATORS.values()) == [family.label for family in families.every()]
+    for family in families.every():
+        words, step = family.vocabulary(), family.step()
+        for attr in ("KEYS", "PROPERTY", "DEFAULTS", "DEFAULT_SURROGATE", "SURROGATES", "CUBA_KEYS", "LEARN_KEYS",
+                     "NONSPIKING_KEY", "fact", "value_for", "implied", "build", "build_cuba"):
+            assert hasattr(words, attr), f"{family.name}'s vocabulary has no {attr}"
+        for attr in ("STRICT", "initial_state", "describe", "step_body"):
+            assert hasattr(step, attr), f"{family.name}'s step has no {attr}"
+        assert vocabulary.normalize_simulator(family.label) == family.name
+    from emitters import surrogates
+    from ir.neuron import FLAVORS
+
+    assert tuple(surrogates.FLAVORS) == FLAVORS  # every surrogate flavor is one family's formulas
+    with pytest.raises(CompileError) as info:
+        load_text(json.dumps({**SPEC_PLAIN, "target_simulator": "Brian2"}), "spec.json")
+    (message,) = [d.message for d in info.value.diagnostics]
+    *others, last = vocabulary.SIMULATORS.values()
+    assert message.endswith(f"; expected {', '.join(others)} or {last}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EchoNeuron(SnnTorchNeuron):
+    """snnTorch's arithmetic under a family name of its own: a throwaway family."""
+
+    family: ClassVar[str] = "echo"
+
+
+ECHO_STEP = '''
+"""The throwaway family's step: snnTorch's, described as its own."""
+
+from emitters.snntorch.neuron import PARAMS, STRICT, initial_state, step_body  # noqa: F401
+
+
+def describe(neuron, params=False):
+    return f"Echo(beta={neuron.beta!r})"
+'''
+
+
+@pytest.fixture
+def echo(tmp_path, monkeypatch):
+    from ir import families
+
+    home = tmp_path / "echo_home"
+    home.mkdir()
+    (home / "__init__.py").write_text("")
+    (home / "neuron.py").write_text(ECHO_STEP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    family = families.register(families.Family("echo", "Echo", EchoNeuron, "echo_home"))
+    try:
+        yield family
+    finally:
+        families.unregister("echo")
+        for name in [m for m in sys.modules if m.startswith("echo_home")]:
+            del sys.modules[name]
+
+
+def test_a_new_family_is_one_class_and_one_registration(echo, tmp_path):
+    import libcst as cst
+
+    from emitters.neurons import StepFunctions, describe, initial_state
+    from emitters.toolkit import Namespace
+    from ir import families, verify
+    from ir.parser import ParseError, parse
+    from ir.printer import print_graph
+
+    graph = specs.graph(SPEC_PLAIN, tmp_path)
+    text = print_graph(graph).replace('family="snntorch"', 'family="echo"')
+    echoed = parse(text)
+    (first, *_) = echoed.populations()
+    assert isinstance(first.neuron, EchoNeuron) and families.of(first.neuron) is echo
+    verify(echoed)
+    assert print_graph(echoed) == text
+    assert describe(first.neuron) == "Echo(beta=0.5)" and initial_state(first.neuron) == (0.0,)
+    steps = StepFunctions(Namespace(), "snntorch")
+    assert steps.name_for(first.neuron) == "echo_lif_step"
+    assert "One step of Echo(beta=0.5), exactly." in cst.Module(steps.statements).code
+    families.unregister("echo")
+    with pytest.raises(ParseError, match="a population needs a known family, not 'echo'"):
+        parse(text)

@@ -385,11 +385,11 @@ class _Builder:
             s = layer.spec
             if layer.neuron:
                 neuron = self.neurons[layer.index]
-                if neuron.family == "snntorch":  # RLeaky: delayed (feedback) terms come after the charge
+                if neuron.LATE_FEEDBACK:  # RLeaky: delayed (feedback) terms come after the charge
                     late = [o for o in operands if o.delay or delayed.get(o.src, False)]
                     if late and len(late) < len(operands):  # all late: beta*m + 0 + terms is beta*m + terms
                         operands = tuple(o for o in operands if o not in late) + tuple(late)
-                        neuron = neuron.replace(late_terms=len(late))
+                        neuron = neuron.with_late(len(late))
                         common["operands"] = operands
                 written = tuple((key, self.loc(self.ptr(layer.index, key))) for key in s if key in NEURON_KEYS)
                 g.add_op(PopulationOp(**common, neuron=neuron, written=written))

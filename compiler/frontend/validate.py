@@ -74,9 +74,14 @@ def validate(spec: object, source: SourceText) -> list[Diagnostic]:
     if isinstance(simulator, str) and normalize_simulator(simulator) is None:
         found.append(source.diagnostic(
             "/target_simulator",
-            f"unknown simulator {show(simulator)}; expected snnTorch, SpikingJelly or BindsNET"
+            f"unknown simulator {show(simulator)}; expected {_choices(list(SIMULATORS.values()))}"
             f"{did_you_mean(simulator, SIMULATORS.values())}"))
     return sorted(found, key=lambda d: (d.line, d.col))
+
+
+def _choices(labels: list[str]) -> str:
+    """'snnTorch, SpikingJelly or BindsNET'."""
+    return ", ".join(labels[:-1]) + " or " + labels[-1] if len(labels) > 1 else "".join(labels)
 
 
 def _errors(spec: object):

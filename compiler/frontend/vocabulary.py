@@ -27,16 +27,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from emitters.bindsnet import vocabulary as bindsnet
-from emitters.snntorch import vocabulary as snntorch
-from emitters.spikingjelly import vocabulary as spikingjelly
-from ir import Neuron, Surrogate
+from ir import Neuron, Surrogate, families
 from ir.floats import f32
 
 from ..diagnostics import did_you_mean, show
 
-SIMULATORS = {"snntorch": "snnTorch", "spikingjelly": "SpikingJelly", "bindsnet": "BindsNET"}
-HOMES = {"snntorch": snntorch, "spikingjelly": spikingjelly, "bindsnet": bindsnet}
+# Every vocabulary is a neuron family's (`ir.families`): its simulator's name and its home's words.
+SIMULATORS = {family.name: family.label for family in families.every()}
+HOMES = {family.name: family.vocabulary() for family in families.every()}
 VOCABULARY_KEYS = {name: home.KEYS for name, home in HOMES.items()}
 SHARED_KEYS = ("surrogate_function",)
 NEURON_KEYS = tuple(k for keys in VOCABULARY_KEYS.values() for k in keys) + SHARED_KEYS + ("init_tau",)  # PLIF's
@@ -46,10 +44,11 @@ _LIF_ONLY = ("decay", "rest", "input_scaling")
 _SURROGATES = {"atan": "atan", "arctan": "atan", "sigmoid": "sigmoid", "fastsigmoid": "fast_sigmoid",
                "softsign": "softsign"}
 _SURROGATE_NAMES = ("atan", "arctan", "sigmoid", "fast_sigmoid", "softsign")
-# Whose formula a surrogate follows when the layer's own simulator has none of that name.
-_FALLBACK_FLAVOR = {"atan": "snntorch", "sigmoid": "snntorch", "fast_sigmoid": "snntorch",
-                    "softsign": "spikingjelly"}
-_FLAVOR_ALPHAS = {"snntorch": snntorch.SURROGATES, "spikingjelly": spikingjelly.SURROGATES}
+# The surrogates each vocabulary has (its family's formulas, the flavor), with their default parameter.
+_FLAVOR_ALPHAS = {name: home.SURROGATES for name, home in HOMES.items() if home.SURROGATES}
+# Whose formula a surrogate follows when the layer's own simulator has none of that name: the first that has it.
+_FALLBACK_FLAVOR = {surrogate: next(flavor for flavor, alphas in _FLAVOR_ALPHAS.items() if surrogate in alphas)
+                    for surrogate in dict.fromkeys(_SURROGATES.values())}
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,10 @@ def vocabulary_of(layer: dict, source: str) -> str:
 
 NONSPIKING_TYPES = {"NonSpikingLIFNode": "li", "NonSpikingIFNode": "i"}
 # The keys of a non-spiking leaky integrator, by vocabulary: snn.Leaky's beta, NonSpikingLIFNode's tau.
-NONSPIKING_KEYS = {"snntorch": "beta", "spikingjelly": "tau"}
+NONSPIKING_KEYS = {name: home.NONSPIKING_KEY for name, home in HOMES.items() if home.NONSPIKING_KEY}
+LEARN_KEYS = {key: learned for home in HOMES.values() for key, learned in home.LEARN_KEYS.items()}
+# The home whose words ParametricLIFNode is written in, whatever the target_simulator (SpikingJelly's).
+_PLIF_HOME = next(name for name, home in HOMES.items() if hasattr(home, "PLIF_KEYS"))
 
 
 def neuron_from_layer(layer: dict, source: str, dt: float = 1.0) -> Neuron:
@@ -124,8 +126,8 @@ def nonspiking_vocabulary(layer: dict, source: str) -> str:
     written = [v for v, key in NONSPIKING_KEYS.items() if key in layer]
     if written:
         return written[0]
-    if layer["type"] == "NonSpikingIFNode" and source == "bindsnet":
-        return "spikingjelly"
+    if layer["type"] == "NonSpikingIFNode" and source not in NONSPIKING_KEYS:
+        return next(name for name, home in HOMES.items() if home.NONSPIKING_IF)
     return source
 
 
@@ -137,37 +139,32 @@ def _nonspiking(layer: dict, source: str) -> Neuron:
                                               "mem = beta*mem + input does not divide the input by tau, SpikingJelly's "
                                               "NonSpikingLIFNode does; write one of them")])
     vocab = nonspiking_vocabulary(layer, source)
-    if vocab == "bindsnet":
-        raise NeuronSpecError([Problem("", "BindsNET has no non-spiking neuron: write this layer's decay in "
-                                           "snnTorch's words (\"beta\": mem = beta*mem + input) or SpikingJelly's "
-                                           "(\"tau\": v = v + (input - v)/tau)")])
-    key = NONSPIKING_KEYS[vocab]
+    home = HOMES[vocab]
+    if home.NONSPIKING_KEY is None:
+        raise NeuronSpecError([Problem("", home.NO_NONSPIKING)])
+    key = home.NONSPIKING_KEY
     params = {}
     if kind == "li":
         if key not in layer:
-            if vocab == "snntorch":
-                raise NeuronSpecError([Problem("", "snnTorch's Leaky needs beta: add \"beta\" (the membrane decay "
-                                                   "per step, e.g. 0.95)")])
-            params[key] = 2.0  # NonSpikingLIFNode's default tau
+            if key not in home.NONSPIKING_DEFAULTS:
+                raise NeuronSpecError([Problem("", home.MISSING_LIF_KEY[1])])
+            params[key] = home.NONSPIKING_DEFAULTS[key]
         else:
             params[key] = layer[key]
     reader = Reader(params, {k: k for k in params})
     value = {k: reader.f32(k) for k in params}
     if reader.problems:
         raise NeuronSpecError(reader.problems)
-    neuron = HOMES[vocab].build_nonspiking(kind, value.get(key))
+    neuron = home.build_nonspiking(kind, value.get(key))
     problems = [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
     return neuron
 
 
-LEARN_KEYS = {"learn_beta": "beta", "learn_threshold": "threshold"}  # snn.Leaky's
-
-
 def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
     """`neuron` with the parameters its layer's learn_beta / learn_threshold (snnTorch's words) ask for."""
-    if neuron.family != "snntorch":
+    if keys[0] not in HOMES[neuron.family].LEARN_KEYS:
         raise NeuronSpecError([Problem(keys[0], f"{keys[0]} is snnTorch's word (snn.Leaky's), but this layer is read "
                                                 f"in {SIMULATORS[neuron.family]}'s vocabulary: write its parameters in "
                                                 "snnTorch's words (beta, threshold) to learn them")])
@@ -180,10 +177,11 @@ def _learning(neuron: Neuron, layer: dict, keys: list[str]) -> Neuron:
 def _parametric(layer: dict) -> Neuron:
     """SpikingJelly's ParametricLIFNode (its words, whatever the target_simulator): a LIF neuron of
     the spikingjelly family whose 1/tau is sigmoid(w), w learned from -log(init_tau - 1)."""
-    params = {**spikingjelly.PLIF_DEFAULTS, **{k: layer[k] for k in spikingjelly.PLIF_KEYS if k in layer}}
+    home = HOMES[_PLIF_HOME]
+    params = {**home.PLIF_DEFAULTS, **{k: layer[k] for k in home.PLIF_KEYS if k in layer}}
     reader = Reader(params, {k: k for k in params})
-    surrogate = reader.surrogate(layer.get("surrogate_function"), "spikingjelly")
-    neuron = spikingjelly.build_parametric(reader, surrogate)
+    surrogate = reader.surrogate(layer.get("surrogate_function"), _PLIF_HOME)
+    neuron = home.build_parametric(reader, surrogate)
     problems = reader.problems or [Problem("", msg) for msg in neuron.problems()]
     if problems:
         raise NeuronSpecError(problems)
@@ -201,7 +199,7 @@ def written_words(layer: dict, source: str) -> tuple[str | None, list[str]]:
         words = cuba_vocabulary(layer, source)
         return words, [k for k in layer if k in HOMES[words].CUBA_KEYS]
     if kind == "ParametricLIFNode":
-        return "spikingjelly", [k for k in layer if k in spikingjelly.PLIF_KEYS]
+        return _PLIF_HOME, [k for k in layer if k in HOMES[_PLIF_HOME].PLIF_KEYS]
     if kind in NONSPIKING_TYPES:
         words = nonspiking_vocabulary(layer, source)
         return words, [k for k in layer if k == NONSPIKING_KEYS.get(words)]
@@ -376,7 +374,7 @@ class Reader:
             self.problems.append(Problem(where, f"unknown surrogate function {show(name)}"
                                                 f"{did_you_mean(name, _SURROGATE_NAMES)}"))
             return None
-        flavor = home.FAMILY if canonical in home.SURROGATES else _FALLBACK_FLAVOR[canonical]
+        flavor = vocab if canonical in home.SURROGATES else _FALLBACK_FLAVOR[canonical]
         alpha = spec.get("alpha") if isinstance(spec, dict) else None
         if alpha is None:
             alpha = _FLAVOR_ALPHAS[flavor][canonical]

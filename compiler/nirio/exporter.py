@@ -2,8 +2,8 @@
 
 Each op becomes one node named after it, each operand one edge (in operand order,
 so fan-in sums keep their order in the file). Neurons are written in their
-family's own exporter convention, with tau chosen so that the matching importer's
-formula returns the family's parameter bit for bit:
+family's own exporter convention (its home's `emitters.<family>.nir`), with tau chosen
+so that the matching importer's formula returns the family's parameter bit for bit:
 
     snnTorch LIF   tau = dt/(1-beta) (the float32 nearest it whose 1 - dt/tau is beta), r = tau/dt,
                    v_leak = 0, v_reset = 0            (reset 'zero' only)
@@ -20,8 +20,8 @@ written as a sub-graph, as snnTorch's exporter builds an RLeaky.
 
 from __future__ import annotations
 
+from ir import families
 from ir.graph import Graph, Refusal
-from ir.neuron import BindsnetNeuron, SnnTorchNeuron, SpikingJellyNeuron
 from ir.ops import BatchNormOp, Conv2dOp, DropoutOp, LinearOp, Op, PopulationOp, Projection
 
 
@@ -196,109 +196,20 @@ def _node(op: Op, graph: Graph, weights: dict, dt: float, warnings: list):
 
 
 def _neuron(op: PopulationOp, dt: float, warnings: list):
-    import nir
-    import numpy as np
-
+    """A population's NIR node, in its family's own exporter convention (`emitters.<family>.nir`)."""
     n = op.neuron
-    full = lambda value, dtype=np.float32: np.full(op.shape, value, dtype=dtype)  # noqa: E731
     if n.learned():
         raise Refusal(op.name, f"NIR export of learned neuron parameters ({', '.join(n.learned())}) is not "
                                "implemented: their trained values are weights, not the spec's")
-    if isinstance(n, SnnTorchNeuron) and n.kind in ("li", "i"):  # as the CubaLIF/LIF readings, tau = dt/(1-beta)
-        if n.kind == "i" or n.decay == 1.0:
-            return nir.I(r=full(1.0 / dt))
-        tau = snntorch_tau(n.decay, dt)
-        return nir.LI(tau=full(tau), r=full(np.float32(tau) / np.float32(dt)), v_leak=full(0.0))
-    if not n.spiking or (n.kind == "cuba" and not isinstance(n, SnnTorchNeuron)):
+    home = families.of(n).nir()
+    if home is None:
+        raise Refusal(op.name, f"a {n.family} neuron has no NIR form")
+    node = home.neuron_node(op, dt, warnings)
+    if node is None:
         raise Refusal(op.name, f"NIR export of a {n.family} {n.kind.upper()} neuron is not implemented (only the "
                                "snnTorch family's CubaLIF, LI and I, in snnTorch's exporter convention); write the "
                                "layer in snnTorch's words to export it")
-    if n.kind == "cuba":
-        if n.reset != "zero":
-            raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "
-                                   "value, v_reset); only reset_mechanism 'zero' can be exported")
-        if n.alpha >= 1.0 or n.decay >= 1.0:
-            raise Refusal(op.name, f"alpha={n.alpha!r}, beta={n.decay!r}: a decay of 1 (no leak) has no finite NIR "
-                                   "tau_syn or tau_mem")
-        tau_syn, tau_mem = snntorch_tau(n.alpha, dt), snntorch_tau(n.decay, dt)
-        return nir.CubaLIF(tau_syn=full(tau_syn), tau_mem=full(tau_mem),
-                           r=full(np.float32(tau_mem) / np.float32(dt)), v_leak=full(0.0),
-                           v_threshold=full(n.threshold), v_reset=full(0.0),
-                           w_in=full(np.float32(tau_syn) / np.float32(dt)))
-    if isinstance(n, SnnTorchNeuron):
-        if n.reset != "zero":
-            raise Refusal(op.name, f"reset_mechanism {n.reset!r} has no NIR form (NIR resets the membrane to a "
-                                   "value, v_reset); only reset_mechanism 'zero' can be exported")
-        if n.reset_delay and n.late_terms:
-            warnings.append((op.name, "reset_delay=True with feedback (snn.RLeaky) zeroes the whole step after a "
-                                      "spike, its input included; NIR readers reset at the spike and keep that "
-                                      "input, so their spikes differ (re-importing with snnc's metadata stays exact)"))
-        elif n.reset_delay:
-            warnings.append((op.name, "reset_delay=True: the spikes are the same, but NIR readers report the "
-                                      "membrane after the reset, not before it"))
-        if n.kind == "if" or n.beta == 1.0:  # beta 1: 1.0*m + x is m + x exactly, an IF
-            return nir.IF(r=full(1.0 / dt), v_threshold=full(n.threshold), v_reset=full(0.0))
-        tau = snntorch_tau(n.beta, dt)
-        return nir.LIF(tau=full(tau), r=full(np.float32(tau) / np.float32(dt)), v_leak=full(0.0),
-                       v_threshold=full(n.threshold), v_reset=full(0.0))
-    if isinstance(n, SpikingJellyNeuron):
-        if n.v_reset is None:
-            raise Refusal(op.name, "v_reset None (the soft reset, subtracting v_threshold) has no NIR form; "
-                                   "only a hard reset to v_reset can be exported")
-        warnings.append((op.name, "SpikingJelly fires on v >= v_threshold, NIR on v > v_threshold: readers other "
-                                  "than SpikingJelly's importer differ where v equals v_threshold exactly"))
-        f64 = lambda value: full(value, np.float64)  # noqa: E731  (SpikingJelly's exporter writes float64)
-        if n.kind == "if":
-            return nir.IF(r=f64(1.0 / dt), v_threshold=f64(n.v_threshold), v_reset=f64(n.v_reset))
-        tau = spikingjelly_tau(n.tau, dt)
-        return nir.LIF(tau=f64(tau), r=f64(1.0 if n.decay_input else n.tau), v_leak=f64(n.v_reset),
-                       v_threshold=f64(n.v_threshold), v_reset=f64(n.v_reset))
-    if isinstance(n, BindsnetNeuron):
-        warnings.append((op.name, "BindsNET fires on v >= thresh, NIR on v > v_threshold: NIR readers differ "
-                                  "where v equals thresh exactly"))
-        if n.refrac > 0:
-            warnings.append((op.name, f"refrac={n.refrac!r}: NIR has no refractory period, so NIR readers let the "
-                                      "neuron integrate and fire again right after a spike"))
-        if n.kind == "if":
-            return nir.IF(r=full(1.0 / dt), v_threshold=full(n.thresh), v_reset=full(n.reset))
-        decay = float(np.exp(-np.float64(n.dt) / np.float64(n.tc_decay)))
-        tau = dt / (1.0 - decay)
-        return nir.LIF(tau=full(tau), r=full(tau / dt), v_leak=full(n.rest), v_threshold=full(n.thresh),
-                       v_reset=full(n.reset))
-    raise Refusal(op.name, f"a {n.family} neuron has no NIR form")
-
-
-def snntorch_tau(beta: float, dt: float) -> float:
-    """The float32 tau nearest dt/(1-beta) whose `1 - dt/tau` (snnTorch's import, float32) is beta."""
-    import numpy as np
-
-    if beta >= 1.0:
-        return float("inf")
-    start = np.float32(dt / (1.0 - beta))
-    candidates = [start]
-    up = down = start
-    for _ in range(64):
-        up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(0))
-        candidates += [down, up]
-    for tau in candidates:
-        tau_arr = np.array([tau], dtype=np.float32)
-        if np.float32((1 - (dt / tau_arr))[0]) == np.float32(beta):
-            return float(tau)
-    return float(start)
-
-
-def spikingjelly_tau(tau_sj: float, dt: float) -> float:
-    """The float64 tau nearest tau_sj*dt whose `tau/dt` (SpikingJelly's import) is tau_sj."""
-    import numpy as np
-
-    start = tau_sj * dt
-    up = down = start
-    for _ in range(64):
-        for value in (down, up):
-            if value / dt == tau_sj:
-                return float(value)
-        up, down = np.nextafter(up, np.inf), np.nextafter(down, 0.0)
-    return start
+    return node
 
 
 def _check_delays(graph: Graph, warnings: list) -> None:

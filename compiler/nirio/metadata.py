@@ -79,7 +79,7 @@ def source_resets(flat: FlatGraph) -> list[str]:
 def _metadata_resets(flat: FlatGraph, graph) -> list[str]:
     import nir
 
-    from ir.neuron import SnnTorchNeuron, SpikingJellyNeuron
+    from ir import families
 
     from .graphfile import describe
 
@@ -87,25 +87,19 @@ def _metadata_resets(flat: FlatGraph, graph) -> list[str]:
     for op in graph.populations():
         node = next((name for name in (op.name, f"{op.name}.{op.name}")
                      if isinstance(flat.nodes.get(name), (nir.LIF, nir.IF))), None)
-        n, why = op.neuron, None
         if node is None:
             continue
-        if isinstance(n, SnnTorchNeuron) and n.reset in ("subtract", "none"):
-            why = ("reset by subtracting the threshold (reset_mechanism 'subtract')" if n.reset == "subtract" else
-                   "never reset (reset_mechanism 'none')")
-        elif isinstance(n, SnnTorchNeuron) and n.reset_delay and n.late_terms:
-            why = ("used reset_delay=True with feedback (snn.RLeaky), which zeroes the step after a spike, input "
-                   "included")
-        elif isinstance(n, SpikingJellyNeuron) and n.v_reset is None:
-            why = "reset by subtracting v_threshold (v_reset None, the soft reset)"
+        home = families.of(op.neuron).nir()
+        lost = getattr(home, "reset_lost", lambda _: None)(op.neuron)  # the family's home says what NIR loses
+        if lost is None:
+            continue
+        why, same_spikes = lost
         where = f"{describe(node, flat.nodes[node])}: snnc's metadata says its source layer {op.name} "
-        if why:
+        if not same_spikes:
             out.append(where + f"{why}; NIR cannot say that, so the imported model resets to v_reset (0) at the spike "
                                "and will not equal the source model")
-        elif isinstance(n, SnnTorchNeuron) and n.reset_delay:
-            out.append(where + "used reset_delay=True, which NIR cannot say: the imported model resets to v_reset "
-                               "(0) at the spike; its spikes equal the source's, but its membrane after a spike is 0 "
-                               "where the source's still holds the value that fired")
+        else:
+            out.append(where + why)
     return out
 
 

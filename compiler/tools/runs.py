@@ -67,15 +67,9 @@ def read_inputs(args: argparse.Namespace) -> list[tuple[Path, str]]:
 
 
 def drive_of(neuron) -> tuple[float, float]:
-    """(threshold - resting value, the factor the neuron scales its input by) of a canonical neuron."""
-    if not neuron.spiking:  # no threshold: a unit drive; NonSpikingLIFNode divides its input by tau
-        return 1.0, 1.0 / neuron.tau if neuron.family == "spikingjelly" and neuron.kind == "li" else 1.0
-    if neuron.family == "snntorch":
-        return abs(neuron.threshold) or 1.0, 1.0
-    if neuron.family == "spikingjelly":
-        gain = 1.0 / neuron.tau if neuron.kind == "lif" and neuron.decay_input else 1.0
-        return abs(neuron.v_threshold - neuron.v_init) or 1.0, gain
-    return abs(neuron.thresh - neuron.v_init) or 1.0, 1.0
+    """(threshold - resting value, the factor the neuron scales its input by) of a canonical neuron,
+    as its family says (`Neuron.drive`)."""
+    return neuron.drive()
 
 
 def _fed_population(graph: Graph, op_name: str):

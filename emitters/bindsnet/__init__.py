@@ -2,6 +2,7 @@
 
 - `vocabulary`: a neuron layer in BindsNET's words -> `ir.BindsnetNeuron` (LIFNodes/IFNodes arithmetic);
 - `neuron`: that arithmetic as generated code, for targets without it;
+- `nir`: its neurons as NIR nodes;
 - `patterns`: native nodes and connections, and when each is exact (a nodes class with its renderer);
 - `renderers`: how each nodes class and the canonical nodes render;
 - `render`: the generated module, a bindsnet Network.

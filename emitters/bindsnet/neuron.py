@@ -61,10 +61,20 @@ def decay_expr(neuron: BindsnetNeuron, tc: str = "tc_decay") -> cst.BaseExpressi
                 tc=literal(getattr(neuron, tc)))
 
 
+def constants(neuron: BindsnetNeuron) -> tuple[tuple[str, str, cst.BaseExpression], ...]:
+    """The module constants a step of `neuron` reads, in `step_body`'s argument order: (name suffix,
+    what it is, its value). LIF and CUBA read DECAY, CUBA also I_DECAY (computed once, as BindsNET does)."""
+    if neuron.kind == "lif":
+        return (("DECAY", "decay", decay_expr(neuron)),)
+    if neuron.kind == "cuba":
+        return (("DECAY", "decay", decay_expr(neuron)), ("I_DECAY", "i_decay", decay_expr(neuron, "tc_i_decay")))
+    return ()
+
+
 def step_body(neuron: BindsnetNeuron, spike: str, decay: str | None = None,
               i_decay: str | None = None) -> list[cst.BaseStatement]:
     """`decay` names a module constant holding `decay_expr` (LIF and CUBA), `i_decay` one holding
-    CurrentLIFNodes' current decay (CUBA)."""
+    CurrentLIFNodes' current decay (CUBA): see `constants`."""
     dt = literal(neuron.dt)
     body = stmts("v, c = state") if neuron.kind != "cuba" else stmts("v, i, c = state")
     if neuron.kind == "cuba":  # CurrentLIFNodes.forward

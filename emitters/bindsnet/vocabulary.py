@@ -13,8 +13,6 @@ import math
 
 from ir.neuron import BindsnetNeuron, Surrogate
 
-NAME = "BindsNET"
-FAMILY = "bindsnet"
 KEYS = ("tc_decay", "thresh", "rest", "reset", "refrac")
 PROPERTY = {"tc_decay": "decay", "thresh": "threshold", "rest": "rest", "reset": "reset", "refrac": "refractory"}
 DEFAULTS = {"tc_decay": 100.0, "thresh": -52.0, "rest": -65.0, "reset": -65.0, "refrac": 5}
@@ -53,6 +51,15 @@ def implied(prop: str, params: dict) -> tuple[object, str] | None:
     if prop == "detach_reset":
         return None
     raise AssertionError(prop)
+
+
+# BindsNET has no non-spiking node: a non-spiking layer cannot be read in its words.
+NONSPIKING_KEY = None
+NONSPIKING_DEFAULTS: dict[str, float] = {}
+NONSPIKING_IF = False
+NO_NONSPIKING = ("BindsNET has no non-spiking neuron: write this layer's decay in snnTorch's words (\"beta\": "
+                 "mem = beta*mem + input) or SpikingJelly's (\"tau\": v = v + (input - v)/tau)")
+LEARN_KEYS: dict[str, str] = {}
 
 
 def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> BindsnetNeuron:

@@ -28,11 +28,20 @@ import libcst as cst
 
 from ir.neuron import SnnTorchNeuron
 
+from ..forward import LEARNED_NEURON_CLASS, LEARNED_SYNAPTIC_CLASS, NEURON_CLASS
+from ..helpers import Helpers
 from ..toolkit import expr, literal, name, stmts
 
 STRICT = True  # fires on mem - threshold > 0
 # The arguments of a step with `params` (after x and state), by kind: tensors of the layer.
 PARAMS = {"cuba": ("alpha", "beta", "threshold")}
+# Its surrogate gradients (snntorch/surrogate.py), as emitters.surrogates writes them: flavor -> (class name
+# suffix, whose formula, {surrogate: the backward's expression in z, alpha and grad}).
+SURROGATE_FLAVORS = {"snntorch": ("", "snnTorch's surrogate.{name}", {
+    "atan": "alpha / 2 / (1 + (torch.pi / 2 * alpha * z).pow_(2)) * grad",
+    "fast_sigmoid": "grad / (alpha * torch.abs(z) + 1.0) ** 2",
+    "sigmoid": "grad * alpha * torch.exp(-alpha * z) / ((torch.exp(-alpha * z) + 1) ** 2)",
+})}
 
 
 def initial_state(neuron: SnnTorchNeuron) -> tuple[float, ...]:
@@ -58,6 +67,17 @@ def describe(neuron: SnnTorchNeuron, params: bool = False) -> str:
     if params:
         return f"{cls}(beta, threshold, {rest})"
     return f"{cls}(beta={neuron.decay!r}, threshold={neuron.threshold!r}, {rest})"
+
+
+def learned_ctor(neuron: SnnTorchNeuron, step: str, helpers: Helpers) -> cst.BaseExpression:
+    """LearnedNeuron(step, init, beta, threshold, learn) for a neuron with learned parameters (snn.Leaky's
+    learn_* flags), LearnedSynaptic(step, alpha, beta, threshold, learn) for a CUBA one (emitters.forward)."""
+    helpers.update((NEURON_CLASS, LEARNED_SYNAPTIC_CLASS if neuron.kind == "cuba" else LEARNED_NEURON_CLASS))
+    if neuron.kind == "cuba":
+        return expr("LearnedSynaptic({f}, {a}, {b}, {t}, {l})", f=name(step), a=literal(float(neuron.alpha)),
+                    b=literal(float(neuron.beta)), t=literal(neuron.threshold), l=literal(neuron.learn))
+    return expr("LearnedNeuron({f}, {i}, {b}, {t}, {l})", f=name(step), i=literal((0.0,)),
+                b=literal(float(neuron.decay)), t=literal(neuron.threshold), l=literal(neuron.learn))
 
 
 def step_body(neuron: SnnTorchNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:

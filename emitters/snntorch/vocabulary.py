@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from ir.neuron import SnnTorchNeuron, Surrogate
 
-NAME = "snnTorch"
-FAMILY = "snntorch"
 KEYS = ("beta", "threshold", "reset_mechanism", "reset_delay")
 PROPERTY = {"beta": "decay", "threshold": "threshold", "reset_mechanism": "reset", "reset_delay": "reset_delay"}
 DEFAULTS = {"threshold": 1.0, "reset_mechanism": "subtract", "reset_delay": True}  # beta: none, Leaky requires it
@@ -61,6 +59,17 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SnnTorchNeuro
     """`p` reads float32 parameters by key (see compiler.frontend.vocabulary.Reader)."""
     return SnnTorchNeuron(kind=kind, beta=p.f32("beta") if kind == "lif" else None, threshold=p.f32("threshold"),
                           reset=p["reset_mechanism"], reset_delay=p["reset_delay"], surrogate=surrogate)
+
+
+# Non-spiking layers (NonSpikingLIFNode/NonSpikingIFNode) in snnTorch's words: snn.Leaky's beta, which has no
+# default (MISSING_LIF_KEY says so).
+NONSPIKING_KEY = "beta"
+NONSPIKING_DEFAULTS: dict[str, float] = {}
+NONSPIKING_IF = False  # NonSpikingIFNode is not its class
+NO_NONSPIKING = None
+# snn.Leaky's learn_* flags, and the parameter each learns (this vocabulary's own: a layer read in another
+# vocabulary cannot write them).
+LEARN_KEYS = {"learn_beta": "beta", "learn_threshold": "threshold"}
 
 
 def build_nonspiking(kind: str, beta: float | None) -> SnnTorchNeuron:

@@ -32,11 +32,30 @@ import libcst as cst
 
 from ir.neuron import SpikingJellyNeuron
 
-from ..toolkit import literal, name, stmts
+from ..forward import LEARNED_PLIF_CLASS, NEURON_CLASS
+from ..helpers import Helpers
+from ..toolkit import expr, literal, name, stmts
 
 STRICT = False
 # The arguments of a step with `params` (after x and state), by kind: ParametricLIFNode's w.
 PARAMS = {"lif": ("w",)}
+# Its surrogate gradients, as emitters.surrogates writes them: flavor -> (class name suffix, whose formula,
+# {surrogate: the backward's expression in z, alpha and grad}). "spikingjelly" is _ops/surrogate.py's (its
+# LIFNode/IFNode); "spikingjelly_module" its surrogate modules called directly (activation_based/surrogate.py:
+# sigmoid_backward, atan_backward, soft_sign_backward), as CUBALIFNode calls its surrogate_function: another
+# order.
+SURROGATE_FLAVORS = {
+    "spikingjelly": ("SJ", "SpikingJelly's {title}", {
+        "atan": "grad * ((alpha / 2) / (1 + (z * (math.pi / 2 * alpha)) * (z * (math.pi / 2 * alpha))))",
+        "sigmoid": "grad * ((1 - torch.sigmoid(alpha * z)) * torch.sigmoid(alpha * z) * alpha)",
+        "softsign": "grad * (1 / (2 * alpha * (1 / alpha + z.abs()) * (1 / alpha + z.abs())))",
+    }),
+    "spikingjelly_module": ("SJModule", "SpikingJelly's {title} module", {
+        "atan": "alpha / 2 / (1 + (math.pi * (alpha / 2) * z) * (math.pi * (alpha / 2) * z)) * grad",
+        "sigmoid": "grad * (1.0 - torch.sigmoid(z * alpha)) * torch.sigmoid(z * alpha) * alpha",
+        "softsign": "grad / (2 * alpha * (1 / alpha + z.abs()).pow_(2))",
+    }),
+}
 
 
 def initial_state(neuron: SpikingJellyNeuron) -> tuple[float, ...]:
@@ -60,6 +79,12 @@ def describe(neuron: SpikingJellyNeuron, params: bool = False) -> str:
                 f"v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, detach_reset={neuron.detach_reset!r})")
     return (f"neuron.IFNode(v_threshold={neuron.v_threshold!r}, v_reset={neuron.v_reset!r}, "
             f"detach_reset={neuron.detach_reset!r})")
+
+
+def learned_ctor(neuron: SpikingJellyNeuron, step: str, helpers: Helpers) -> cst.BaseExpression:
+    """LearnedPLIF(step, init, w) for ParametricLIFNode (emitters.forward), its w learned."""
+    helpers.update((NEURON_CLASS, LEARNED_PLIF_CLASS))
+    return expr("LearnedPLIF({f}, {i}, {w})", f=name(step), i=literal((neuron.v_init,)), w=literal(neuron.w))
 
 
 def step_body(neuron: SpikingJellyNeuron, spike: str, params: bool = False) -> list[cst.BaseStatement]:

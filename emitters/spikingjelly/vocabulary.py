@@ -13,8 +13,6 @@ import math
 from ir.floats import f32
 from ir.neuron import SpikingJellyNeuron, Surrogate
 
-NAME = "SpikingJelly"
-FAMILY = "spikingjelly"
 KEYS = ("tau", "decay_input", "v_threshold", "v_reset", "detach_reset")
 PROPERTY = {"tau": "decay", "decay_input": "input_scaling", "v_threshold": "threshold", "v_reset": "reset",
             "detach_reset": "detach_reset"}
@@ -68,6 +66,16 @@ def build(p, kind: str, dt: float, surrogate: Surrogate | None) -> SpikingJellyN
     leak = dict(tau=p.f32("tau"), decay_input=p["decay_input"]) if kind == "lif" else {}
     return SpikingJellyNeuron(kind=kind, **leak, v_threshold=p.f32("v_threshold"), v_reset=v_reset,
                               detach_reset=p["detach_reset"], surrogate=surrogate)
+
+
+# Non-spiking layers in SpikingJelly's words: NonSpikingLIFNode's tau (default 2.0). NonSpikingIFNode is its
+# class: a layer of that type in the words of a simulator without non-spiking neurons is read here (v + x
+# from 0, the same floats in every family).
+NONSPIKING_KEY = "tau"
+NONSPIKING_DEFAULTS = {"tau": 2.0}
+NONSPIKING_IF = True
+NO_NONSPIKING = None
+LEARN_KEYS: dict[str, str] = {}  # ParametricLIFNode learns w: a layer type of its own (PLIF_KEYS)
 
 
 def build_nonspiking(kind: str, tau: float | None) -> SpikingJellyNeuron:
