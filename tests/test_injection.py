@@ -154,6 +154,7 @@ CALLS = {
     "snntorch": _COMMON_CALLS | {
         "snn.Leaky", "snn.RLeaky", "surrogate.atan", "surrogate.fast_sigmoid", "surrogate.sigmoid", "leaky",
         "rleaky", "rleaky.recurrent", "leaky.beta.clamp", "rleaky.beta.clamp", "self.add_module",
+        "sequence", "torch.empty_like", "torch.mul", "torch.gt", "<expr>.add_", "u.sub_",  # snn.Leaky's sequence
     },
     "spikingjelly": _COMMON_CALLS | {
         "OrderedDict", "functional.reset_net", "layer.Linear", "layer.Conv2d", "layer.MaxPool2d", "layer.AvgPool2d",
