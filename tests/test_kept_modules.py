@@ -81,8 +81,8 @@ def _inputs(mod, T=10, B=3, seed=0):
 
 def test_helpers_are_named_for_what_they_compute(built):
     source = built("C1", "snntorch")[0].source
-    assert "def lif_step(" in source and "def new_lif_layer(" in source
-    assert "layer_1_step" not in source and "new_layer_1" not in source
+    assert "def lif_sequence(" in source and "def new_lif_layer(" in source
+    assert "layer_1_sequence" not in source and "layer_1_step" not in source and "new_layer_1" not in source
     assert "self.layer_2_lif = new_lif_layer()" in source
     jelly = built("C1", "spikingjelly")[0].source  # a snnTorch-vocabulary neuron in SpikingJelly says so
     assert "def snntorch_lif_step(" in jelly
