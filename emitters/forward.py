@@ -282,6 +282,27 @@ class PopulationCode(Protocol):
         """Whether a population's module computes this op itself (snn.RLeaky's recurrent layer)."""
 
 
+class NeuronModuleCode:
+    """The forward pieces of a population held as a generated `Neuron` module (NEURON_CLASS and its
+    learned variants), for a renderer with a `ctx.module(op)`: the same in every target that has it."""
+
+    def sequence(self, ctx, op, m, cur, late, spikes, membranes):
+        call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
+        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
+
+    def step_init(self, ctx, op, state, zeros):
+        return stmts("{s} = {m}.initial_state({z})", s=name(state), m=ctx.module(op), z=zeros)
+
+    def step(self, ctx, op, cur, late, spikes, state, prev):
+        terms = cst.List([cst.Element(t) for t in late])
+        code = stmts("{s}, {st} = {m}.step({c}, {st}, {late})", s=name(spikes), st=name(state), m=ctx.module(op),
+                     c=cur, late=terms)
+        return code, expr("{st}[0]", st=name(state))
+
+    def needs_prev(self, op: PopulationOp) -> bool:
+        return False
+
+
 class ByRenderer:
     """The PopulationCode of a target whose renderers write the pieces: each op's renderer
     (`renderer_of(op)`, by its impl) is asked, with the module's context `ctx`."""

@@ -140,14 +140,19 @@ from emitters.snntorch.render import emit_module  # noqa: F401
 '''
 
 
-@pytest.fixture
-def torchref(tmp_path, monkeypatch):
-    home = tmp_path / "torchref_home"
+def _package(tmp_path, monkeypatch, package: str, files: dict[str, str]) -> None:
+    """A package `package` of `files` (name -> source), importable for the test's duration."""
+    home = tmp_path / package
     home.mkdir()
     (home / "__init__.py").write_text("")
-    (home / "patterns.py").write_text(PATTERNS)
-    (home / "render.py").write_text(RENDER)
+    for file, source in files.items():
+        (home / file).write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
+
+
+@pytest.fixture
+def torchref(tmp_path, monkeypatch):
+    _package(tmp_path, monkeypatch, "torchref_home", {"patterns.py": PATTERNS, "render.py": RENDER})
     target = targets.register(targets.Target("torchref", "TorchRef", "torchref_home"))
     try:
         yield target
@@ -252,11 +257,7 @@ def describe(neuron, params=False):
 def echo(tmp_path, monkeypatch):
     from ir import families
 
-    home = tmp_path / "echo_home"
-    home.mkdir()
-    (home / "__init__.py").write_text("")
-    (home / "neuron.py").write_text(ECHO_STEP)
-    monkeypatch.syspath_prepend(str(tmp_path))
+    _package(tmp_path, monkeypatch, "echo_home", {"neuron.py": ECHO_STEP})
     family = families.register(families.Family("echo", "Echo", EchoNeuron, "echo_home"))
     try:
         yield family

@@ -16,7 +16,7 @@ import libcst as cst
 from ir.neuron import Surrogate
 from ir.ops import ModuleCall, Op, PopulationOp
 
-from ..forward import NEURON_CLASS, learned_ctor
+from ..forward import NEURON_CLASS, NeuronModuleCode, learned_ctor
 from ..helpers import Helper, Helpers
 from ..layers import module_ctor
 from ..neurons import StepFunctions, initial_state
@@ -131,7 +131,7 @@ class Layer:
         return False
 
 
-class Canonical(Layer):
+class Canonical(NeuronModuleCode, Layer):
     """The generated code: a population is a `Neuron` (or a learned variant) performing its family's
     step; a stateless op renders as any layer."""
 
@@ -144,21 +144,6 @@ class Canonical(Layer):
         fn = ctx.steps.name_for(op.neuron)
         return expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
 
-    def sequence(self, ctx, op, m, cur, late, spikes, membranes):
-        call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])
-        return stmts("{s} = {call}\n{v} = {m}.v_seq", call=call, s=name(spikes), v=name(membranes), m=m)
-
-    def step_init(self, ctx, op, state, zeros):
-        return stmts("{s} = {m}.initial_state({z})", s=name(state), m=ctx.module(op), z=zeros)
-
-    def step(self, ctx, op, cur, late, spikes, state, prev):
-        terms = cst.List([cst.Element(t) for t in late])
-        code = stmts("{s}, {st} = {m}.step({c}, {st}, {late})", s=name(spikes), st=name(state), m=ctx.module(op),
-                     c=cur, late=terms)
-        return code, expr("{st}[0]", st=name(state))
-
-    def needs_prev(self, op: PopulationOp) -> bool:
-        return False
 
 
 class Node(Canonical):
