@@ -23,6 +23,7 @@ class Target:
     # Set where the simulator updates every layer once per time step in graph order (one loop over
     # time for the whole graph) rather than running each layer over the whole sequence in turn: why.
     whole_graph_steps: str | None = None
+    fp16: str = "FP16 on CUDA, FP32 on CPU"  # what precision fp16-cuda computes in, for the configs table
 
     def patterns(self):
         return importlib.import_module(f"{self.package}.patterns")
@@ -70,4 +71,5 @@ def get(name: str) -> Target:
 register(Target("snntorch", "snnTorch", "emitters.snntorch"))
 register(Target("spikingjelly", "SpikingJelly", "emitters.spikingjelly"))
 register(Target("bindsnet", "BindsNET", "emitters.bindsnet", trains=False, whole_graph_steps=(
-    "Network.run(one_step=True) updates layers in add_layer order, which is graph order")))
+    "Network.run(one_step=True) updates layers in add_layer order, which is graph order"),
+    fp16="FP16 connections on CUDA (nodes FP32), FP32 on CPU"))

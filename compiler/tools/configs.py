@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ir import targets
+
 from ..diagnostics import EXIT_OK, EXIT_SPEC_ERROR, CompileError
 
 
@@ -29,9 +31,7 @@ def precision(attrs) -> str:
     products are FP16."""
     if attrs.precision != "fp16-cuda":
         return "FP32"
-    if attrs.target == "bindsnet":
-        return "FP16 connections on CUDA (nodes FP32), FP32 on CPU"
-    return "FP16 on CUDA, FP32 on CPU"
+    return targets.get(attrs.target).fp16
 
 
 def main(argv: list[str]) -> int:
