@@ -16,7 +16,7 @@ from ir import targets
 EMITTERS = Path(__file__).resolve().parents[1] / "emitters"
 
 
-@pytest.mark.parametrize("target", ["snntorch", "spikingjelly", "bindsnet"])
+@pytest.mark.parametrize("target", targets.names())
 def test_every_pattern_and_the_canonical_code_have_a_renderer(target):
     patterns = targets.get(target).patterns()
     for pattern in patterns.PATTERNS:
@@ -24,7 +24,7 @@ def test_every_pattern_and_the_canonical_code_have_a_renderer(target):
     assert patterns.renderer_of(SimpleNamespace(name="op", impl=CANONICAL)) is not None
 
 
-@pytest.mark.parametrize("target", ["snntorch", "spikingjelly", "bindsnet"])
+@pytest.mark.parametrize("target", targets.names())
 def test_an_impl_without_a_renderer_is_an_internal_error_naming_it(target):
     patterns = targets.get(target).patterns()
     with pytest.raises(LookupError, match="'nn.Bogus'"):
