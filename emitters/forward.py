@@ -283,8 +283,19 @@ class PopulationCode(Protocol):
 
 
 class NeuronModuleCode:
-    """The forward pieces of a population held as a generated `Neuron` module (NEURON_CLASS and its
-    learned variants), for a renderer with a `ctx.module(op)`: the same in every target that has it."""
+    """The constructor and forward pieces of a population held as a generated `Neuron` module
+    (NEURON_CLASS and its learned variants), for a renderer with a `ctx.module(op)`: the same in every
+    target that has it."""
+
+    def neuron_ctor(self, helpers: Helpers, op: PopulationOp, step: str) -> cst.BaseExpression:
+        """The population's module performing the step function `step`: a Neuron, or its family's
+        learned variant for a neuron with learned parameters."""
+        from .neurons import initial_state
+
+        if op.neuron.learned():
+            return learned_ctor(op.neuron, step, helpers)
+        helpers.add(NEURON_CLASS)
+        return expr("Neuron({f}, {i})", f=name(step), i=literal(initial_state(op.neuron)))
 
     def sequence(self, ctx, op, m, cur, late, spikes, membranes):
         call = cst.Call(m, [cst.Arg(cur), *[cst.Arg(term) for term in late]])

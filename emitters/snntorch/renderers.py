@@ -20,10 +20,10 @@ import libcst as cst
 from ir.neuron import SnnTorchNeuron
 from ir.ops import Op, PopulationOp
 
-from ..forward import NEURON_CLASS, NeuronModuleCode, learned_ctor
+from ..forward import NeuronModuleCode
 from ..helpers import Helper, Helpers
 from ..layers import generated_ctor, module_ctor
-from ..neurons import initial_state, kind_hint
+from ..neurons import kind_hint
 from ..runtime import ALIGNED
 from ..toolkit import Namespace, expr, fixed_text, literal, name, stmts
 from .neuron import describe, sequence_body
@@ -60,7 +60,7 @@ def run_leaky(leaky, sequence, cur):
     return torch.stack(spikes), torch.stack(membranes)
 '''))
 
-RLEAKY_CODE = Helper("rleaky_step", fixed_text('''
+RLEAKY_CODE = Helper("rleaky_step", needs=(ALIGNED,), text=fixed_text('''
 def rleaky_step(rleaky, step, x, state, spk):
     """One step of snn.RLeaky from its previous spikes; without autograd, its generated
     step, with the layer's own beta and threshold."""
@@ -142,10 +142,7 @@ class Canonical(NeuronModuleCode, Layer):
     def ctor(self, ctx: Context, op: Op) -> cst.BaseExpression:
         if not isinstance(op, PopulationOp):
             return super().ctor(ctx, op)
-        if op.neuron.learned():
-            return learned_ctor(op.neuron, ctx.step_of[op.name], ctx.helpers)
-        ctx.helpers.add(NEURON_CLASS)
-        return expr("Neuron({f}, {i})", f=name(ctx.step_of[op.name]), i=literal(initial_state(op.neuron)))
+        return self.neuron_ctor(ctx.helpers, op, ctx.step_of[op.name])
 
     def step_params(self, op: PopulationOp) -> bool | None:
         return bool(op.neuron.learned())
@@ -205,7 +202,7 @@ class RLeaky(Leaky):
         return Canonical.sequence(self, ctx, op, m, cur, late, spikes, membranes)
 
     def step(self, ctx, op, cur, late, spikes, state, prev):
-        ctx.helpers.update((RLEAKY_CODE, ALIGNED))
+        ctx.helpers.add(RLEAKY_CODE)
         code = stmts("{s}, {st} = rleaky_step({m}, {f}, {c}, {st}, {p})", s=name(spikes), st=name(state),
                      m=ctx.module(op), c=cur, f=name(ctx.step_of[op.name]), p=name(prev))
         return code, expr("{st}[0]", st=name(state))

@@ -16,10 +16,10 @@ import libcst as cst
 from ir.neuron import Surrogate
 from ir.ops import ModuleCall, Op, PopulationOp
 
-from ..forward import NEURON_CLASS, NeuronModuleCode, learned_ctor
+from ..forward import NeuronModuleCode
 from ..helpers import Helper, Helpers
 from ..layers import module_ctor
-from ..neurons import StepFunctions, initial_state
+from ..neurons import StepFunctions
 from ..runtime import ALIGNED
 from ..toolkit import Namespace, expr, fixed_text, literal, name, stmts
 
@@ -28,7 +28,7 @@ NATIVE_SURROGATES = {"atan": "ATan", "sigmoid": "Sigmoid", "softsign": "SoftSign
 LAYER_CLASSES = frozenset({"Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
                            "Flatten", "BatchNorm1d", "BatchNorm2d", "Dropout", "Delay"})
 
-PER_STEP = Helper("PerStep", fixed_text('''
+PER_STEP = Helper("PerStep", needs=(ALIGNED,), text=fixed_text('''
 class PerStep(nn.Module):
     """A single-step layer applied to each time step of [T, B, ...] on its own (exact in every target)."""
 
@@ -123,7 +123,7 @@ class Layer:
             ctx.helpers.add(BATCHED)
             return expr("Batched({c})", c=ctor)
         if ctx.sequential:
-            ctx.helpers.update((PER_STEP, ALIGNED))
+            ctx.helpers.add(PER_STEP)
             return expr("PerStep({c})", c=ctor)
         return ctor
 
@@ -138,11 +138,8 @@ class Canonical(NeuronModuleCode, Layer):
     def ctor(self, ctx: Context, op: Op) -> cst.BaseExpression:
         if not isinstance(op, PopulationOp):
             return super().ctor(ctx, op)
-        if op.neuron.learned():
-            return learned_ctor(op.neuron, ctx.steps.name_for(op.neuron, params=True), ctx.helpers)
-        ctx.helpers.add(NEURON_CLASS)
-        fn = ctx.steps.name_for(op.neuron)
-        return expr("Neuron({f}, {i})", f=name(fn), i=literal(initial_state(op.neuron)))
+        # ParametricLIFNode's step takes its learned w
+        return self.neuron_ctor(ctx.helpers, op, ctx.steps.name_for(op.neuron, params=bool(op.neuron.learned())))
 
 
 
